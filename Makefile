@@ -1,0 +1,46 @@
+# Two commands on a fresh clone: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test test-sqlite lint migrate demo-data clean help
+
+help:
+	@echo "make run    - install, migrate, load demo data, serve admin + API with a Celery worker and beat"
+	@echo "make test   - the whole suite on SQLite, then PostgreSQL + Redis, then import-linter and ruff"
+	@echo "make lint   - import-linter and ruff only"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo-data: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: demo-data
+	@echo "Serving on http://localhost:$${AICMO_PORT:-8000}/admin/ and /api/v1/ (Ctrl-C stops web, worker and beat)"
+	$(BIN)/honcho start -f Procfile
+
+test: install
+	scripts/run-tests.sh
+
+test-sqlite: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/celery-broker var/sent-mail var/screenshots

@@ -1,0 +1,197 @@
+"""Client-facing API for campaigns: serializers and viewsets around the services."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .campaign_types import campaign_type_choices
+from .models import CHANNELS, Campaign, Client
+from .selectors import available_transitions, campaigns_visible_to, clients_visible_to
+from .services import (
+    LIFECYCLE,
+    create_campaign,
+    kill_campaign,
+    pause_campaign,
+    resume_campaign,
+    transition_campaign,
+)
+
+# What a client's own users may do to their campaigns; the rest of the lifecycle is the agency's.
+CLIENT_TRANSITIONS = frozenset({"pause", "resume", "kill", "complete"})
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(),
+        required=False,
+        help_text=(
+            "Staff only: the client this campaign belongs to. "
+            "Client users always create for their own client."
+        ),
+    )
+    client_name = serializers.CharField(source="client.name", read_only=True)
+    type = serializers.ChoiceField(choices=campaign_type_choices(), default="lead_gen")
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=CHANNELS),
+        required=False,
+        help_text='Enabled channels; defaults to ["email"].',
+    )
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "client",
+            "client_name",
+            "name",
+            "type",
+            "objective",
+            "target_niche",
+            "icp",
+            "target_clients",
+            "target_mrr",
+            "channels",
+            "daily_email_cap",
+            "timezone",
+            "start_date",
+            "end_date",
+            "mode",
+            "allow_client_approval",
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "available_transitions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "mode",
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_available_transitions(self, obj: Campaign) -> list[str]:
+        return available_transitions(obj)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Why; required to kill."
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    transition = serializers.ChoiceField(choices=list(LIFECYCLE), help_text="Lifecycle step to take.")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why; required for kill and return_to_planning.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    state = serializers.CharField(required=False)
+
+
+_transition_responses = {
+    200: CampaignSerializer,
+    400: OpenApiResponse(ErrorSerializer, description="Missing or invalid input (e.g. no reason for kill)."),
+    404: OpenApiResponse(description="No such campaign for this client."),
+    409: OpenApiResponse(ErrorSerializer, description="The campaign's state does not allow this transition."),
+}
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Campaigns of the caller's client (staff: all clients)."""
+
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self):
+        return campaigns_visible_to(self.request.user).select_related("client")
+
+    def perform_create(self, serializer: CampaignSerializer) -> None:
+        user = self.request.user
+        data = dict(serializer.validated_data)
+        requested_client = data.pop("client", None)
+        if user.is_staff:
+            if requested_client is None:
+                raise serializers.ValidationError(
+                    {"client": "Staff must say which client the campaign is for."}
+                )
+            client = requested_client
+        else:
+            client = get_object_or_404(clients_visible_to(user))
+            if requested_client is not None and requested_client.pk != client.pk:
+                raise PermissionDenied("You can only create campaigns for your own client.")
+        serializer.instance = create_campaign(client=client, actor=user, **data)
+
+    def _transition(self, request: Request, service, pk: str | None) -> Response:
+        campaign = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated = service(
+            campaign=campaign, actor=request.user, rationale=body.validated_data.get("reason", "")
+        )
+        return Response(self.get_serializer(updated).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=ReasonSerializer, responses=_transition_responses)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        """Pause an active campaign: no new work starts until it is resumed."""
+        return self._transition(request, pause_campaign, pk)
+
+    @extend_schema(request=ReasonSerializer, responses=_transition_responses)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        """Resume a paused campaign."""
+        return self._transition(request, resume_campaign, pk)
+
+    @extend_schema(
+        request=inline_serializer("KillRequest", {"reason": serializers.CharField(max_length=2000)}),
+        responses=_transition_responses,
+    )
+    @action(detail=True, methods=["post"])
+    def kill(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel the campaign for good: scheduled work is cancelled and in-flight work stops."""
+        return self._transition(request, kill_campaign, pk)
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={
+            **_transition_responses,
+            403: OpenApiResponse(ErrorSerializer, description="Client users may not take this step."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str | None = None) -> Response:
+        """Take any lifecycle step by name (start_planning, submit_for_approval, approve, activate,
+        pause, resume, complete, kill, return_to_planning). Client users may pause, resume, kill and
+        complete, and approve only when the campaign allows client approval."""
+        campaign = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        name = body.validated_data["transition"]
+        user = request.user
+        if not user.is_staff:
+            allowed = name in CLIENT_TRANSITIONS or (name == "approve" and campaign.allow_client_approval)
+            if not allowed:
+                raise PermissionDenied(f"Client users may not {LIFECYCLE[name].label} a campaign.")
+        updated = transition_campaign(
+            campaign=campaign, transition=name, actor=user, rationale=body.validated_data.get("reason", "")
+        )
+        return Response(self.get_serializer(updated).data, status=status.HTTP_200_OK)

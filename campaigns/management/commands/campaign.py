@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.errors import DomainError
+from campaigns.models import Campaign
+from campaigns.services import kill_campaign, pause_campaign, resume_campaign
+
+ACTIONS = {"pause": pause_campaign, "resume": resume_campaign, "kill": kill_campaign}
+
+
+class Command(BaseCommand):
+    help = "Pause, resume or kill a campaign: manage.py campaign pause|resume|kill ID --reason '…'"
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=sorted(ACTIONS))
+        parser.add_argument("campaign_id", type=int)
+        parser.add_argument(
+            "--reason", default="", help="Why (required for kill); kept in the audit timeline."
+        )
+
+    def handle(self, *args, action: str, campaign_id: int, reason: str, **options):
+        if not Campaign.objects.filter(pk=campaign_id).exists():
+            raise CommandError(f"Campaign {campaign_id} does not exist.")
+        try:
+            campaign = ACTIONS[action](campaign=campaign_id, actor=None, rationale=reason)
+        except DomainError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Campaign {campaign.pk} “{campaign.name}” is now {campaign.state}.")
+        )

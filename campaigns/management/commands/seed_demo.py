@@ -1,0 +1,76 @@
+"""Demo data for `make run`: safe to run any number of times."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from campaigns.models import Campaign, Client, User
+from campaigns.services import (
+    create_campaign,
+    create_client,
+    create_client_user,
+    start_campaign_planning,
+)
+
+OPERATOR = ("operator", "operator-demo-pass")
+CLIENT_USER = ("acme-api", "acme-demo-pass")
+CLIENT_NAME = "Acme Analytics"
+
+
+class Command(BaseCommand):
+    help = "Create a demo client, an operator, a client API user and a couple of campaigns (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        operator = User.objects.filter(username=OPERATOR[0]).first()
+        if operator is None:
+            operator = User.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
+        client = Client.objects.filter(name=CLIENT_NAME).first() or create_client(
+            name=CLIENT_NAME, actor=operator
+        )
+        api_user, _created = create_client_user(
+            client=client,
+            username=CLIENT_USER[0],
+            email="api@acme.example",
+            password=CLIENT_USER[1],
+            actor=operator,
+        )
+        token, _ = Token.objects.get_or_create(user=api_user)
+        today = timezone.localdate()
+        if not Campaign.objects.filter(client=client).exists():
+            create_campaign(
+                client=client,
+                name="Q1 pipeline: data leaders",
+                actor=operator,
+                type="lead_gen",
+                objective="Book 10 discovery calls with heads of data at mid-size SaaS companies.",
+                target_niche="B2B SaaS, 50-500 employees",
+                icp="Head of Data / VP Analytics",
+                target_clients=10,
+                channels=["email", "linkedin"],
+                start_date=today,
+                end_date=today + timedelta(days=90),
+            )
+            webinar = create_campaign(
+                client=client,
+                name="Webinar: modern BI stack",
+                actor=operator,
+                type="webinar",
+                objective="150 registrations for the live session.",
+                target_clients=5,
+                channels=["email", "linkedin", "x"],
+                start_date=today,
+                end_date=today + timedelta(days=30),
+            )
+            start_campaign_planning(
+                campaign=webinar, actor=operator, rationale="Brief agreed with the client."
+            )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Admin:      http://localhost:8000/admin/  user {OPERATOR[0]} / {OPERATOR[1]}")
+        self.stdout.write(f"  Client API: user {CLIENT_USER[0]} / {CLIENT_USER[1]}  token {token.key}")
+        self.stdout.write(
+            f"              curl -H 'Authorization: Token {token.key}' http://localhost:8000/api/v1/campaigns/"
+        )

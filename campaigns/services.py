@@ -1,0 +1,445 @@
+"""The only code that writes this app's tables. Each function is one audited business action."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django_fsm import can_proceed
+
+from .campaign_types import get_campaign_type
+from .errors import DomainError, TransitionNotAllowedError
+from .lifecycle import activation_blockers, approval_blockers, transition_handlers
+from .lock_objects import campaign_for_update
+from .models import CHANNEL_KEYS, AuditEvent, Campaign, CampaignMode, CampaignState, Client, User
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR_LABEL = "system"
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+def record_audit_event(
+    *,
+    verb: str,
+    actor: User | None = None,
+    campaign: Campaign | None = None,
+    target: models.Model | None = None,
+    rationale: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record one audit event. Call it inside the transaction that made the change."""
+    from django.contrib.contenttypes.models import ContentType
+
+    actor = actor if actor is not None and actor.is_authenticated else None
+    event = AuditEvent(
+        campaign=campaign,
+        actor=actor,
+        actor_label=actor.get_username() if actor else SYSTEM_ACTOR_LABEL,
+        verb=verb,
+        rationale=rationale or "",
+        metadata=metadata or {},
+        created_at=timezone.now(),
+    )
+    if target is not None:
+        event.target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
+        event.target_id = str(target.pk)
+        event.target_repr = str(target)[:300]
+    event.save()
+    return event
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+def create_client(*, name: str, actor: User | None = None) -> Client:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("A client needs a name.", field="name")
+    slug = slugify(name)[:200] or "client"
+    if Client.objects.filter(name__iexact=name).exists():
+        raise DomainError(f"A client named {name!r} already exists.", field="name")
+    base, n = slug, 2
+    while Client.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    with transaction.atomic():
+        client = Client.objects.create(name=name, slug=slug)
+        record_audit_event(verb="client.created", actor=actor, target=client)
+    return client
+
+
+# --- campaigns: create and edit ----------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "name",
+    "type",
+    "objective",
+    "target_niche",
+    "icp",
+    "target_clients",
+    "target_mrr",
+    "channels",
+    "daily_email_cap",
+    "timezone",
+    "start_date",
+    "end_date",
+    "owner",
+    "allow_client_approval",
+)
+
+
+def _normalize_channels(channels: Any) -> list[str]:
+    if channels is None:
+        return []
+    if isinstance(channels, str):
+        channels = [c for c in channels.replace(";", ",").split(",")]
+    if not isinstance(channels, list | tuple):
+        raise ValidationError({"channels": "Give a list of channel names."})
+    normalized: list[str] = []
+    for raw in channels:
+        key = str(raw).strip().lower()
+        if not key:
+            continue
+        key = {"twitter": "x", "e-mail": "email", "ig": "instagram"}.get(key, key)
+        if key not in CHANNEL_KEYS:
+            known = ", ".join(sorted(CHANNEL_KEYS))
+            raise ValidationError({"channels": f"Unknown channel {raw!r}; known channels: {known}."})
+        if key not in normalized:
+            normalized.append(key)
+    return normalized
+
+
+def _validate_campaign(campaign: Campaign) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        get_campaign_type(campaign.type)
+    except KeyError as exc:
+        errors.setdefault("type", []).append(str(exc.args[0]))
+    try:
+        zoneinfo.ZoneInfo(campaign.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors.setdefault("timezone", []).append(
+            f"Unknown time zone {campaign.timezone!r}; use an IANA name such as 'Europe/Berlin'."
+        )
+    if campaign.start_date and campaign.end_date and campaign.end_date < campaign.start_date:
+        errors.setdefault("end_date", []).append("The end date is before the start date.")
+    if errors:
+        raise ValidationError(errors)
+    # The protected FSM field cannot be re-assigned by clean_fields; it is never user input anyway.
+    campaign.full_clean(exclude=["state"])
+
+
+def create_campaign(*, client: Client, name: str, actor: User | None = None, **fields: Any) -> Campaign:
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"mode"}
+    if unknown:
+        raise DomainError(f"Unknown campaign field(s): {', '.join(sorted(unknown))}.")
+    if "channels" in fields:
+        fields["channels"] = _normalize_channels(fields["channels"])
+    else:
+        fields["channels"] = ["email"]
+    if fields.get("mode", CampaignMode.DRY_RUN) != CampaignMode.DRY_RUN:
+        # Going live is its own audited decision (set_campaign_mode), never a side effect of create.
+        raise DomainError(
+            "A new campaign starts in dry-run mode; switch it to live explicitly.", field="mode"
+        )
+    if fields.get("owner") is None and actor is not None and actor.is_authenticated and actor.is_staff:
+        fields["owner"] = actor
+    campaign = Campaign(client=client, name=(name or "").strip(), **fields)
+    _validate_campaign(campaign)
+    with transaction.atomic():
+        campaign._change_reason = "created"
+        campaign.save()
+        record_audit_event(
+            verb="campaign.created",
+            actor=actor,
+            campaign=campaign,
+            target=campaign,
+            metadata={"type": campaign.type, "client_id": client.pk},
+        )
+    return campaign
+
+
+def update_campaign(
+    *, campaign: Campaign, actor: User | None = None, rationale: str = "", **fields: Any
+) -> Campaign:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"These campaign fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    if "channels" in fields:
+        fields["channels"] = _normalize_channels(fields["channels"])
+    with transaction.atomic():
+        locked = campaign_for_update(campaign.pk)
+        if locked.is_final:
+            raise DomainError(
+                f"Campaign {locked.pk} is {locked.get_state_display().lower()} and can no longer be edited."
+            )
+        changes: dict[str, list[Any]] = {}
+        for key, value in fields.items():
+            before = getattr(locked, key)
+            if before != value:
+                changes[key] = [_jsonable(before), _jsonable(value)]
+                setattr(locked, key, value)
+        if not changes:
+            return locked
+        _validate_campaign(locked)
+        locked._change_reason = rationale or "edited"
+        locked.save()
+        record_audit_event(
+            verb="campaign.updated",
+            actor=actor,
+            campaign=locked,
+            target=locked,
+            rationale=rationale,
+            metadata={"changes": changes},
+        )
+    return locked
+
+
+def set_campaign_mode(*, campaign: Campaign, mode: str, actor: User | None, rationale: str = "") -> Campaign:
+    if mode not in CampaignMode.values:
+        raise DomainError(f"Unknown mode {mode!r}; use 'dry_run' or 'live'.", field="mode")
+    with transaction.atomic():
+        locked = campaign_for_update(campaign.pk)
+        if locked.mode == mode:
+            return locked
+        if mode == CampaignMode.LIVE and not (rationale or "").strip():
+            raise DomainError(
+                "Switching a campaign to live sends real email: give a rationale.", field="rationale"
+            )
+        before = locked.mode
+        locked.mode = mode
+        locked._change_reason = rationale or f"mode {mode}"
+        locked.save(update_fields=["mode", "updated_at"])
+        record_audit_event(
+            verb="campaign.mode_changed",
+            actor=actor,
+            campaign=locked,
+            target=locked,
+            rationale=rationale,
+            metadata={"from": before, "to": mode},
+        )
+    return locked
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+# --- campaigns: lifecycle ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleStep:
+    method: str
+    verb: str
+    label: str
+    rationale_required: bool = False
+
+
+LIFECYCLE: dict[str, LifecycleStep] = {
+    step.method: step
+    for step in (
+        LifecycleStep("start_planning", "campaign.planning_started", "start planning"),
+        LifecycleStep("submit_for_approval", "campaign.submitted_for_approval", "submit for approval"),
+        LifecycleStep("return_to_planning", "campaign.returned_to_planning", "send back to planning", True),
+        LifecycleStep("approve", "campaign.approved", "approve"),
+        LifecycleStep("activate", "campaign.activated", "activate"),
+        LifecycleStep("pause", "campaign.paused", "pause"),
+        LifecycleStep("resume", "campaign.resumed", "resume"),
+        LifecycleStep("complete", "campaign.completed", "complete"),
+        LifecycleStep("kill", "campaign.killed", "kill", True),
+    )
+}
+
+
+def _allowed_sources(method_name: str) -> list[str]:
+    transitions = getattr(Campaign, method_name)._django_fsm.transitions
+    return sorted({str(t.source) for t in transitions.values()})
+
+
+def transition_campaign(
+    *,
+    campaign: Campaign | int,
+    transition: str,
+    actor: User | None = None,
+    rationale: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> Campaign:
+    """Move a campaign through its lifecycle: lock, check, transition, save, hooks, audit.
+
+    Raises TransitionNotAllowedError (naming the current state and what is allowed) and changes
+    nothing when the transition is illegal or a rule blocks it.
+    """
+    step = LIFECYCLE.get(transition)
+    if step is None:
+        raise TransitionNotAllowedError(
+            f"Unknown campaign transition {transition!r}; known: {', '.join(LIFECYCLE)}."
+        )
+    rationale = (rationale or "").strip()
+    if step.rationale_required and not rationale:
+        raise DomainError(f"A rationale is required to {step.label} a campaign.", field="reason")
+    campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
+    with transaction.atomic():
+        try:
+            locked = campaign_for_update(campaign_id)
+        except Campaign.DoesNotExist:
+            raise DomainError(f"Campaign {campaign_id} does not exist.") from None
+        method = getattr(locked, step.method)
+        if not can_proceed(method, check_conditions=False):
+            sources = ", ".join(_allowed_sources(step.method))
+            raise TransitionNotAllowedError(
+                f"Cannot {step.label} campaign {campaign_id}: it is {locked.state}; "
+                f"{step.label} is allowed only from: {sources}.",
+                state=locked.state,
+                transition=transition,
+            )
+        blockers: list[str] = []
+        if step.method == "approve":
+            blockers = approval_blockers(locked)
+        elif step.method in ("activate", "resume"):
+            blockers = activation_blockers(locked)
+        if blockers:
+            raise TransitionNotAllowedError(
+                f"Cannot {step.label} campaign {campaign_id}: " + "; ".join(blockers),
+                state=locked.state,
+                transition=transition,
+                blockers=blockers,
+            )
+        from_state = locked.state
+        method()
+        locked.state_reason = rationale[:500]
+        locked.state_changed_at = timezone.now()
+        locked._change_reason = rationale or step.verb
+        locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        for handler in transition_handlers(step.method):
+            handler(campaign=locked, actor=actor, rationale=rationale)
+        record_audit_event(
+            verb=step.verb,
+            actor=actor,
+            campaign=locked,
+            target=locked,
+            rationale=rationale,
+            metadata={"from": from_state, "to": locked.state, **(metadata or {})},
+        )
+    logger.info(
+        "campaign %s: %s -> %s by %s",
+        campaign_id,
+        from_state,
+        locked.state,
+        actor.get_username() if actor else SYSTEM_ACTOR_LABEL,
+    )
+    return locked
+
+
+def start_campaign_planning(
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+) -> Campaign:
+    return transition_campaign(
+        campaign=campaign, transition="start_planning", actor=actor, rationale=rationale
+    )
+
+
+def submit_campaign_for_approval(
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+) -> Campaign:
+    return transition_campaign(
+        campaign=campaign, transition="submit_for_approval", actor=actor, rationale=rationale
+    )
+
+
+def approve_campaign(*, campaign: Campaign | int, actor: User | None = None, rationale: str = "") -> Campaign:
+    return transition_campaign(campaign=campaign, transition="approve", actor=actor, rationale=rationale)
+
+
+def activate_campaign(
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+) -> Campaign:
+    return transition_campaign(campaign=campaign, transition="activate", actor=actor, rationale=rationale)
+
+
+def pause_campaign(
+    *,
+    campaign: Campaign | int,
+    actor: User | None = None,
+    rationale: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> Campaign:
+    return transition_campaign(
+        campaign=campaign, transition="pause", actor=actor, rationale=rationale, metadata=metadata
+    )
+
+
+def resume_campaign(*, campaign: Campaign | int, actor: User | None = None, rationale: str = "") -> Campaign:
+    return transition_campaign(campaign=campaign, transition="resume", actor=actor, rationale=rationale)
+
+
+def complete_campaign(
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+) -> Campaign:
+    return transition_campaign(campaign=campaign, transition="complete", actor=actor, rationale=rationale)
+
+
+def kill_campaign(*, campaign: Campaign | int, actor: User | None = None, rationale: str) -> Campaign:
+    return transition_campaign(campaign=campaign, transition="kill", actor=actor, rationale=rationale)
+
+
+def complete_campaigns_past_end_date(*, today=None) -> list[int]:
+    """Daily tick: campaigns whose end date has passed are completed (each in its own transaction)."""
+    today = today or timezone.localdate()
+    due = list(
+        Campaign.objects.filter(
+            state__in=[CampaignState.ACTIVE, CampaignState.PAUSED], end_date__lt=today
+        ).values_list("pk", flat=True)
+    )
+    completed: list[int] = []
+    for campaign_id in due:
+        try:
+            complete_campaign(
+                campaign=campaign_id, rationale=f"End date passed (today is {today.isoformat()})."
+            )
+        except TransitionNotAllowedError:
+            # Changed state since we listed it (killed, say): nothing to complete.
+            logger.info("campaign %s changed state before completion; skipped", campaign_id)
+            continue
+        completed.append(campaign_id)
+    return completed
+
+
+def create_client_user(
+    *, client: Client, username: str, email: str = "", password: str | None = None, actor: User | None = None
+) -> tuple[User, bool]:
+    """Create (or find) an API user of one client. Returns (user, created)."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("A username is required.", field="username")
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        if existing.client_id != client.pk:
+            raise DomainError(
+                f"User {username!r} already exists and does not belong to client {client.name!r}.",
+                field="username",
+            )
+        return existing, False
+    with transaction.atomic():
+        user = User(username=username, email=email, client=client, is_staff=False)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        record_audit_event(
+            verb="client_user.created", actor=actor, target=user, metadata={"client_id": client.pk}
+        )
+    return user, True

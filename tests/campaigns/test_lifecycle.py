@@ -1,0 +1,150 @@
+"""The campaign lifecycle through the services: every legal step, every illegal one."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns import lifecycle, services
+from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.models import AuditEvent, Campaign, CampaignState
+
+S = CampaignState
+LEGAL = {
+    ("start_planning", S.DRAFT): S.PLANNING,
+    ("submit_for_approval", S.PLANNING): S.AWAITING_APPROVAL,
+    ("return_to_planning", S.AWAITING_APPROVAL): S.PLANNING,
+    ("approve", S.AWAITING_APPROVAL): S.APPROVED,
+    ("activate", S.APPROVED): S.ACTIVE,
+    ("pause", S.ACTIVE): S.PAUSED,
+    ("resume", S.PAUSED): S.ACTIVE,
+    ("complete", S.ACTIVE): S.COMPLETED,
+    ("complete", S.PAUSED): S.COMPLETED,
+    **{("kill", state): S.CANCELLED for state in S.values if state not in (S.COMPLETED, S.CANCELLED)},
+}
+ALL_PAIRS = [(t, s) for t in services.LIFECYCLE for s in S.values]
+ILLEGAL = [pair for pair in ALL_PAIRS if pair not in LEGAL]
+
+
+@pytest.mark.parametrize(("transition", "source"), list(LEGAL), ids=lambda v: str(v))
+def test_every_legal_transition_moves_state_and_writes_one_audit_event(
+    campaign_in_state, operator, transition, source
+):
+    campaign = campaign_in_state(source)
+    before = AuditEvent.objects.count()
+
+    result = services.transition_campaign(
+        campaign=campaign, transition=transition, actor=operator, rationale="because the client asked"
+    )
+
+    assert result.state == LEGAL[(transition, source)]
+    campaign.refresh_from_db()
+    assert campaign.state == LEGAL[(transition, source)]
+    assert campaign.state_reason == "because the client asked"
+    events = AuditEvent.objects.order_by("-id")
+    assert AuditEvent.objects.count() == before + 1
+    event = events.first()
+    assert event.verb == services.LIFECYCLE[transition].verb
+    assert event.actor == operator
+    assert event.actor_label == operator.username
+    assert event.rationale == "because the client asked"
+    assert event.campaign_id == campaign.pk
+    assert event.metadata["from"] == source
+    assert event.metadata["to"] == LEGAL[(transition, source)]
+
+
+@pytest.mark.parametrize(("transition", "source"), ILLEGAL, ids=lambda v: str(v))
+def test_every_illegal_transition_is_refused_and_changes_nothing(
+    campaign_in_state, operator, transition, source
+):
+    campaign = campaign_in_state(source)
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(TransitionNotAllowedError) as err:
+        services.transition_campaign(campaign=campaign, transition=transition, actor=operator, rationale="x")
+
+    assert f"it is {source}" in str(err.value)
+    assert "allowed only from" in str(err.value)
+    campaign.refresh_from_db()
+    assert campaign.state == source
+    assert AuditEvent.objects.count() == before
+
+
+def test_resume_a_completed_campaign_names_the_state(campaign_in_state):
+    campaign = campaign_in_state(S.COMPLETED)
+    with pytest.raises(
+        TransitionNotAllowedError,
+        match=r"Cannot resume campaign .*: it is completed; resume is allowed only from: paused",
+    ):
+        services.resume_campaign(campaign=campaign)
+
+
+def test_kill_needs_a_rationale(campaign_in_state):
+    campaign = campaign_in_state(S.ACTIVE)
+    with pytest.raises(DomainError, match="rationale is required to kill"):
+        services.kill_campaign(campaign=campaign, rationale="   ")
+    campaign.refresh_from_db()
+    assert campaign.state == S.ACTIVE
+
+
+def test_system_actor_is_recorded_when_no_user(campaign_in_state):
+    campaign = campaign_in_state(S.ACTIVE)
+    services.pause_campaign(campaign=campaign.pk, rationale="auto-pause: goal met")
+    event = AuditEvent.objects.filter(verb="campaign.paused").get()
+    assert event.actor is None
+    assert event.actor_label == "system"
+
+
+def test_unknown_transition_is_refused(campaign_in_state):
+    campaign = campaign_in_state(S.DRAFT)
+    with pytest.raises(TransitionNotAllowedError, match="Unknown campaign transition 'launch'"):
+        services.transition_campaign(campaign=campaign, transition="launch")
+
+
+def test_state_cannot_be_assigned_directly(campaign_in_state):
+    campaign = campaign_in_state(S.DRAFT)
+    with pytest.raises(AttributeError, match="Direct state modification is not allowed"):
+        campaign.state = S.ACTIVE
+    campaign.refresh_from_db()  # FSMModelMixin lets refresh_from_db load the protected field
+    assert campaign.state == S.DRAFT
+
+
+def test_activation_blockers_registered_by_other_apps_are_enforced(campaign_in_state):
+    campaign = campaign_in_state(S.APPROVED)
+
+    def needs_strategy(c: Campaign) -> list[str]:
+        return ["no approved strategy yet"]
+
+    lifecycle.register_activation_check(needs_strategy)
+    try:
+        with pytest.raises(TransitionNotAllowedError, match="no approved strategy yet"):
+            services.activate_campaign(campaign=campaign)
+        campaign.refresh_from_db()
+        assert campaign.state == S.APPROVED
+    finally:
+        lifecycle._activation_checks.remove(needs_strategy)
+    assert services.activate_campaign(campaign=campaign).state == S.ACTIVE
+
+
+def test_kill_handlers_run_in_the_same_transaction(campaign_in_state):
+    campaign = campaign_in_state(S.ACTIVE)
+
+    def failing_handler(*, campaign, actor, rationale):
+        raise RuntimeError("outreach could not cancel")
+
+    lifecycle.register_transition_handler("kill", failing_handler)
+    try:
+        with pytest.raises(RuntimeError):
+            services.kill_campaign(campaign=campaign, rationale="stop")
+    finally:
+        lifecycle._after_transition["kill"].remove(failing_handler)
+    campaign.refresh_from_db()
+    assert campaign.state == S.ACTIVE
+    assert not AuditEvent.objects.filter(verb="campaign.killed").exists()
+
+
+def test_history_records_state_changes_with_reason(campaign_in_state):
+    campaign = campaign_in_state(S.ACTIVE)
+    services.pause_campaign(campaign=campaign, rationale="client on holiday")
+    latest = campaign.history.first()
+    assert latest.state == S.PAUSED
+    assert latest.history_change_reason == "client on holiday"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from campaigns import services
+from campaigns.models import Campaign, CampaignState
+from tests.factories import CampaignFactory, ClientUserFactory, StaffUserFactory, token_for
+
+FIXED_NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # a Monday, 10:00 UTC
+
+
+@pytest.fixture
+def frozen_now():
+    """Pin the clock: timezone.now() is FIXED_NOW until the test moves it (traveller.shift/move_to)."""
+    with time_machine.travel(FIXED_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def operator(db):
+    return StaffUserFactory()
+
+
+@pytest.fixture
+def client_user(db):
+    return ClientUserFactory()
+
+
+@pytest.fixture
+def other_client_user(db):
+    return ClientUserFactory()
+
+
+def _api(user=None) -> APIClient:
+    api = APIClient()
+    if user is not None:
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    return api
+
+
+@pytest.fixture
+def api_as():
+    return _api
+
+
+# Path through the lifecycle to reach each state, via the services.
+PATH_TO_STATE: dict[str, list[str]] = {
+    CampaignState.DRAFT: [],
+    CampaignState.PLANNING: ["start_planning"],
+    CampaignState.AWAITING_APPROVAL: ["start_planning", "submit_for_approval"],
+    CampaignState.APPROVED: ["start_planning", "submit_for_approval", "approve"],
+    CampaignState.ACTIVE: ["start_planning", "submit_for_approval", "approve", "activate"],
+    CampaignState.PAUSED: ["start_planning", "submit_for_approval", "approve", "activate", "pause"],
+    CampaignState.COMPLETED: ["start_planning", "submit_for_approval", "approve", "activate", "complete"],
+    CampaignState.CANCELLED: ["kill"],
+}
+
+
+@pytest.fixture
+def campaign_in_state(db):
+    def make(state: str = CampaignState.DRAFT, **fields) -> Campaign:
+        campaign = CampaignFactory(**fields)
+        for step in PATH_TO_STATE[state]:
+            campaign = services.transition_campaign(
+                campaign=campaign, transition=step, rationale="test set-up"
+            )
+        return campaign
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL=redis://...)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached look-ups must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's million rounds cost ~0.5 s per user; tests need a password, not its strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
