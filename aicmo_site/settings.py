@@ -187,6 +187,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so generated clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "campaigns.models.CHANNELS",
+        "CampaignStateEnum": "campaigns.models.CampaignState",
+        "CreativeStateEnum": "creative.models.CreativeState",
+    },
 }
 
 # --- caching (throttling, locks) -------------------------------------------------------------
