@@ -1,0 +1,1 @@
+"""Sequences, enrollments, messages and their events."""

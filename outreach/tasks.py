@@ -1,0 +1,1 @@
+"""Thin Celery tasks of the outreach app (ids in, a service call, safe to run twice)."""
