@@ -8,14 +8,14 @@ from django.core import signing
 SALT = "aicmo.outreach.unsubscribe"
 
 
-def make_unsubscribe_token(*, message_id: int, email: str) -> str:
-    return signing.dumps({"m": message_id, "e": email}, salt=SALT, compress=True)
+def make_unsubscribe_token(*, enrollment_id: int, email: str) -> str:
+    return signing.dumps({"n": enrollment_id, "e": email}, salt=SALT, compress=True)
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str]:
-    """Return (message_id, email). Raises signing.BadSignature for a forged or damaged token."""
+    """Return (enrollment_id, email). Raises signing.BadSignature for a forged or damaged token."""
     data = signing.loads(token, salt=SALT)
-    return int(data["m"]), str(data["e"])
+    return int(data["n"]), str(data["e"])
 
 
 def unsubscribe_url(token: str) -> str:
