@@ -257,7 +257,7 @@ AICMO_SYSTEM_PAUSE_CACHE_SECONDS = env_int("AICMO_SYSTEM_PAUSE_CACHE_SECONDS", 5
 # Audit events older than this are counted into AuditDailySummary and deleted, except decisions.
 AICMO_AUDIT_RETENTION_DAYS = env_int("AICMO_AUDIT_RETENTION_DAYS", 180)
 # Verbs never pruned (fnmatch patterns): approvals, rejections, selections, lifecycle, budget,
-# overrides and the system switch are the decision record.
+# overrides (overridden) and the system switch are the decision record.
 AICMO_AUDIT_KEEP_VERBS = env_list(
     "AICMO_AUDIT_KEEP_VERBS",
     [
@@ -267,7 +267,7 @@ AICMO_AUDIT_KEEP_VERBS = env_list(
         "campaign.*",
         "budget.*",
         "override*",
-        "*.override*",
+        "*.overrid*",  # risk.overridden, check.override…
         "system.*",
     ],
 )

@@ -334,7 +334,7 @@ class SpendEntry(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="spend_entries")
     kind = models.CharField(max_length=20, choices=SpendKind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=6)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=300, blank=True)
     source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)

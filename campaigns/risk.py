@@ -164,9 +164,12 @@ def assess_text_claims(text: str) -> list[Finding]:
 # --- campaigns ------------------------------------------------------------------------------------
 
 REGULATED_VERTICALS = (
-    ("health", r"\b(health ?care|healthcare|medical|clinic|pharma\w*|supplements?|telehealth|hospital)\b"),
-    ("finance", r"\b(finance|financial|loans?|lending|credit|mortgage|insurance|invest\w*|banking|forex)\b"),
-    ("gambling", r"\b(gambling|casino|betting|sportsbook|poker|lottery)\b"),
+    ("health", r"\b(health ?care|medical|clinics?|pharma\w*|supplements?|telehealth|hospitals?|patients?)\b"),
+    (
+        "finance",
+        r"\b(finance|financial|loans?|lending|credit|mortgages?|insurance|invest\w*|banking|forex)\b",
+    ),
+    ("gambling", r"\b(gambling|casinos?|betting|sportsbooks?|poker|lottery|lotteries)\b"),
     ("crypto", r"\b(crypto\w*|bitcoin|blockchain|nft|defi|token sale)\b"),
     ("alcohol/tobacco/cannabis", r"\b(alcohol|tobacco|vap(e|ing)|cannabis|cbd)\b"),
     ("legal", r"\b(law firm|legal services|attorney)\b"),

@@ -57,6 +57,11 @@ def record_audit_event(
     return event
 
 
+def history_user(actor: User | None) -> User | None:
+    """Who simple-history records for a save: the actor (outside a request the middleware can't tell)."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
 # --- clients ----------------------------------------------------------------------------------
 
 
@@ -167,6 +172,7 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
     _validate_campaign(campaign)
     with transaction.atomic():
         campaign._change_reason = "created"
+        campaign._history_user = history_user(actor)
         campaign.save()
         record_audit_event(
             verb="campaign.created",
@@ -207,6 +213,7 @@ def update_campaign(
             return locked
         _validate_campaign(locked)
         locked._change_reason = rationale or "edited"
+        locked._history_user = history_user(actor)
         locked.save()
         record_audit_event(
             verb="campaign.updated",
@@ -242,6 +249,7 @@ def set_campaign_mode(*, campaign: Campaign, mode: str, actor: User | None, rati
                     f"Cannot switch campaign {locked.pk} to live: " + "; ".join(blockers), field="mode"
                 )
         locked._change_reason = rationale or f"mode {mode}"
+        locked._history_user = history_user(actor)
         locked.save(update_fields=["mode", "updated_at"])
         record_audit_event(
             verb="campaign.mode_changed",
@@ -349,6 +357,7 @@ def transition_campaign(
         locked.state_reason = rationale[:500]
         locked.state_changed_at = timezone.now()
         locked._change_reason = rationale or step.verb
+        locked._history_user = history_user(actor)
         locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
         for handler in transition_handlers(step.method):
             handler(campaign=locked, actor=actor, rationale=rationale)

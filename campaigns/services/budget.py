@@ -24,7 +24,7 @@ from ..errors import BudgetExhaustedError, DomainError
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, SpendEntry, SpendKind, User
 from ..selectors import MONEY, budget_exhausted_reason, budget_status, campaign_spent
-from . import record_audit_event
+from . import history_user, record_audit_event
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def _after_spend(locked: Campaign, *, spent: Decimal, actor: User | None) -> Non
 def _set_block(locked: Campaign, *, reason: str, actor: User | None) -> None:
     locked.spending_blocked_reason = reason[:500]
     locked._change_reason = reason[:100]
+    locked._history_user = history_user(actor)
     locked.save(update_fields=["spending_blocked_reason", "updated_at"])
     record_audit_event(verb="budget.exhausted", actor=actor, campaign=locked, target=locked, rationale=reason)
     _email_owner_after_commit(locked, subject=f"Budget exhausted: {locked.name} stopped spending")
@@ -224,6 +225,7 @@ def raise_budget_cap(
         if ratio is None or ratio < settings.AICMO_BUDGET_WARNING_RATIO:
             locked.budget_warned_at = None
         locked._change_reason = rationale[:100]
+        locked._history_user = history_user(actor)
         locked.save(update_fields=["budget_cap", "spending_blocked_reason", "budget_warned_at", "updated_at"])
         record_audit_event(
             verb="budget.cap_changed",
