@@ -547,7 +547,7 @@ class RationaleActionForm(forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         max_length=2000,
-        help_text="Why. Recorded in the campaign's audit timeline.",
+        help_text="Why. Recorded in the audit log.",
     )
 
 

@@ -93,7 +93,7 @@ def assess_risk(
                 actor=actor,
                 campaign=campaign,
                 target=target,
-                rationale="; ".join(f.message for f in findings if f.code in raised),
+                rationale=" ".join(f.message for f in findings if f.code in raised),
                 metadata={"raised": raised, "resolved": resolved},
             )
     return list(open_risk_flags(target=target))
