@@ -187,10 +187,10 @@ def ensure_budget_allows(*, campaign: Campaign | int, amount: Decimal | str | fl
     fresh = Campaign.objects.only("id", "budget_cap", "currency", "spending_blocked_reason", "name").get(
         pk=campaign_id
     )
-    if fresh.spending_blocked_reason:
-        raise BudgetExhaustedError(fresh.spending_blocked_reason, campaign=campaign_id)
     if fresh.budget_cap is None:
         return
+    if fresh.spending_blocked_reason:
+        raise BudgetExhaustedError(fresh.spending_blocked_reason, campaign=campaign_id)
     spent = campaign_spent(fresh)
     if spent + amount > fresh.budget_cap:
         reason = budget_exhausted_reason(fresh, spent=spent, next_amount=amount)

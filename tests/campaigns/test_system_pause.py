@@ -97,3 +97,20 @@ def test_operators_see_the_switch_but_cannot_flip_it(client, operator_role_user)
     assert page.status_code == 200 and "may view the switch but not change it" in page.content.decode()
     assert client.post(reverse(TOGGLE_URL), {"rationale": "try"}).status_code == 403
     assert not system_paused(fresh=True)
+
+
+def test_the_banner_costs_at_most_one_cached_query(client, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.set_system_pause(paused=True, actor=operator, rationale="x")
+    client.force_login(operator)
+
+    def switch_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(reverse("admin:index")).content.decode()
+        assert 'id="system-pause-banner"' in body
+        return sum("campaigns_systemswitch" in q["sql"] for q in ctx.captured_queries)
+
+    assert switch_queries() <= 1
+    assert switch_queries() == 0  # served from the cache
