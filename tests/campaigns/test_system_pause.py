@@ -114,3 +114,21 @@ def test_the_banner_costs_at_most_one_cached_query(client, operator):
 
     assert switch_queries() <= 1
     assert switch_queries() == 0  # served from the cache
+
+
+def test_system_pause_command():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("system_pause", stdout=out)
+    assert "System pause is OFF." in out.getvalue()
+    with pytest.raises(CommandError, match="rationale"):
+        call_command("system_pause", "on")
+    call_command("system_pause", "on", "--reason", "incident 42", stdout=out)
+    assert "System pause is ON: nothing is sent and no cycle runs (incident 42)." in out.getvalue()
+    assert system_paused(fresh=True)
+    assert AuditEvent.objects.get(verb="system.paused").actor_label == "system"
+    call_command("system_pause", "off", "--reason", "resolved", stdout=out)
+    assert not system_paused(fresh=True)
