@@ -169,6 +169,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
         "state_display",
         "mode",
         "daily_email_cap",
+        "budget_cap",
         "owner",
         "created_at",
     ]

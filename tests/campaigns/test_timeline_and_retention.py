@@ -188,3 +188,14 @@ def test_retention_task_runs_registered_pruners(monkeypatch):
     assert (
         settings.CELERY_BEAT_SCHEDULE["audit-retention"]["task"] == "campaigns.tasks.prune_old_audit_events"
     )
+
+
+def test_registered_history_models_join_the_timeline(story, monkeypatch):
+    from campaigns import timeline
+    from campaigns.models import Campaign
+
+    monkeypatch.setattr(timeline, "_sources", {})
+    # Stands in for e.g. register_timeline_history(StrategyVariant, campaign_lookup="campaign").
+    register_timeline_history(Campaign, campaign_lookup="id", label="mirrored campaign")
+    actions = [e.action for e in campaign_timeline_entries(story, kinds=["history"])]
+    assert "mirrored campaign created" in actions and "campaign created" in actions
