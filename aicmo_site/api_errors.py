@@ -7,11 +7,18 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.errors import (
+    ApprovalNotPermittedError,
+    DomainError,
+    SystemPausedError,
+    TransitionNotAllowedError,
+)
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, TransitionNotAllowedError):
+    if isinstance(exc, ApprovalNotPermittedError):
+        return Response(exc.as_dict(), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, TransitionNotAllowedError | SystemPausedError):
         return Response(exc.as_dict(), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)

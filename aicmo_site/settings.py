@@ -8,6 +8,7 @@ Production: set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` (Redis), ``
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -103,6 +104,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Lazy: the system-pause banner costs one cached query, only on pages that show it.
+                "campaigns.context_processors.system_pause",
             ],
         },
     },
@@ -242,7 +245,42 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.campaign_daily_tick",
         "schedule": 24 * 60 * 60,
     },
+    "audit-retention": {
+        "task": "campaigns.tasks.prune_old_audit_events",
+        "schedule": 24 * 60 * 60,
+    },
 }
+
+# --- governance (campaigns app; see docs/governance.md) --------------------------------------
+# What one sent email costs; outreach books it to the campaign's spend ledger.
+AICMO_COST_PER_EMAIL = Decimal(os.environ.get("AICMO_COST_PER_EMAIL", "0.001"))
+# Share of the budget cap at which the owner is warned once (audit + admin message + email).
+AICMO_BUDGET_WARNING_RATIO = Decimal(os.environ.get("AICMO_BUDGET_WARNING_RATIO", "0.8"))
+# Daily email caps above these are flagged medium / high risk.
+AICMO_RISK_HIGH_DAILY_CAP = env_int("AICMO_RISK_HIGH_DAILY_CAP", 200)
+AICMO_RISK_VERY_HIGH_DAILY_CAP = env_int("AICMO_RISK_VERY_HIGH_DAILY_CAP", 1000)
+# Shares of unverified lead emails flagged medium / high risk (leads feeds this rule).
+AICMO_RISK_UNVERIFIED_SHARE_MEDIUM = float(os.environ.get("AICMO_RISK_UNVERIFIED_SHARE_MEDIUM", "0.2"))
+AICMO_RISK_UNVERIFIED_SHARE_HIGH = float(os.environ.get("AICMO_RISK_UNVERIFIED_SHARE_HIGH", "0.5"))
+# The admin banner reads the system switch through the cache for this long; senders read it fresh.
+AICMO_SYSTEM_PAUSE_CACHE_SECONDS = env_int("AICMO_SYSTEM_PAUSE_CACHE_SECONDS", 5)
+# Audit events older than this are counted into AuditDailySummary and deleted, except decisions.
+AICMO_AUDIT_RETENTION_DAYS = env_int("AICMO_AUDIT_RETENTION_DAYS", 180)
+# Verbs never pruned (fnmatch patterns): approvals, rejections, selections, lifecycle, budget,
+# overrides (overridden) and the system switch are the decision record.
+AICMO_AUDIT_KEEP_VERBS = env_list(
+    "AICMO_AUDIT_KEEP_VERBS",
+    [
+        "*.approved",
+        "*.rejected",
+        "*.selected",
+        "campaign.*",
+        "budget.*",
+        "override*",
+        "*.overrid*",  # risk.overridden, check.override…
+        "system.*",
+    ],
+)
 
 # --- email ------------------------------------------------------------------------------------
 # Local default writes each message to var/sent-mail/; choose an ESP with e.g.

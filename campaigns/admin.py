@@ -7,11 +7,13 @@ model's transition methods directly, which would skip the audit, so we do not us
 
 from __future__ import annotations
 
+import csv
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,9 +21,48 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError
-from .models import AuditEvent, Campaign, CampaignState, Client, User
-from .selectors import available_transitions, campaign_timeline
-from .services import EDITABLE_FIELDS, LIFECYCLE, create_campaign, transition_campaign, update_campaign
+from .models import (
+    AuditDailySummary,
+    AuditEvent,
+    Campaign,
+    CampaignState,
+    Client,
+    CompliancePolicy,
+    RiskFlag,
+    RiskFlagStatus,
+    SpendEntry,
+    SpendKind,
+    SystemSwitch,
+    User,
+)
+from .selectors import (
+    BUDGET_EXHAUSTED,
+    BUDGET_WARNING,
+    TimelineEntry,
+    available_transitions,
+    budget_status,
+    campaign_timeline_entries,
+    effective_policy,
+    open_risk_flags,
+    spending_blocked_reason,
+    system_switch,
+    timeline_kinds,
+)
+from .services import (
+    CREATE_ONLY_FIELDS,
+    EDITABLE_FIELDS,
+    LIFECYCLE,
+    assess_campaign_risk,
+    create_campaign,
+    override_risk_flag,
+    raise_budget_cap,
+    record_spend,
+    resolve_risk_flag,
+    save_compliance_policy,
+    set_system_pause,
+    transition_campaign,
+    update_campaign,
+)
 
 STATE_COLOURS = {
     CampaignState.DRAFT: "#6c757d",
@@ -73,6 +114,51 @@ class RationaleForm(forms.Form):
         self.fields["rationale"].required = required
 
 
+class BudgetCapForm(forms.Form):
+    budget_cap = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Leave empty to remove the cap.",
+    )
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=2000,
+        help_text="Why. Recorded in the campaign's audit timeline.",
+    )
+
+
+class RiskFlagInline(admin.TabularInline):
+    model = RiskFlag
+    fk_name = "campaign"
+    extra = 0
+    can_delete = False
+    fields = ["severity", "code", "message", "target_repr", "status", "resolution_rationale", "created_at"]
+    readonly_fields = fields
+    ordering = ["status", "-created_at"]
+    verbose_name_plural = "Risk flags"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def timeline_csv_response(campaign: Campaign, entries: list[TimelineEntry]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in [TimelineEntry.CSV_HEADER, *(e.as_row() for e in entries)])
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-timeline.csv"'
+    return response
+
+
 @admin.register(Campaign)
 class CampaignAdmin(SimpleHistoryAdmin):
     change_form_template = "admin/campaigns/campaign/change_form.html"
@@ -83,6 +169,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
         "state_display",
         "mode",
         "daily_email_cap",
+        "budget_cap",
         "owner",
         "created_at",
     ]
@@ -94,9 +181,13 @@ class CampaignAdmin(SimpleHistoryAdmin):
         "state_reason",
         "state_changed_at",
         "mode",
+        "budget_display",
+        "blocked_reason_display",
+        "policy_display",
         "created_at",
         "updated_at",
     ]
+    inlines = [RiskFlagInline]
     actions = ["pause_selected", "resume_selected", "kill_selected"]
     fieldsets = (
         (
@@ -128,6 +219,18 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 )
             },
         ),
+        (
+            "Budget and compliance",
+            {
+                "fields": (
+                    "budget_cap",
+                    "currency",
+                    "budget_display",
+                    "blocked_reason_display",
+                    "policy_display",
+                )
+            },
+        ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
@@ -135,10 +238,61 @@ class CampaignAdmin(SimpleHistoryAdmin):
     def state_display(self, obj: Campaign) -> str:
         return state_badge(obj) if obj.pk else "-"
 
+    @admin.display(description="Budget")
+    def budget_display(self, obj: Campaign) -> str:
+        if not obj.pk:
+            return "-"
+        status = budget_status(obj)
+        if status.cap is None:
+            return format_html("Spent {} {} (no cap)", status.as_dict()["spent"], status.currency)
+        colour = {BUDGET_WARNING: "#b58105", BUDGET_EXHAUSTED: "#b02a37"}.get(status.level, "#198754")
+        data = status.as_dict()
+        return format_html(
+            '<span id="budget-status" data-level="{}" style="color:{};font-weight:bold">'
+            "Spent {} of {} {} ({}%) — {}</span>",
+            status.level,
+            colour,
+            data["spent"],
+            data["cap"],
+            status.currency,
+            data["percent"],
+            status.level,
+        )
+
+    @admin.display(description="Spending blocked")
+    def blocked_reason_display(self, obj: Campaign) -> str:
+        reason = spending_blocked_reason(obj) if obj.pk else ""
+        if not reason:
+            return "No: generation and sending may spend."
+        return format_html('<strong id="blocked-reason" style="color:#b02a37">{}</strong>', reason)
+
+    @admin.display(description="Compliance policy")
+    def policy_display(self, obj: Campaign) -> str:
+        if not obj.pk:
+            return "-"
+        policy = effective_policy(obj)
+        return format_html(
+            "From: {} · approvals: {} · consent regions: {} · max daily volume: {} · postal address: {}",
+            policy.source,
+            ", ".join(policy.required_approvals) or "none",
+            ", ".join(policy.consent_regions) or "none",
+            policy.max_daily_volume if policy.max_daily_volume is not None else "—",
+            "set" if policy.sender_postal_address else "MISSING",
+        )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new campaign has no flags yet
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "currency" in form.base_fields:
+            form.base_fields["currency"].required = False  # empty: the default currency
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
-            fields.append("client")
+            fields.extend(["client", *CREATE_ONLY_FIELDS])
         return fields
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change: bool) -> None:
@@ -148,6 +302,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 saved = update_campaign(campaign=obj, actor=request.user, **data)
             else:
                 data.pop("name", None)
+                data.update({k: form.cleaned_data[k] for k in CREATE_ONLY_FIELDS if form.cleaned_data.get(k)})
                 saved = create_campaign(
                     client=form.cleaned_data["client"],
                     name=form.cleaned_data["name"],
@@ -184,6 +339,16 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.timeline_view),
                 name="{}_{}_timeline".format(*info),
             ),
+            path(
+                "<int:object_id>/budget/",
+                self.admin_site.admin_view(self.budget_cap_view),
+                name="{}_{}_budget".format(*info),
+            ),
+            path(
+                "<int:object_id>/assess-risk/",
+                self.admin_site.admin_view(self.assess_risk_view),
+                name="{}_{}_assess_risk".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -195,7 +360,63 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 {"name": name, "label": LIFECYCLE[name].label.capitalize(), "danger": name == "kill"}
                 for name in available_transitions(campaign)
             ]
+            if request.method == "GET":
+                self._governance_messages(request, campaign)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _governance_messages(self, request: HttpRequest, campaign: Campaign) -> None:
+        """The operator notification: budget warning / block and open high-severity risk flags."""
+        status = budget_status(campaign)
+        if status.level == BUDGET_WARNING:
+            messages.warning(
+                request,
+                f"Budget warning: this campaign has spent {status.as_dict()['percent']}% of its "
+                f"{status.cap} {status.currency} cap.",
+            )
+        reason = spending_blocked_reason(campaign)
+        if reason:
+            messages.error(request, f"Spending work is stopped. {reason}")
+        high = open_risk_flags(campaign=campaign).filter(severity="high").count()
+        if high:
+            messages.warning(
+                request, f"{high} open high-severity risk flag(s): approval needs the approver permission."
+            )
+
+    def budget_cap_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=object_id)
+        if not request.user.has_perm("campaigns.manage_budget"):
+            raise PermissionDenied
+        form = BudgetCapForm(request.POST or None, initial={"budget_cap": campaign.budget_cap})
+        if request.method == "POST" and form.is_valid():
+            try:
+                raise_budget_cap(
+                    campaign=campaign,
+                    new_cap=form.cleaned_data["budget_cap"],
+                    actor=request.user,
+                    rationale=form.cleaned_data["rationale"],
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Budget cap changed.")
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Change budget cap: {campaign.name}",
+            "form": form,
+            "status": budget_status(campaign),
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/budget_form.html", context)
+
+    def assess_risk_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=object_id)
+        if request.method != "POST" or not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        flags = assess_campaign_risk(campaign=campaign, actor=request.user)
+        messages.info(request, f"Risk re-assessed: {len(flags)} open flag(s).")
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
 
     def transition_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=object_id)
@@ -236,12 +457,19 @@ class CampaignAdmin(SimpleHistoryAdmin):
         campaign = get_object_or_404(Campaign, pk=object_id)
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
+        kinds = [k for k in request.GET.getlist("kind") if k]
+        entries = campaign_timeline_entries(campaign, kinds=kinds)
+        if request.GET.get("format") == "csv":
+            return timeline_csv_response(campaign, entries)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": campaign,
             "title": f"Timeline: {campaign.name}",
-            "events": campaign_timeline(campaign),
+            "entries": entries,
+            "kinds": timeline_kinds(campaign),
+            "selected_kinds": kinds,
+            "csv_query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/campaigns/campaign/timeline.html", context)
 
@@ -310,6 +538,252 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="Rationale")
     def short_rationale(self, obj: AuditEvent) -> str:
         return (obj.rationale[:80] + "…") if len(obj.rationale) > 80 else obj.rationale
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- governance ------------------------------------------------------------------------------------
+
+
+class RationaleActionForm(forms.Form):
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=2000,
+        help_text="Why. Recorded in the audit log.",
+    )
+
+
+def _rationale_action(modeladmin, request, queryset, *, label: str, service) -> HttpResponse | None:
+    """A list action that asks for one rationale, then calls ``service`` per row."""
+    if "apply" in request.POST:
+        form = RationaleActionForm(request.POST)
+        if form.is_valid():
+            done, refused = 0, []
+            for obj in queryset:
+                try:
+                    service(obj, request.user, form.cleaned_data["rationale"])
+                    done += 1
+                except DomainError as exc:
+                    refused.append(f"{obj}: {exc}")
+            if done:
+                messages.success(request, f"{label}: {done} done.")
+            for reason in refused:
+                messages.error(request, reason)
+            return None
+    else:
+        form = RationaleActionForm()
+    return render(
+        request,
+        "admin/campaigns/rationale_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": f"{label}: {queryset.count()} item(s)",
+            "objects": queryset,
+            "form": form,
+            "action": request.POST.get("action"),
+            "label": label,
+        },
+    )
+
+
+@admin.register(RiskFlag)
+class RiskFlagAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "campaign", "severity", "code", "target_repr", "status", "resolved_by"]
+    list_filter = ["severity", "status", "code"]
+    search_fields = ["code", "message", "target_repr", "campaign__name"]
+    list_select_related = ["campaign", "resolved_by"]
+    readonly_fields = [f.name for f in RiskFlag._meta.fields]
+    actions = ["override_selected", "resolve_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Override selected flags (needs the override permission; rationale)")
+    def override_selected(self, request, queryset):
+        return _rationale_action(
+            self,
+            request,
+            queryset.filter(status=RiskFlagStatus.OPEN),
+            label="Override risk flags",
+            service=lambda flag, user, why: override_risk_flag(flag=flag, actor=user, rationale=why),
+        )
+
+    @admin.action(description="Mark selected flags resolved (rationale)")
+    def resolve_selected(self, request, queryset):
+        return _rationale_action(
+            self,
+            request,
+            queryset.filter(status=RiskFlagStatus.OPEN),
+            label="Resolve risk flags",
+            service=lambda flag, user, why: resolve_risk_flag(flag=flag, actor=user, rationale=why),
+        )
+
+
+class SpendEntryForm(forms.ModelForm):
+    class Meta:
+        model = SpendEntry
+        fields = ["campaign", "kind", "amount", "description"]
+
+
+@admin.register(SpendEntry)
+class SpendEntryAdmin(admin.ModelAdmin):
+    """The ledger is append-only: entries are added (through record_spend), never edited."""
+
+    form = SpendEntryForm
+    list_display = ["created_at", "campaign", "kind", "amount", "currency", "description", "created_by"]
+    list_filter = ["kind", "currency", "campaign"]
+    search_fields = ["description", "campaign__name"]
+    list_select_related = ["campaign", "created_by"]
+    date_hierarchy = "created_at"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "kind" in form.base_fields:
+            form.base_fields["kind"].initial = SpendKind.MANUAL
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in SpendEntry._meta.fields] if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj: SpendEntry, form, change: bool) -> None:
+        try:
+            # Entered by hand, the cost was already incurred: book it even past the cap.
+            saved = record_spend(
+                campaign=form.cleaned_data["campaign"],
+                kind=form.cleaned_data["kind"],
+                amount=form.cleaned_data["amount"],
+                description=form.cleaned_data["description"],
+                actor=request.user,
+                enforce_cap=False,
+            )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+        status = budget_status(saved.campaign)
+        if status.level == BUDGET_WARNING:
+            messages.warning(request, f"Budget warning: {status.as_dict()['percent']}% of the cap is spent.")
+        elif status.level == BUDGET_EXHAUSTED:
+            messages.error(request, status.blocked_reason)
+
+
+class CompliancePolicyForm(forms.ModelForm):
+    class Meta:
+        model = CompliancePolicy
+        fields = [
+            "client",
+            "campaign",
+            "require_strategy_approval",
+            "require_creative_approval",
+            "require_client_approval",
+            "consent_regions",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "max_daily_volume",
+            "sender_postal_address",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("quiet_hours_start") is None) != (data.get("quiet_hours_end") is None):
+            self.add_error("quiet_hours_end", "Give both ends of the quiet hours, or neither.")
+        return data
+
+
+@admin.register(CompliancePolicy)
+class CompliancePolicyAdmin(SimpleHistoryAdmin):
+    form = CompliancePolicyForm
+    list_display = [
+        "__str__",
+        "require_strategy_approval",
+        "require_creative_approval",
+        "require_client_approval",
+        "max_daily_volume",
+    ]
+    list_filter = ["client"]
+    list_select_related = ["client", "campaign"]
+    raw_id_fields = ["campaign"]
+
+    def save_model(self, request, obj: CompliancePolicy, form, change: bool) -> None:
+        try:
+            save_compliance_policy(policy=obj, actor=request.user, rationale="edited in admin")
+        except (DomainError, ValidationError) as exc:
+            raise PermissionDenied(str(exc)) from exc
+
+
+@admin.register(SystemSwitch)
+class SystemSwitchAdmin(admin.ModelAdmin):
+    """One page: the switch's state, who changed it and why, and the button to flip it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:campaigns_systemswitch_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        state = system_switch(fresh=True)
+        form = RationaleActionForm(request.POST or None)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    set_system_pause(
+                        paused=not state.paused, actor=request.user, rationale=form.cleaned_data["rationale"]
+                    )
+                except DomainError as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(
+                        request,
+                        "System pause is ON: sending and cycles stop."
+                        if not state.paused
+                        else "System pause is OFF: sending and cycles resume.",
+                    )
+                return HttpResponseRedirect(reverse("admin:campaigns_systemswitch_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "System pause",
+            "state": state,
+            "form": form,
+            "can_change": self.has_change_permission(request),
+            "recent": AuditEvent.objects.filter(verb__startswith="system.").order_by("-created_at", "-id")[
+                :20
+            ],
+        }
+        return TemplateResponse(request, "admin/campaigns/systemswitch/toggle.html", context)
+
+
+@admin.register(AuditDailySummary)
+class AuditDailySummaryAdmin(admin.ModelAdmin):
+    list_display = ["date", "campaign", "verb", "count"]
+    list_filter = ["verb"]
+    date_hierarchy = "date"
+    list_select_related = ["campaign"]
+    readonly_fields = ["campaign", "date", "verb", "count"]
 
     def has_add_permission(self, request):
         return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -11,13 +11,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .campaign_types import campaign_type_choices
-from .models import CHANNELS, Campaign, Client
-from .selectors import available_transitions, campaigns_visible_to, clients_visible_to
+from .models import CHANNELS, Campaign, Client, RiskFlag, SpendEntry
+from .selectors import (
+    available_transitions,
+    budget_status,
+    campaigns_visible_to,
+    clients_visible_to,
+    effective_policy,
+    open_risk_flags,
+    spending_blocked_reason,
+)
 from .services import (
     LIFECYCLE,
     create_campaign,
     kill_campaign,
     pause_campaign,
+    raise_budget_cap,
     resume_campaign,
     transition_campaign,
 )
@@ -64,6 +73,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "end_date",
             "mode",
             "allow_client_approval",
+            "budget_cap",
+            "currency",
             "state",
             "state_reason",
             "state_changed_at",
@@ -82,6 +93,105 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def get_available_transitions(self, obj: Campaign) -> list[str]:
         return available_transitions(obj)
+
+
+class RiskFlagSerializer(serializers.ModelSerializer):
+    target_type = serializers.CharField(source="target_type.model", read_only=True)
+
+    class Meta:
+        model = RiskFlag
+        fields = [
+            "id",
+            "severity",
+            "code",
+            "message",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BudgetStatusSerializer(serializers.Serializer):
+    cap = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+    remaining = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    ratio = serializers.FloatField(allow_null=True)
+    percent = serializers.FloatField(allow_null=True)
+    level = serializers.ChoiceField(choices=["ok", "warning", "exhausted"])
+    blocked_reason = serializers.CharField(allow_blank=True)
+
+
+class CompliancePolicySummarySerializer(serializers.Serializer):
+    source = serializers.CharField()
+    required_approvals = serializers.ListField(child=serializers.CharField())
+    consent_regions = serializers.ListField(child=serializers.CharField())
+    quiet_hours_start = serializers.TimeField(allow_null=True)
+    quiet_hours_end = serializers.TimeField(allow_null=True)
+    max_daily_volume = serializers.IntegerField(allow_null=True)
+    has_sender_postal_address = serializers.BooleanField()
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    """The detail adds governance: budget, why spending is blocked, open risk flags, policy."""
+
+    budget = serializers.SerializerMethodField()
+    blocked_reason = serializers.SerializerMethodField(
+        help_text="Why generation and sending are refused now (system pause or budget); empty when not."
+    )
+    risk_flags = serializers.SerializerMethodField(help_text="Open risk flags of the campaign and its work.")
+    compliance_policy = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [
+            *CampaignSerializer.Meta.fields,
+            "budget",
+            "blocked_reason",
+            "risk_flags",
+            "compliance_policy",
+        ]
+
+    @extend_schema_field(BudgetStatusSerializer)
+    def get_budget(self, obj: Campaign) -> dict:
+        return budget_status(obj).as_dict()
+
+    def get_blocked_reason(self, obj: Campaign) -> str:
+        return spending_blocked_reason(obj)
+
+    @extend_schema_field(RiskFlagSerializer(many=True))
+    def get_risk_flags(self, obj: Campaign) -> list[dict]:
+        flags = open_risk_flags(campaign=obj).select_related("target_type")
+        return RiskFlagSerializer(flags, many=True).data
+
+    @extend_schema_field(CompliancePolicySummarySerializer)
+    def get_compliance_policy(self, obj: Campaign) -> dict:
+        policy = effective_policy(obj)
+        return {
+            "source": policy.source,
+            "required_approvals": list(policy.required_approvals),
+            "consent_regions": list(policy.consent_regions),
+            "quiet_hours_start": policy.quiet_hours_start,
+            "quiet_hours_end": policy.quiet_hours_end,
+            "max_daily_volume": policy.max_daily_volume,
+            "has_sender_postal_address": bool(policy.sender_postal_address),
+        }
+
+
+class BudgetCapSerializer(serializers.Serializer):
+    budget_cap = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, allow_null=True, help_text="New cap; null removes it."
+    )
+    rationale = serializers.CharField(max_length=2000, help_text="Why; recorded in the audit timeline.")
+
+
+class SpendEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SpendEntry
+        fields = ["id", "kind", "amount", "currency", "description", "created_at"]
+        read_only_fields = fields
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -119,10 +229,56 @@ class CampaignViewSet(
 ):
     """Campaigns of the caller's client (staff: all clients)."""
 
-    serializer_class = CampaignSerializer
+    serializer_class = CampaignDetailSerializer
+
+    def get_serializer_class(self):
+        # The list stays cheap (no per-row budget or flag queries); everything else is a detail.
+        return CampaignSerializer if self.action == "list" else CampaignDetailSerializer
 
     def get_queryset(self):
         return campaigns_visible_to(self.request.user).select_related("client")
+
+    @extend_schema(
+        methods=["GET"],
+        responses=inline_serializer(
+            "BudgetLedger",
+            {"status": BudgetStatusSerializer(), "recent_entries": SpendEntrySerializer(many=True)},
+        ),
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=BudgetCapSerializer,
+        responses={
+            200: CampaignDetailSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Missing rationale or invalid cap."),
+            403: OpenApiResponse(description="Only agency staff may change a budget cap."),
+            404: OpenApiResponse(description="No such campaign for this client."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def budget(self, request: Request, pk: str | None = None) -> Response:
+        """GET: budget status and the latest ledger entries. POST (staff): change the cap with a
+        rationale; spending resumes when the new cap leaves room."""
+        campaign = self.get_object()
+        if request.method == "GET":
+            entries = SpendEntry.objects.filter(campaign=campaign).order_by("-created_at", "-id")[:50]
+            return Response(
+                {
+                    "status": budget_status(campaign).as_dict(),
+                    "recent_entries": SpendEntrySerializer(entries, many=True).data,
+                }
+            )
+        if not request.user.is_staff:
+            raise PermissionDenied("Only agency staff may change a campaign's budget cap.")
+        body = BudgetCapSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated = raise_budget_cap(
+            campaign=campaign,
+            new_cap=body.validated_data["budget_cap"],
+            actor=request.user,
+            rationale=body.validated_data["rationale"],
+        )
+        return Response(CampaignDetailSerializer(updated, context=self.get_serializer_context()).data)
 
     def perform_create(self, serializer: CampaignSerializer) -> None:
         user = self.request.user

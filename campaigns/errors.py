@@ -23,3 +23,21 @@ class TransitionNotAllowedError(DomainError):
     """A state change that the object's current state (or a rule) does not permit."""
 
     code = "transition_not_allowed"
+
+
+class BudgetExhaustedError(DomainError):
+    """The next spend would take the campaign past its budget cap; raise the cap to continue."""
+
+    code = "budget_exhausted"
+
+
+class SystemPausedError(DomainError):
+    """The global system pause is on: nothing is sent and no cycle runs until it is lifted."""
+
+    code = "system_paused"
+
+
+class ApprovalNotPermittedError(DomainError):
+    """The user lacks the permission an approval needs (e.g. a high-severity risk flag is open)."""
+
+    code = "approval_not_permitted"

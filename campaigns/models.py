@@ -1,4 +1,5 @@
-"""Client (the tenant), users, Campaign (the aggregate root, an FSM) and the AuditEvent table."""
+"""Client (the tenant), users, Campaign (the aggregate root, an FSM), the AuditEvent table and the
+governance tables: spend ledger, risk flags, compliance policy, system switch, audit summaries."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MinValueValidator
+from django.core.validators import MinLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -144,13 +145,41 @@ class Campaign(FSMModelMixin, models.Model):
         max_length=500, blank=True, help_text="Why the last state change happened."
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    # --- budget (written only by campaigns.services budget functions) ---------------------------
+    budget_cap = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Most this campaign may spend in its currency; empty means no cap.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[MinLengthValidator(3)],
+        help_text="ISO 4217 code every spend entry of this campaign is booked in.",
+    )
+    budget_warned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When spending crossed the warning share of the cap (sent once)."
+    )
+    spending_blocked_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why spending work (generation, sending) is refused; cleared when the cap is raised.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "budget_warned_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_high_risk", "Can approve work that carries a high-severity risk flag"),
+            ("override_checks", "Can override failing checks and risk flags with a rationale"),
+            ("manage_budget", "Can change a campaign's budget cap"),
+        ]
         indexes = [models.Index(fields=["client", "state"]), models.Index(fields=["state"])]
         constraints = [
             models.CheckConstraint(
@@ -287,3 +316,210 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb}"
+
+
+# --- governance: budget ledger -----------------------------------------------------------------
+
+
+class SpendKind(models.TextChoices):
+    AI_GENERATION = "ai_generation", "AI generation"
+    ESP = "esp", "Email sending (ESP)"
+    AD_SPEND = "ad_spend", "Ad spend"
+    DATA = "data", "Data / enrichment"
+    MANUAL = "manual", "Manual entry"
+
+
+class SpendEntry(models.Model):
+    """One booked cost. Append-only: a correction is a new (negative) manual entry."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="spend_entries")
+    kind = models.CharField(max_length=20, choices=SpendKind.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300, blank=True)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    source_id = models.CharField(max_length=64, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "spend entries"
+        indexes = [models.Index(fields=["campaign", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+
+# --- governance: risk flags --------------------------------------------------------------------
+
+
+class RiskSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RiskFlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    OVERRIDDEN = "overridden", "Overridden"
+
+
+class RiskFlag(models.Model):
+    """A finding of a risk rule about a campaign or something of it (strategy, creative…)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="risk_flags")
+    severity = models.CharField(max_length=10, choices=RiskSeverity.choices)
+    code = models.CharField(max_length=80, help_text="Stable rule code, e.g. claims.absolute")
+    message = models.TextField()
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    target_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_type", "target_id")
+    target_repr = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=RiskFlagStatus.choices, default=RiskFlagStatus.OPEN)
+    resolution_rationale = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_type", "target_id", "code"], name="riskflag_one_per_target_and_code"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.code}: {self.target_repr}"
+
+
+# --- governance: compliance policy -------------------------------------------------------------
+
+
+class CompliancePolicy(models.Model):
+    """Rules a campaign runs under: its own policy, else its client's default, else the defaults."""
+
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="compliance_policies",
+        help_text="Set for a client's default policy (leave the campaign empty).",
+    )
+    campaign = models.OneToOneField(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="compliance_policy",
+        help_text="Set for one campaign's own policy (leave the client empty).",
+    )
+    require_strategy_approval = models.BooleanField(default=True)
+    require_creative_approval = models.BooleanField(default=True)
+    require_client_approval = models.BooleanField(default=False)
+    consent_regions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Regions whose leads need a consent record before contact, e.g. ["EU", "UK"].',
+    )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="No sending from this local time of the lead…"
+    )
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text="…until this local time.")
+    max_daily_volume = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hard ceiling on emails per day; the campaign's own cap still applies.",
+    )
+    sender_postal_address = models.TextField(
+        blank=True, help_text="Physical postal address printed in every email (CAN-SPAM)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name_plural = "compliance policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client__isnull=False, campaign__isnull=True)
+                | Q(client__isnull=True, campaign__isnull=False),
+                name="policy_for_client_xor_campaign",
+            ),
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(campaign__isnull=True), name="one_default_policy_per_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.campaign_id:
+            return f"Policy of campaign {self.campaign}"
+        return f"Default policy of {self.client}"
+
+
+# --- governance: system switch -----------------------------------------------------------------
+
+
+class SystemSwitch(models.Model):
+    """A single row (pk=1): while ``paused`` no campaign sends and no cycle runs."""
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    paused = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "system pause switch"
+        verbose_name_plural = "system pause switch"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="system_switch_is_singleton")]
+
+    def __str__(self) -> str:
+        return "System PAUSED" if self.paused else "System running"
+
+
+# --- governance: audit retention ---------------------------------------------------------------
+
+
+class AuditDailySummary(models.Model):
+    """What pruned, non-decision audit events said: one count per campaign, day and verb."""
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_summaries"
+    )
+    date = models.DateField()
+    verb = models.CharField(max_length=80)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date", "verb"]
+        verbose_name_plural = "audit daily summaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "date", "verb"],
+                condition=Q(campaign__isnull=False),
+                name="audit_summary_unique_per_campaign",
+            ),
+            models.UniqueConstraint(
+                fields=["date", "verb"],
+                condition=Q(campaign__isnull=True),
+                name="audit_summary_unique_without_campaign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.verb} x{self.count}"

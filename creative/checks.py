@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
+from campaigns.risk import assess_text_claims
+
 from .personalization import merge_fields_in, unrecognised_template_syntax
 
 ERROR = "error"
@@ -167,13 +169,6 @@ DEFAULT_SPAM_PHRASES = (
     "this isn't spam",
     "dear friend",
 )
-RISKY_CLAIMS = (
-    (re.compile(r"\bguarantee(d|s)?\b", re.I), "absolute claim ('guaranteed')"),
-    (re.compile(r"\brisk[- ]free\b", re.I), "absolute claim ('risk-free')"),
-    (re.compile(r"\b100\s?%", re.I), "absolute claim ('100%')"),
-    (re.compile(r"\b(cure|cures|heal|treats?)\b", re.I), "medical claim"),
-    (re.compile(r"\b(get rich|passive income|earn \$?\d)", re.I), "income claim"),
-)
 
 
 @register_check()
@@ -188,13 +183,11 @@ def check_spam_phrases(content: CreativeContent, settings: CheckSettings) -> Ite
 
 @register_check()
 def check_risky_claims(content: CreativeContent, settings: CheckSettings) -> Iterable[Finding]:
-    text = content.all_text()
-    for pattern, label in RISKY_CLAIMS:
-        match = pattern.search(text)
-        if match:
-            yield Finding(
-                "risky_claim", ERROR, f"Risky {label}: “{match.group(0)}” needs evidence or rewording."
-            )
+    """The governance claims rules (absolute, medical, income, missing disclosure) shared with
+    strategy review; high severity blocks approval, the rest warn."""
+    for finding in assess_text_claims(content.all_text()):
+        severity = ERROR if finding.severity == "high" else WARNING
+        yield Finding("risky_claim", severity, finding.message)
 
 
 # --- email compliance (CAN-SPAM) -------------------------------------------------------------

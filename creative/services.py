@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import Campaign, User
-from campaigns.services import record_audit_event
+from campaigns.services import assess_risk, ensure_can_approve, record_audit_event
 from strategy.models import CalendarItem
 from strategy.selectors import approved_variant_for, brief_for_campaign
 
@@ -248,6 +248,14 @@ def _decide(
             )
         if decision in ("submit_for_review", "approve"):
             _apply_checks(locked)
+            assess_risk(
+                campaign=locked.campaign,
+                target=locked,
+                actor=actor,
+                texts=[locked.subject, locked.preheader, locked.body, locked.cta],
+            )
+        if decision == "approve":
+            ensure_can_approve(user=_user(actor), campaign=locked.campaign, target=locked)
         override_rationale = (override_rationale or "").strip()
         if decision == "approve" and locked.blocking_findings:
             if not override_rationale:

@@ -98,3 +98,6 @@ def _fresh_cache():
 def _fast_password_hashing(settings):
     # PBKDF2's million rounds cost ~0.5 s per user; tests need a password, not its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+pytest_plugins = ["tests.role_fixtures"]

@@ -67,7 +67,9 @@ def _acquire_lease(campaign_id: int, holder: str, now: datetime) -> bool:
 
 
 def _release_lease(campaign_id: int, holder: str) -> None:
-    CycleLease.objects.filter(campaign_id=campaign_id, holder=holder).update(expires_at=timezone.now())
+    CycleLease.objects.filter(campaign_id=campaign_id, holder=holder).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def funnel_numbers(campaign: Campaign) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -24,10 +25,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from campaigns.errors import DomainError
+from campaigns.errors import BudgetExhaustedError, DomainError
 from campaigns.lock_objects import campaign_for_update, campaign_state_for_send
-from campaigns.models import Campaign, CampaignState, User
-from campaigns.services import record_audit_event
+from campaigns.models import Campaign, CampaignState, SpendKind, User
+from campaigns.selectors import budget_status, effective_policy, system_paused
+from campaigns.services import ensure_budget_allows, record_audit_event, record_spend
 from creative.models import CreativeVariant
 from creative.personalization import render_merge_fields
 from creative.services import ensure_creative_sendable
@@ -57,7 +59,6 @@ __all__ = [
     "create_sequence",
     "enroll_leads",
     "mark_stale_sending_unknown",
-    "register_send_blocker",
     "schedule_due_messages",
     "send_due_messages",
     "stop_enrollments",
@@ -160,7 +161,9 @@ def _pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVarian
     return variants[-1]
 
 
-def _merge_context(lead: Lead, campaign: Campaign, token_url: str, mailbox_name: str) -> dict[str, str]:
+def _merge_context(
+    lead: Lead, campaign: Campaign, token_url: str, mailbox_name: str, postal_address: str
+) -> dict[str, str]:
     full = f"{lead.first_name} {lead.last_name}".strip()
     return {
         "first_name": lead.first_name,
@@ -195,6 +198,9 @@ def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) ->
             "variants__creative"
         )
     }
+    postal_address = effective_policy(campaign).sender_postal_address or _setting(
+        "AICMO_SENDER_POSTAL_ADDRESS", ""
+    )
     existing = set(
         Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
     )
@@ -217,9 +223,8 @@ def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) ->
         mailbox = enrollment.sequence.mailbox
         from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
         token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk, email=lead.email))
-        context = _merge_context(
-            lead, campaign, token_url, (mailbox.display_name if mailbox else "") or campaign.client.name
-        )
+        sender_name = (mailbox.display_name if mailbox else "") or campaign.client.name
+        context = _merge_context(lead, campaign, token_url, sender_name, postal_address)
         window_tz = lead.timezone or campaign.timezone
         messages.append(
             Message(
@@ -298,9 +303,8 @@ def _claim_chunk(
         if campaign.state != CampaignState.ACTIVE:
             stats.stopped_reason = f"campaign is {campaign.state}"
             return None, []
-        blocker = _global_blockers(campaign)
-        if blocker:
-            stats.stopped_reason = blocker
+        if system_paused(fresh=True):
+            stats.stopped_reason = SYSTEM_PAUSED
             return None, []
         effective_dry_run = dry_run or not campaign.is_live
         start, end = _day_bounds(now, campaign.timezone)
@@ -311,10 +315,22 @@ def _claim_chunk(
             claimed_at__gte=start,
             claimed_at__lt=end,
         ).count()
-        remaining = campaign.daily_email_cap - used
+        remaining = _daily_cap(campaign) - used
         if remaining <= 0:
             stats.cap_reached = True
             return campaign, []
+        if not effective_dry_run:
+            affordable = _affordable_emails(campaign)
+            if affordable is not None and affordable < remaining:
+                if affordable <= 0:
+                    try:  # records the blocked reason on the campaign, shown in the admin and API
+                        ensure_budget_allows(campaign=campaign, amount=_cost_per_email())
+                    except BudgetExhaustedError as exc:
+                        stats.stopped_reason = str(exc)
+                    else:
+                        stats.stopped_reason = "budget cap reached"
+                    return None, []
+                remaining = affordable
         candidates = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
@@ -389,22 +405,27 @@ def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
     return {pk: box.daily_cap - used.get(pk, 0) for pk, box in mailboxes.items()}
 
 
-def _global_blockers(campaign: Campaign) -> str:
-    """Reasons no campaign may send now (system pause, budget). Empty when sending may go on."""
-    for check in _SEND_BLOCKERS:
-        reason = check(campaign)
-        if reason:
-            return reason
-    return ""
+SYSTEM_PAUSED = "system pause is on"
 
 
-# Checks other parts of the system add (system pause, budget); each returns a reason or "".
-_SEND_BLOCKERS: list = []
+def _daily_cap(campaign: Campaign) -> int:
+    volume = effective_policy(campaign).max_daily_volume
+    return campaign.daily_email_cap if volume is None else min(campaign.daily_email_cap, volume)
 
 
-def register_send_blocker(check) -> None:
-    if check not in _SEND_BLOCKERS:
-        _SEND_BLOCKERS.append(check)
+def _cost_per_email() -> Decimal:
+    return Decimal(str(_setting("AICMO_COST_PER_EMAIL", "0")))
+
+
+def _affordable_emails(campaign: Campaign) -> int | None:
+    """How many more live emails the budget pays for (None: no cap). Claimed-but-unbilled count."""
+    cost = _cost_per_email()
+    status = budget_status(campaign)
+    if status.cap is None or cost <= 0:
+        return None
+    in_flight = Message.objects.filter(campaign=campaign, dry_run=False, state=MessageState.SENDING).count()
+    left = status.cap - status.spent - cost * in_flight
+    return max(0, int(left // cost))
 
 
 def _build_email(message: Message, connection) -> EmailMultiAlternatives:
@@ -482,7 +503,7 @@ def _send_chunk(
         # done; once the kill has committed, the state read here says so and nothing more goes out.
         with transaction.atomic():
             state = campaign_state_for_send(campaign.pk)
-            blocker = _global_blockers(campaign)
+            blocker = SYSTEM_PAUSED if system_paused(fresh=True) else ""
             if state != CampaignState.ACTIVE or blocker:
                 stats.stopped_reason = blocker or f"campaign is {state}"
                 for message in claimed:
@@ -556,6 +577,16 @@ def _send_chunk(
     finally:
         if opened_connection is not None:
             opened_connection.close()
+    live_sent = sum(1 for m in claimed if m.pk in set(sent_ids) and not m.dry_run)
+    if live_sent and _cost_per_email() > 0:
+        # Booked after the send committed: the cost is incurred; the claim already kept within the cap.
+        record_spend(
+            campaign=campaign.pk,
+            kind=SpendKind.ESP,
+            amount=_cost_per_email() * live_sent,
+            description=f"{live_sent} email(s)",
+            enforce_cap=False,
+        )
 
 
 def _advance_enrollments(sent: list[Message], now: datetime) -> None:

@@ -1,17 +1,19 @@
 """Demo data for `make run`: safe to run any number of times."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from campaigns.models import Campaign, Client, User
+from campaigns.models import Campaign, Client, CompliancePolicy, User
 from campaigns.services import (
     create_campaign,
     create_client,
     create_client_user,
+    set_compliance_policy,
     start_campaign_planning,
 )
 
@@ -40,6 +42,14 @@ class Command(BaseCommand):
         )
         token, _ = Token.objects.get_or_create(user=api_user)
         today = timezone.localdate()
+        if not CompliancePolicy.objects.filter(client=client).exists():
+            set_compliance_policy(
+                client=client,
+                actor=operator,
+                rationale="Agency default for Acme.",
+                consent_regions=["EU", "UK"],
+                sender_postal_address="Acme Analytics, 1 Demo Street, Springfield, USA",
+            )
         if not Campaign.objects.filter(client=client).exists():
             create_campaign(
                 client=client,
@@ -53,6 +63,7 @@ class Command(BaseCommand):
                 channels=["email", "linkedin"],
                 start_date=today,
                 end_date=today + timedelta(days=90),
+                budget_cap=Decimal("500.00"),
             )
             webinar = create_campaign(
                 client=client,

@@ -76,6 +76,9 @@ def live_campaign(db, operator, frozen_now):
         for creative in creatives:
             creative_services.approve_creative(variant=creative, actor=operator)
         campaign_services.activate_campaign(campaign=campaign, actor=operator)
+        campaign_services.set_compliance_policy(
+            client=campaign.client, actor=operator, sender_postal_address="1 Test Street, Testville"
+        )
         if mode == "live":
             campaign = campaign_services.set_campaign_mode(
                 campaign=campaign, mode="live", actor=operator, rationale="client signed off"

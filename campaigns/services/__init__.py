@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_fsm import can_proceed
 
-from .campaign_types import get_campaign_type
-from .errors import DomainError, TransitionNotAllowedError
-from .lifecycle import activation_blockers, approval_blockers, transition_handlers
-from .lock_objects import campaign_for_update
-from .models import CHANNEL_KEYS, AuditEvent, Campaign, CampaignMode, CampaignState, Client, User
+from ..campaign_types import get_campaign_type
+from ..errors import DomainError, TransitionNotAllowedError
+from ..lifecycle import activation_blockers, approval_blockers, transition_handlers
+from ..lock_objects import campaign_for_update
+from ..models import CHANNEL_KEYS, AuditEvent, Campaign, CampaignMode, CampaignState, Client, User
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,11 @@ def record_audit_event(
         event.target_repr = str(target)[:300]
     event.save()
     return event
+
+
+def history_user(actor: User | None) -> User | None:
+    """Who simple-history records for a save: the actor (outside a request the middleware can't tell)."""
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -137,10 +142,21 @@ def _validate_campaign(campaign: Campaign) -> None:
     campaign.full_clean(exclude=["state"])
 
 
+# Set when a campaign is created; afterwards the cap moves only through raise_budget_cap (audited,
+# with a rationale) and the currency never changes (the ledger is booked in it).
+CREATE_ONLY_FIELDS = ("budget_cap", "currency")
+# Edits to these re-run the campaign's risk rules.
+RISK_RELEVANT_FIELDS = frozenset({"name", "objective", "target_niche", "icp", "daily_email_cap"})
+
+
 def create_campaign(*, client: Client, name: str, actor: User | None = None, **fields: Any) -> Campaign:
-    unknown = set(fields) - set(EDITABLE_FIELDS) - {"mode"}
+    unknown = set(fields) - set(EDITABLE_FIELDS) - set(CREATE_ONLY_FIELDS) - {"mode"}
     if unknown:
         raise DomainError(f"Unknown campaign field(s): {', '.join(sorted(unknown))}.")
+    if fields.get("currency") is not None:
+        fields["currency"] = str(fields["currency"]).strip().upper()
+    elif "currency" in fields:
+        fields.pop("currency")
     if "channels" in fields:
         fields["channels"] = _normalize_channels(fields["channels"])
     else:
@@ -156,6 +172,7 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
     _validate_campaign(campaign)
     with transaction.atomic():
         campaign._change_reason = "created"
+        campaign._history_user = history_user(actor)
         campaign.save()
         record_audit_event(
             verb="campaign.created",
@@ -164,12 +181,17 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
             target=campaign,
             metadata={"type": campaign.type, "client_id": client.pk},
         )
+        assess_campaign_risk(campaign=campaign, actor=actor)
     return campaign
 
 
 def update_campaign(
     *, campaign: Campaign, actor: User | None = None, rationale: str = "", **fields: Any
 ) -> Campaign:
+    if "budget_cap" in fields:
+        raise DomainError(
+            "Change the budget cap with raise_budget_cap (audited, with a rationale).", field="budget_cap"
+        )
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These campaign fields cannot be edited here: {', '.join(sorted(unknown))}.")
@@ -191,6 +213,7 @@ def update_campaign(
             return locked
         _validate_campaign(locked)
         locked._change_reason = rationale or "edited"
+        locked._history_user = history_user(actor)
         locked.save()
         record_audit_event(
             verb="campaign.updated",
@@ -200,6 +223,8 @@ def update_campaign(
             rationale=rationale,
             metadata={"changes": changes},
         )
+        if RISK_RELEVANT_FIELDS & set(changes):
+            assess_campaign_risk(campaign=locked, actor=actor)
     return locked
 
 
@@ -216,7 +241,15 @@ def set_campaign_mode(*, campaign: Campaign, mode: str, actor: User | None, rati
             )
         before = locked.mode
         locked.mode = mode
+        if locked.state in (CampaignState.ACTIVE, CampaignState.PAUSED):
+            # A running campaign going live must meet what activation demands of a live one.
+            blockers = activation_blockers(locked)
+            if blockers:
+                raise DomainError(
+                    f"Cannot switch campaign {locked.pk} to live: " + "; ".join(blockers), field="mode"
+                )
         locked._change_reason = rationale or f"mode {mode}"
+        locked._history_user = history_user(actor)
         locked.save(update_fields=["mode", "updated_at"])
         record_audit_event(
             verb="campaign.mode_changed",
@@ -307,6 +340,8 @@ def transition_campaign(
             )
         blockers: list[str] = []
         if step.method == "approve":
+            # Open high-severity risk flags on the campaign need an approver's permission.
+            ensure_can_approve(user=actor, campaign=locked, target=locked)
             blockers = approval_blockers(locked)
         elif step.method in ("activate", "resume"):
             blockers = activation_blockers(locked)
@@ -322,6 +357,7 @@ def transition_campaign(
         locked.state_reason = rationale[:500]
         locked.state_changed_at = timezone.now()
         locked._change_reason = rationale or step.verb
+        locked._history_user = history_user(actor)
         locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
         for handler in transition_handlers(step.method):
             handler(campaign=locked, actor=actor, rationale=rationale)
@@ -443,3 +479,18 @@ def create_client_user(
             verb="client_user.created", actor=actor, target=user, metadata={"client_id": client.pk}
         )
     return user, True
+
+
+# --- governance: one module per concern, re-exported so callers import from campaigns.services ---
+# (imported last: those modules use record_audit_event and friends defined above)
+from .budget import ensure_budget_allows, raise_budget_cap, record_spend  # noqa: E402, F401
+from .policy import save_compliance_policy, set_compliance_policy  # noqa: E402, F401
+from .retention import prune_audit_events  # noqa: E402, F401
+from .risk_flags import (  # noqa: E402, F401
+    assess_campaign_risk,
+    assess_risk,
+    ensure_can_approve,
+    override_risk_flag,
+    resolve_risk_flag,
+)
+from .system_pause import ensure_system_not_paused, set_system_pause  # noqa: E402, F401

@@ -1,0 +1,171 @@
+"""Risk flags: run the rules of ``campaigns.risk`` and keep one flag per (target, rule code).
+
+Strategy and creative call ``assess_risk(campaign=, target=, texts=[...])`` when a variant is
+created or edited, and ``ensure_can_approve(user=, campaign=, target=)`` in their approval
+service before approving it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from ..errors import ApprovalNotPermittedError, DomainError
+from ..lock_objects import campaign_for_update
+from ..models import Campaign, RiskFlag, RiskFlagStatus, RiskSeverity, User
+from ..risk import SEVERITY_ORDER, merge_findings, run_rules
+from ..selectors import open_risk_flags
+from . import record_audit_event
+
+APPROVE_HIGH_RISK_PERMISSION = "campaigns.approve_high_risk"
+OVERRIDE_CHECKS_PERMISSION = "campaigns.override_checks"
+
+
+def assess_risk(
+    *,
+    campaign: Campaign,
+    target: models.Model | None = None,
+    texts: Iterable[str] = (),
+    actor: User | None = None,
+) -> list[RiskFlag]:
+    """Run the rules for ``target`` (the campaign itself when omitted) and the shared text-claims
+    rules over ``texts``; store the findings as flags, idempotently: a finding seen again updates
+    its flag, a flag whose finding is gone is resolved, an overridden flag stays overridden unless
+    its severity rises. Returns the target's open flags."""
+    target = campaign if target is None else target
+    kind = "campaign" if isinstance(target, Campaign) else target._meta.label_lower
+    findings = list(run_rules(kind, target))
+    for text in texts:
+        findings.extend(run_rules("text", text or ""))
+    findings = merge_findings(findings)
+    target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
+    target_id = str(target.pk)
+    now = timezone.now()
+    raised: list[str] = []
+    resolved: list[str] = []
+    with transaction.atomic():
+        # The campaign's lock serialises assessments of anything of this campaign.
+        campaign_for_update(campaign.pk)
+        existing = {
+            flag.code: flag for flag in RiskFlag.objects.filter(target_type=target_type, target_id=target_id)
+        }
+        for finding in findings:
+            flag = existing.pop(finding.code, None)
+            if flag is None:
+                RiskFlag.objects.create(
+                    campaign=campaign,
+                    severity=finding.severity,
+                    code=finding.code,
+                    message=finding.message,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_repr=str(target)[:300],
+                    created_at=now,
+                    updated_at=now,
+                )
+                raised.append(finding.code)
+                continue
+            rose = SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[flag.severity]
+            reopen = flag.status == RiskFlagStatus.RESOLVED or (
+                flag.status == RiskFlagStatus.OVERRIDDEN and rose
+            )
+            if reopen or flag.severity != finding.severity or flag.message != finding.message:
+                flag.severity, flag.message, flag.updated_at = finding.severity, finding.message, now
+                flag.target_repr = str(target)[:300]
+                if reopen:
+                    flag.status = RiskFlagStatus.OPEN
+                    flag.resolution_rationale, flag.resolved_by, flag.resolved_at = "", None, None
+                    raised.append(finding.code)
+                flag.save()
+        for flag in existing.values():
+            if flag.status == RiskFlagStatus.OPEN:
+                flag.status = RiskFlagStatus.RESOLVED
+                flag.resolution_rationale = "No longer found when re-assessed."
+                flag.resolved_at = flag.updated_at = now
+                flag.save()
+                resolved.append(flag.code)
+        if raised or resolved:
+            record_audit_event(
+                verb="risk.assessed",
+                actor=actor,
+                campaign=campaign,
+                target=target,
+                rationale=" ".join(f.message for f in findings if f.code in raised),
+                metadata={"raised": raised, "resolved": resolved},
+            )
+    return list(open_risk_flags(target=target))
+
+
+def assess_campaign_risk(*, campaign: Campaign, actor: User | None = None) -> list[RiskFlag]:
+    """The campaign's own rules plus the claims rules over its objective, niche and ICP."""
+    return assess_risk(
+        campaign=campaign,
+        target=campaign,
+        texts=[campaign.objective, campaign.target_niche, campaign.icp],
+        actor=actor,
+    )
+
+
+def ensure_can_approve(*, user: User | None, campaign: Campaign, target: models.Model) -> None:
+    """Refuse (ApprovalNotPermittedError) when ``target`` has an open high-severity risk flag and
+    ``user`` lacks ``campaigns.approve_high_risk``. Call it in every approval service."""
+    high = list(open_risk_flags(campaign=campaign, target=target).filter(severity=RiskSeverity.HIGH))
+    if not high:
+        return
+    if user is not None and user.is_authenticated and user.has_perm(APPROVE_HIGH_RISK_PERMISSION):
+        return
+    who = user.get_username() if user is not None and user.is_authenticated else "the system"
+    listed = "; ".join(f"{flag.code}: {flag.message}" for flag in high)
+    raise ApprovalNotPermittedError(
+        f"{target} has {len(high)} open high-severity risk flag(s) ({listed}). Approving it needs an "
+        f"approver with the '{APPROVE_HIGH_RISK_PERMISSION}' permission, which {who} does not have; "
+        "or resolve the flags first.",
+        flags=[flag.code for flag in high],
+    )
+
+
+def _close_flag(*, flag: RiskFlag, actor: User | None, rationale: str, status: str, verb: str) -> RiskFlag:
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise DomainError("Give a rationale.", field="rationale")
+    with transaction.atomic():
+        campaign_for_update(flag.campaign_id)
+        locked = RiskFlag.objects.get(pk=flag.pk)
+        if locked.status != RiskFlagStatus.OPEN:
+            raise DomainError(f"Risk flag {locked.pk} is already {locked.status}.")
+        now = timezone.now()
+        locked.status = status
+        locked.resolution_rationale = rationale
+        locked.resolved_by = actor if actor is not None and actor.is_authenticated else None
+        locked.resolved_at = locked.updated_at = now
+        locked.save()
+        record_audit_event(
+            verb=verb,
+            actor=actor,
+            campaign=locked.campaign,
+            target=locked,
+            rationale=rationale,
+            metadata={"code": locked.code, "severity": locked.severity, "target": locked.target_repr},
+        )
+    return locked
+
+
+def override_risk_flag(*, flag: RiskFlag, actor: User | None, rationale: str) -> RiskFlag:
+    """Accept a flagged risk with a rationale; needs ``campaigns.override_checks``."""
+    if actor is None or not actor.is_authenticated or not actor.has_perm(OVERRIDE_CHECKS_PERMISSION):
+        raise ApprovalNotPermittedError(
+            f"Overriding a risk flag needs the '{OVERRIDE_CHECKS_PERMISSION}' permission."
+        )
+    return _close_flag(
+        flag=flag, actor=actor, rationale=rationale, status=RiskFlagStatus.OVERRIDDEN, verb="risk.overridden"
+    )
+
+
+def resolve_risk_flag(*, flag: RiskFlag, actor: User | None, rationale: str) -> RiskFlag:
+    """Mark a flag as dealt with (e.g. the claim was reworded and re-assessment is pending)."""
+    return _close_flag(
+        flag=flag, actor=actor, rationale=rationale, status=RiskFlagStatus.RESOLVED, verb="risk.resolved"
+    )
