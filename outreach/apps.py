@@ -13,3 +13,10 @@ class OutreachConfig(AppConfig):
 
         # A kill cancels every scheduled message and stops every enrollment, in the kill's transaction.
         register_transition_handler("kill", cancel_campaign_outreach)
+
+        from anymail.signals import inbound, tracking
+
+        from .receivers import on_inbound, on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="outreach.tracking")
+        inbound.connect(on_inbound, dispatch_uid="outreach.inbound")

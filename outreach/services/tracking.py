@@ -1,0 +1,344 @@
+"""What comes back after sending: ESP tracking events, inbound replies, one-click unsubscribes,
+and the circuit breakers that pause a campaign whose complaints or bounces run too high."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from campaigns.errors import TransitionNotAllowedError
+from campaigns.models import Campaign, CampaignState
+from campaigns.services import pause_campaign, record_audit_event
+from leads.models import LeadState
+from leads.services import add_suppression, transition_lead
+
+from ..autoreply import is_auto_reply
+from ..models import (
+    Enrollment,
+    InboundReply,
+    Message,
+    MessageEvent,
+    MessageEventKind,
+    MessageState,
+    StopReason,
+)
+from .sending import stop_enrollments
+
+__all__ = [
+    "TrackingInput",
+    "check_circuit_breakers",
+    "record_inbound_reply",
+    "record_tracking_event",
+    "unsubscribe_enrollment",
+]
+logger = logging.getLogger(__name__)
+
+# anymail's normalized event types → ours (others, e.g. queued or sent, add nothing we need)
+EVENT_KINDS = {
+    "delivered": MessageEventKind.DELIVERED,
+    "opened": MessageEventKind.OPENED,
+    "clicked": MessageEventKind.CLICKED,
+    "bounced": MessageEventKind.BOUNCED,
+    "deferred": MessageEventKind.DEFERRED,
+    "complained": MessageEventKind.COMPLAINED,
+    "unsubscribed": MessageEventKind.UNSUBSCRIBED,
+    "rejected": MessageEventKind.REJECTED,
+    "failed": MessageEventKind.REJECTED,
+}
+COMPLAINT_WARN, COMPLAINT_PAUSE = 0.001, 0.003
+BOUNCE_PAUSE, BOUNCE_MIN_SAMPLE = 0.05, 50
+BREAKER_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class TrackingInput:
+    """The parts of an anymail AnymailTrackingEvent we use (tests and the batch path build these)."""
+
+    esp_name: str
+    event_type: str
+    message_id: str | None = None
+    event_id: str | None = None
+    recipient: str | None = None
+    timestamp: datetime | None = None
+    metadata: dict | None = None
+    description: str = ""
+    reject_reason: str | None = None
+
+
+def _find_message(data: TrackingInput) -> Message | None:
+    ours = (data.metadata or {}).get("aicmo_message_id")
+    if ours and str(ours).isdigit():
+        found = Message.objects.filter(pk=int(ours)).select_related("campaign", "lead").first()
+        if found:
+            return found
+    if data.message_id:
+        return (
+            Message.objects.filter(provider_message_id=data.message_id)
+            .select_related("campaign", "lead")
+            .first()
+        )
+    return None
+
+
+def _event_key(data: TrackingInput) -> str:
+    if data.event_id:
+        return f"{data.esp_name}:{data.event_id}"[:200]
+    raw = "|".join(
+        str(x)
+        for x in (
+            data.esp_name,
+            data.message_id,
+            data.event_type,
+            data.recipient,
+            data.timestamp.isoformat() if data.timestamp else "",
+        )
+    )
+    return f"{data.esp_name}:h:{hashlib.sha256(raw.encode()).hexdigest()}"[:200]
+
+
+def record_tracking_event(data: TrackingInput) -> MessageEvent | None:
+    """Store one tracking event once (deduplicated by provider event id or a hash) and act on it:
+    hard bounces and complaints suppress the address, unsubscribes too; all stop the sequence."""
+    kind = EVENT_KINDS.get(data.event_type)
+    if kind is None:
+        return None
+    message = _find_message(data)
+    if message is None:
+        logger.info(
+            "tracking %s from %s for unknown message %r ignored",
+            data.event_type,
+            data.esp_name,
+            data.message_id,
+        )
+        return None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            event = MessageEvent.objects.create(
+                campaign_id=message.campaign_id,
+                message=message,
+                kind=kind,
+                event_key=_event_key(data),
+                provider=data.esp_name,
+                hard=kind == MessageEventKind.BOUNCED,
+                occurred_at=data.timestamp or now,
+                detail=(data.description or data.reject_reason or "")[:500],
+                created_at=now,
+            )
+            _act_on(event, message, now)
+    except IntegrityError:
+        return None  # the same event delivered again: already recorded and acted on
+    if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
+        check_circuit_breakers(campaign_id=message.campaign_id, now=now)
+    return event
+
+
+def _act_on(event: MessageEvent, message: Message, now: datetime) -> None:
+    kind = event.kind
+    client = message.campaign.client
+    if message.state == MessageState.UNKNOWN and kind in (
+        MessageEventKind.DELIVERED,
+        MessageEventKind.OPENED,
+        MessageEventKind.CLICKED,
+    ):
+        # A send interrupted after the provider call is reconciled by the ESP's word, never resent.
+        message.reconcile_sent()
+        message.sent_at = message.sent_at or event.occurred_at
+        message.save(update_fields=["state", "sent_at"])
+    if kind == MessageEventKind.BOUNCED:
+        # The address does not exist: nobody should mail it again, whichever client asks.
+        add_suppression(
+            reason="hard_bounce", email=message.to_email, source=f"{event.provider} bounce", note=event.detail
+        )
+        stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.BOUNCED, now=now)
+    elif kind == MessageEventKind.COMPLAINED:
+        add_suppression(
+            reason="complaint", email=message.to_email, client=client, source=f"{event.provider} complaint"
+        )
+        stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.COMPLAINED, now=now)
+    elif kind == MessageEventKind.UNSUBSCRIBED:
+        add_suppression(
+            reason="unsubscribed",
+            email=message.to_email,
+            client=client,
+            source=f"{event.provider} unsubscribe",
+        )
+        stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.UNSUBSCRIBED, now=now)
+
+
+def check_circuit_breakers(*, campaign_id: int, now: datetime | None = None) -> str:
+    """Over the trailing 7 days: complaints ≥ 0.1 % warn the owner, ≥ 0.3 % pause; hard bounces over
+    5 % (after 50 sends) pause. Returns the action taken ("", "warned", "paused")."""
+    now = now or timezone.now()
+    since = now - BREAKER_WINDOW
+    sent = Message.objects.filter(campaign_id=campaign_id, dry_run=False, sent_at__gte=since).count()
+    if not sent:
+        return ""
+    counts = MessageEvent.objects.filter(campaign_id=campaign_id, occurred_at__gte=since).aggregate(
+        complaints=Count("id", filter=Q(kind=MessageEventKind.COMPLAINED)),
+        bounces=Count("id", filter=Q(kind=MessageEventKind.BOUNCED, hard=True)),
+    )
+    complaint_rate, bounce_rate = counts["complaints"] / sent, counts["bounces"] / sent
+    numbers = {
+        "sent_7d": sent,
+        "complaints_7d": counts["complaints"],
+        "hard_bounces_7d": counts["bounces"],
+        "complaint_rate": round(complaint_rate, 5),
+        "bounce_rate": round(bounce_rate, 5),
+    }
+    reason = ""
+    if complaint_rate >= COMPLAINT_PAUSE:
+        reason = f"Complaint rate {complaint_rate:.2%} over 7 days is at or above {COMPLAINT_PAUSE:.1%}."
+    elif sent >= BOUNCE_MIN_SAMPLE and bounce_rate > BOUNCE_PAUSE:
+        reason = f"Hard-bounce rate {bounce_rate:.1%} over 7 days is above {BOUNCE_PAUSE:.0%}."
+    campaign = Campaign.objects.select_related("owner").get(pk=campaign_id)
+    if reason and campaign.state == CampaignState.ACTIVE:
+        try:
+            pause_campaign(
+                campaign=campaign,
+                rationale=f"Circuit breaker: {reason}",
+                metadata={"rule": "circuit_breaker", "numbers": numbers},
+            )
+        except TransitionNotAllowedError:
+            return ""
+        return "paused"
+    if complaint_rate >= COMPLAINT_WARN:
+        day = now.date().isoformat()
+        already = campaign.audit_events.filter(verb="campaign.complaint_warning", metadata__day=day).exists()
+        if not already:
+            record_audit_event(
+                verb="campaign.complaint_warning",
+                campaign=campaign,
+                target=campaign,
+                rationale=f"Complaint rate {complaint_rate:.2%} ≥ {COMPLAINT_WARN:.1%}.",
+                metadata={**numbers, "day": day},
+            )
+            if campaign.owner and campaign.owner.email:
+                owner_email = campaign.owner.email
+                transaction.on_commit(
+                    lambda: send_mail(
+                        f"[AICMO] Complaint rate warning: {campaign.name}",
+                        f"Spam complaints on '{campaign.name}' reached {complaint_rate:.2%} over 7 days "
+                        f"({counts['complaints']} of {sent} emails). "
+                        f"At {COMPLAINT_PAUSE:.1%} it pauses itself.",
+                        None,
+                        [owner_email],
+                        fail_silently=True,
+                    )
+                )
+            return "warned"
+    return ""
+
+
+def unsubscribe_enrollment(*, enrollment_id: int, email: str, source: str = "one-click") -> bool:
+    """Suppress the address for the campaign's client and stop the sequence, at once. Idempotent."""
+    enrollment = Enrollment.objects.select_related("campaign__client").filter(pk=enrollment_id).first()
+    if enrollment is None:
+        return False
+    with transaction.atomic():
+        add_suppression(reason="unsubscribed", email=email, client=enrollment.campaign.client, source=source)
+        stop_enrollments(enrollment_ids=[enrollment.pk], reason=StopReason.UNSUBSCRIBED)
+        message = enrollment.messages.order_by("-id").first()
+        if message is not None:
+            MessageEvent.objects.get_or_create(
+                event_key=f"aicmo:unsubscribe:{enrollment.pk}",
+                defaults={
+                    "campaign_id": enrollment.campaign_id,
+                    "message": message,
+                    "kind": MessageEventKind.UNSUBSCRIBED,
+                    "provider": "aicmo",
+                    "occurred_at": timezone.now(),
+                    "detail": source,
+                    "created_at": timezone.now(),
+                },
+            )
+    return True
+
+
+def _message_ids(header_value: str) -> list[str]:
+    return [
+        part.strip()
+        for part in (header_value or "").replace("\n", " ").split()
+        if part.strip().startswith("<")
+    ]
+
+
+def record_inbound_reply(
+    *,
+    from_header: str,
+    subject: str,
+    text: str,
+    headers: dict[str, str],
+    message_id_header: str = "",
+    received_at: datetime | None = None,
+) -> InboundReply | None:
+    """Match a reply to the message it answers (In-Reply-To / References), store it, and — unless it
+    is an automatic reply — move the lead to `replied` and stop the sequence."""
+    received_at = received_at or timezone.now()
+    lower = {k.lower(): v for k, v in headers.items()}
+    candidates = _message_ids(lower.get("in-reply-to", "")) + _message_ids(lower.get("references", ""))
+    message = None
+    if candidates:
+        message = (
+            Message.objects.filter(rfc_message_id__in=candidates).select_related("lead", "campaign").first()
+        )
+    from_email = parseaddr(from_header)[1].lower()
+    if message is None and from_email:
+        message = (
+            Message.objects.filter(to_email__iexact=from_email, state=MessageState.SENT, dry_run=False)
+            .select_related("lead", "campaign")
+            .order_by("-sent_at")
+            .first()
+        )
+    if message is None:
+        logger.info("inbound mail from %s matches no message; ignored", from_email)
+        return None
+    auto = is_auto_reply(headers, subject)
+    with transaction.atomic():
+        reply, created = InboundReply.objects.get_or_create(
+            message_id_header=message_id_header[:500]
+            if message_id_header
+            else f"no-id:{message.pk}:{received_at}",
+            defaults={
+                "campaign_id": message.campaign_id,
+                "message": message,
+                "from_email": from_email,
+                "subject": subject[:500],
+                "text": text,
+                "is_auto_reply": auto,
+                "received_at": received_at,
+            },
+        )
+        if not created or auto:
+            return reply
+        MessageEvent.objects.get_or_create(
+            event_key=f"aicmo:reply:{reply.pk}",
+            defaults={
+                "campaign_id": message.campaign_id,
+                "message": message,
+                "kind": MessageEventKind.REPLIED,
+                "provider": "inbound",
+                "occurred_at": received_at,
+                "created_at": timezone.now(),
+            },
+        )
+        stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.REPLIED)
+        lead = message.lead
+        lead.refresh_from_db()
+        if lead.state == LeadState.CONTACTED:
+            transition_lead(lead=lead, transition="mark_replied", rationale=f"replied: {subject[:200]}")
+        record_audit_event(
+            verb="email.replied",
+            campaign=message.campaign,
+            target=message,
+            metadata={"from": from_email, "reply_id": reply.pk},
+        )
+    return reply
