@@ -256,8 +256,11 @@ class CalendarItemSerializer(serializers.ModelSerializer):
 
 
 class BriefSerializer(serializers.ModelSerializer):
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS))
-    tone = serializers.ChoiceField(choices=Tone.choices, required=False)
+    # Plain strings here: the service normalises aliases ("Twitter" -> "x") and names bad values.
+    channels = serializers.ListField(
+        child=serializers.CharField(), help_text=f"Channel names: {', '.join(k for k, _ in CHANNELS)}."
+    )
+    tone = serializers.CharField(required=False, help_text=f"One of: {', '.join(Tone.values)}.")
 
     class Meta:
         model = Brief

@@ -185,3 +185,9 @@ def test_schema_documents_the_strategy_endpoints(api_as, operator):
     assert "201" in generate["responses"] and "requestBody" in generate
     reject = schema["paths"]["/api/v1/strategies/{id}/reject/"]["post"]
     assert "409" in reject["responses"]
+
+
+def test_generating_for_a_cancelled_campaign_is_409(api_as, operator, campaign_in_state):
+    campaign = campaign_in_state(CampaignState.CANCELLED)
+    response = api_as(operator).post(generate_url(campaign), {"variants": 3})
+    assert response.status_code == 409 and "cancelled" in response.json()["detail"]
