@@ -440,11 +440,12 @@ class StrategyVariantAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_change_permission(self, request, obj=None):
+        # Variants are never edited; decisions are the buttons on the comparison page.
         return False
 
-    def save_model(self, request, obj, form, change):  # every field is read-only; decisions use buttons
-        raise PermissionDenied("Variants are never edited; decide on them from the comparison page.")
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # --- plan and calendar ------------------------------------------------------------------------
@@ -488,6 +489,10 @@ class CampaignPlanAdmin(admin.ModelAdmin):
         )
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The plan is derived from the approved variant: rebuild it, do not edit it.
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -191,3 +191,17 @@ def test_generating_for_a_cancelled_campaign_is_409(api_as, operator, campaign_i
     campaign = campaign_in_state(CampaignState.CANCELLED)
     response = api_as(operator).post(generate_url(campaign), {"variants": 3})
     assert response.status_code == 409 and "cancelled" in response.json()["detail"]
+
+
+def test_listing_strategies_does_not_query_per_variant(
+    api_as, operator, make_campaign, django_assert_max_num_queries
+):
+    campaign = make_campaign()
+    for _ in range(3):
+        services.generate_strategies(campaign=campaign, variants=5)
+    api = api_as(operator)
+    with django_assert_max_num_queries(10):
+        response = api.get(f"/api/v1/campaigns/{campaign.pk}/strategies/")
+    assert response.json()["count"] == 3 and len(response.json()["results"][0]["variants"]) == 5
+    with django_assert_max_num_queries(10):
+        assert api.get("/api/v1/strategies/", {"campaign": campaign.pk}).json()["count"] == 15
