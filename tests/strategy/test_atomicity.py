@@ -15,6 +15,7 @@ from strategy.models import (
     StrategyDecision,
     StrategyVariant,
 )
+from strategy.services import generation, planning
 
 
 class InjectedFailure(RuntimeError):
@@ -22,7 +23,7 @@ class InjectedFailure(RuntimeError):
 
 
 def _fail_after_calendar_rows_are_written(monkeypatch):
-    original = services._sync_calendar_items
+    original = planning._sync_calendar_items
     written = {}
 
     def write_then_fail(**kwargs):
@@ -32,7 +33,7 @@ def _fail_after_calendar_rows_are_written(monkeypatch):
         written["plans"] = CampaignPlan.objects.count()
         raise InjectedFailure("disk full (injected)")
 
-    monkeypatch.setattr(services, "_sync_calendar_items", write_then_fail)
+    monkeypatch.setattr(planning, "_sync_calendar_items", write_then_fail)
     return written
 
 
@@ -73,7 +74,7 @@ def test_failure_while_advancing_the_campaign_rolls_back_the_new_batch(make_camp
     def refuse(**kwargs):
         raise InjectedFailure("campaign service down (injected)")
 
-    monkeypatch.setattr(services, "submit_campaign_for_approval", refuse)
+    monkeypatch.setattr(generation, "submit_campaign_for_approval", refuse)
     with pytest.raises(InjectedFailure):
         services.generate_strategies(campaign=campaign, actor=operator)
     _assert_nothing_left(campaign)
