@@ -27,10 +27,16 @@ from ..models import (
 from ..selectors import approved_variant_for
 from .lookups import jsonable, resolve_campaign
 
-BUSINESS_DAY_START = dt.time(9, 0)
-
-
-BUSINESS_MINUTES = 8 * 60  # 09:00-17:00 in the campaign's time zone
+# Posting windows per platform, in minutes after midnight in the campaign's time zone. All lie
+# inside business hours (09:00-17:00): email early for open rates, LinkedIn in the working
+# morning, X around midday, Instagram over lunch and the afternoon.
+POSTING_WINDOWS = {
+    "email": (9 * 60, 11 * 60),
+    "linkedin": (9 * 60, 12 * 60),
+    "x": (11 * 60, 15 * 60),
+    "instagram": (12 * 60, 17 * 60),
+}
+BUSINESS_HOURS = (9 * 60, 17 * 60)
 
 
 def _plan_dates(campaign: Campaign) -> tuple[dt.date, dt.date]:
@@ -170,13 +176,10 @@ def calendar_slots(
                     day, slot_round = business_days[k * n_days // posts], 0
                 else:
                     day, slot_round = business_days[k % n_days], k // n_days
-                minutes = (
-                    channel_index * 97 + slot_round * 151 + day.toordinal() % 4 * 15
-                ) % BUSINESS_MINUTES
-                minutes -= minutes % 15
-                local = dt.datetime.combine(day, BUSINESS_DAY_START, tzinfo=tz) + dt.timedelta(
-                    minutes=minutes
-                )
+                opens, closes = POSTING_WINDOWS.get(channel, BUSINESS_HOURS)
+                offset = (channel_index * 97 + slot_round * 47 + day.toordinal() % 4 * 15) % (closes - opens)
+                minutes = opens + offset - offset % 15
+                local = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=tz)
                 phase = next(
                     (p for p in phases if p.start_date <= day <= p.end_date), phases[-1] if phases else None
                 )
