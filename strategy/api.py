@@ -62,12 +62,12 @@ class StrategyErrorSerializer(serializers.Serializer):
     state = serializers.CharField(required=False)
 
 
-class CadenceSerializer(serializers.Serializer):
+class StrategyCadenceSerializer(serializers.Serializer):
     per_week = serializers.IntegerField()
     content_type = serializers.CharField()
 
 
-class VariantPhaseSerializer(serializers.Serializer):
+class StrategyPhaseSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     share = serializers.FloatField(help_text="Fraction of the campaign's duration.")
@@ -75,7 +75,7 @@ class VariantPhaseSerializer(serializers.Serializer):
     tactics = serializers.ListField(child=serializers.CharField())
 
 
-class BudgetLineSerializer(serializers.Serializer):
+class StrategyBudgetLineSerializer(serializers.Serializer):
     item = serializers.CharField()
     share = serializers.FloatField()
     amount = serializers.FloatField(
@@ -83,13 +83,13 @@ class BudgetLineSerializer(serializers.Serializer):
     )
 
 
-class RiskSerializer(serializers.Serializer):
+class StrategyRiskSerializer(serializers.Serializer):
     risk = serializers.CharField()
     mitigation = serializers.CharField()
     severity = serializers.ChoiceField(choices=["low", "medium", "high"])
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class StrategyDecisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = StrategyDecision
         fields = ["action", "actor_label", "rationale", "created_at"]
@@ -99,13 +99,13 @@ class StrategyVariantSerializer(serializers.ModelSerializer):
     batch_number = serializers.IntegerField(source="batch.number", read_only=True)
     pillars = serializers.ListField(child=serializers.CharField(), read_only=True)
     channel_mix = serializers.DictField(child=serializers.FloatField(), read_only=True)
-    cadence = serializers.DictField(child=CadenceSerializer(), read_only=True)
-    phases = VariantPhaseSerializer(many=True, read_only=True)
+    cadence = serializers.DictField(child=StrategyCadenceSerializer(), read_only=True)
+    phases = StrategyPhaseSerializer(many=True, read_only=True)
     kpi_targets = serializers.DictField(child=serializers.FloatField(), read_only=True)
-    budget_split = BudgetLineSerializer(many=True, read_only=True)
-    risks = RiskSerializer(many=True, read_only=True)
+    budget_split = StrategyBudgetLineSerializer(many=True, read_only=True)
+    risks = StrategyRiskSerializer(many=True, read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decisions = DecisionSerializer(many=True, read_only=True)
+    decisions = StrategyDecisionSerializer(many=True, read_only=True)
 
     class Meta:
         model = StrategyVariant
@@ -161,7 +161,7 @@ class StrategyBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GenerateRequestSerializer(serializers.Serializer):
+class StrategyGenerateRequestSerializer(serializers.Serializer):
     variants = serializers.IntegerField(
         min_value=MIN_VARIANTS,
         max_value=MAX_VARIANTS,
@@ -181,7 +181,7 @@ class GenerateRequestSerializer(serializers.Serializer):
         return value
 
 
-class DecisionRequestSerializer(serializers.Serializer):
+class StrategyDecisionRequestSerializer(serializers.Serializer):
     rationale = serializers.CharField(
         required=False, allow_blank=True, max_length=2000, help_text="Why; kept in the campaign's timeline."
     )
@@ -190,11 +190,11 @@ class DecisionRequestSerializer(serializers.Serializer):
     )
 
 
-class RejectRequestSerializer(DecisionRequestSerializer):
+class StrategyRejectRequestSerializer(StrategyDecisionRequestSerializer):
     rationale = serializers.CharField(max_length=2000, help_text="Why the variant is rejected (required).")
 
 
-class PlanPhaseSerializer(serializers.ModelSerializer):
+class StrategyPlanPhaseSerializer(serializers.ModelSerializer):
     tactics = serializers.ListField(child=serializers.CharField(), read_only=True)
     metrics = serializers.DictField(child=serializers.FloatField(), read_only=True)
 
@@ -204,8 +204,8 @@ class PlanPhaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CampaignPlanSerializer(serializers.ModelSerializer):
-    phases = PlanPhaseSerializer(many=True, read_only=True)
+class StrategyPlanSerializer(serializers.ModelSerializer):
+    phases = StrategyPlanPhaseSerializer(many=True, read_only=True)
     kpi_targets = serializers.DictField(child=serializers.FloatField(), read_only=True)
     duration_days = serializers.IntegerField(read_only=True)
     calendar_items = serializers.SerializerMethodField()
@@ -231,7 +231,7 @@ class CampaignPlanSerializer(serializers.ModelSerializer):
         return obj.calendar_items.count()
 
 
-class CalendarItemSerializer(serializers.ModelSerializer):
+class StrategyCalendarItemSerializer(serializers.ModelSerializer):
     local_time = serializers.SerializerMethodField(help_text="scheduled_at in the campaign's time zone.")
     phase = serializers.CharField(source="phase.name", read_only=True, allow_null=True)
     platform = serializers.CharField(read_only=True, help_text="email, linkedin, instagram or x.")
@@ -255,7 +255,7 @@ class CalendarItemSerializer(serializers.ModelSerializer):
         return obj.scheduled_at.astimezone(zoneinfo.ZoneInfo(obj.campaign.timezone)).isoformat()
 
 
-class BriefSerializer(serializers.ModelSerializer):
+class StrategyBriefSerializer(serializers.ModelSerializer):
     # Plain strings here: the service normalises aliases ("Twitter" -> "x") and names bad values.
     channels = serializers.ListField(
         child=serializers.CharField(), help_text=f"Channel names: {', '.join(k for k, _ in CHANNELS)}."
@@ -316,10 +316,10 @@ class CampaignStrategiesView(generics.ListAPIView):
 
 
 class GenerateStrategiesView(generics.GenericAPIView):
-    serializer_class = GenerateRequestSerializer
+    serializer_class = StrategyGenerateRequestSerializer
 
     @extend_schema(
-        request=GenerateRequestSerializer,
+        request=StrategyGenerateRequestSerializer,
         responses={
             201: StrategyBatchSerializer,
             400: OpenApiResponse(StrategyErrorSerializer, description="Invalid variant count or generator."),
@@ -340,7 +340,7 @@ class GenerateStrategiesView(generics.GenericAPIView):
         A draft or planning campaign moves on to awaiting approval."""
         campaign = visible_campaign(request, campaign_id)
         require_staff(request, "generate strategies")
-        body = GenerateRequestSerializer(data=request.data)
+        body = StrategyGenerateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             batch = generate_strategies(
@@ -356,35 +356,38 @@ class GenerateStrategiesView(generics.GenericAPIView):
 
 
 class CampaignBriefView(generics.GenericAPIView):
-    serializer_class = BriefSerializer
+    serializer_class = StrategyBriefSerializer
 
-    @extend_schema(responses={200: BriefSerializer, 404: _not_found})
+    @extend_schema(responses={200: StrategyBriefSerializer, 404: _not_found})
     def get(self, request: Request, campaign_id: int) -> Response:
         """The campaign's strategy brief."""
         brief = brief_for_campaign(visible_campaign(request, campaign_id))
         if brief is None:
             return Response({"detail": "This campaign has no brief yet."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(BriefSerializer(brief).data)
+        return Response(StrategyBriefSerializer(brief).data)
 
     @extend_schema(
-        request=BriefSerializer,
-        responses={200: BriefSerializer, 400: OpenApiResponse(description="Field errors, keyed by field.")},
+        request=StrategyBriefSerializer,
+        responses={
+            200: StrategyBriefSerializer,
+            400: OpenApiResponse(description="Field errors, keyed by field."),
+        },
     )
     def put(self, request: Request, campaign_id: int) -> Response:
         """Create or update the brief (staff). Text is trimmed and channel names normalised."""
         campaign = visible_campaign(request, campaign_id)
         require_staff(request, "edit a brief")
         partial = brief_for_campaign(campaign) is not None
-        body = BriefSerializer(data=request.data, partial=partial)
+        body = StrategyBriefSerializer(data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
         brief = save_brief(campaign=campaign, actor=request.user, **body.validated_data)
-        return Response(BriefSerializer(brief).data)
+        return Response(StrategyBriefSerializer(brief).data)
 
 
 class CampaignPlanView(generics.GenericAPIView):
-    serializer_class = CampaignPlanSerializer
+    serializer_class = StrategyPlanSerializer
 
-    @extend_schema(responses={200: CampaignPlanSerializer, 404: _not_found})
+    @extend_schema(responses={200: StrategyPlanSerializer, 404: _not_found})
     def get(self, request: Request, campaign_id: int) -> Response:
         """The plan built from the approved strategy: phases with dates, tactics and metrics."""
         plan = plan_for(visible_campaign(request, campaign_id))
@@ -393,13 +396,13 @@ class CampaignPlanView(generics.GenericAPIView):
                 {"detail": "No plan yet: approve a strategy variant first.", "code": "not_found"},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return Response(CampaignPlanSerializer(plan).data)
+        return Response(StrategyPlanSerializer(plan).data)
 
 
 class CampaignCalendarView(generics.ListAPIView):
     """The content calendar, in time order. Filter with ?month=YYYY-MM and ?platform=."""
 
-    serializer_class = CalendarItemSerializer
+    serializer_class = StrategyCalendarItemSerializer
 
     @extend_schema(
         parameters=[
@@ -460,21 +463,21 @@ class StrategyVariantViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=variant.pk)).data)
 
-    @extend_schema(request=DecisionRequestSerializer, responses=_decision_responses)
+    @extend_schema(request=StrategyDecisionRequestSerializer, responses=_decision_responses)
     @action(detail=True, methods=["post"])
     def select(self, request: Request, pk: str | None = None) -> Response:
         """Select this variant; any other selected variant of the campaign goes back to proposed."""
-        return self._decide(request, select_strategy_variant, DecisionRequestSerializer)
+        return self._decide(request, select_strategy_variant, StrategyDecisionRequestSerializer)
 
-    @extend_schema(request=DecisionRequestSerializer, responses=_decision_responses)
+    @extend_schema(request=StrategyDecisionRequestSerializer, responses=_decision_responses)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve the selected variant: records who, when and why, builds the plan and calendar and
         moves the campaign to approved. One approved strategy per campaign."""
-        return self._decide(request, approve_strategy_variant, DecisionRequestSerializer)
+        return self._decide(request, approve_strategy_variant, StrategyDecisionRequestSerializer)
 
-    @extend_schema(request=RejectRequestSerializer, responses=_decision_responses)
+    @extend_schema(request=StrategyRejectRequestSerializer, responses=_decision_responses)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         """Reject a proposed or selected variant, with a rationale."""
-        return self._decide(request, reject_strategy_variant, RejectRequestSerializer)
+        return self._decide(request, reject_strategy_variant, StrategyRejectRequestSerializer)
