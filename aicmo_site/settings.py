@@ -187,6 +187,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so generated clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "campaigns.models.CHANNELS",
+        "CampaignStateEnum": "campaigns.models.CampaignState",
+        "CreativeStateEnum": "creative.models.CreativeState",
+    },
 }
 
 # --- caching (throttling, locks) -------------------------------------------------------------
@@ -228,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.system_heartbeat",
         "schedule": env_int("HEARTBEAT_SECONDS", 30),
     },
+    "outreach-run-all": {
+        "task": "outreach.tasks.run_all_cycles",
+        "schedule": env_int("OUTREACH_CYCLE_SECONDS", 5 * 60),
+    },
     "campaign-daily-tick": {
         "task": "campaigns.tasks.campaign_daily_tick",
         "schedule": 24 * 60 * 60,
@@ -246,6 +256,18 @@ ANYMAIL = {
     # anymail also reads its ESP keys (e.g. ANYMAIL_MAILGUN_API_KEY) from the environment itself.
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
 }
+
+# --- outreach ---------------------------------------------------------------------------------
+OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 50)
+OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
+OUTREACH_RETRY_BASE_SECONDS = env_int("OUTREACH_RETRY_BASE_SECONDS", 60)
+OUTREACH_RETRY_CAP_SECONDS = env_int("OUTREACH_RETRY_CAP_SECONDS", 6 * 60 * 60)
+# Printed in every email footer ({{ sender_address }}); CAN-SPAM needs a real postal address.
+AICMO_SENDER_POSTAL_ADDRESS = os.environ.get(
+    "AICMO_SENDER_POSTAL_ADDRESS", "AICMO Agency, 1 Example Street, Springfield"
+)
+AICMO_UNSUBSCRIBE_MAILTO = os.environ.get("AICMO_UNSUBSCRIBE_MAILTO", "") or None
+AICMO_MESSAGE_ID_DOMAIN = os.environ.get("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
 
 # --- production hardening (active whenever DEBUG is off) --------------------------------------
 if not DEBUG:

@@ -139,8 +139,6 @@ class CampaignAdmin(SimpleHistoryAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("client")
-            if obj.is_final:
-                fields = [f.name for f in Campaign._meta.fields if f.name != "id"] + fields
         return fields
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change: bool) -> None:
@@ -160,6 +158,16 @@ class CampaignAdmin(SimpleHistoryAdmin):
             # The form validated field by field; a rule across fields refused it. Say which.
             raise PermissionDenied(str(exc)) from exc
         obj.pk = saved.pk
+
+    def has_change_permission(self, request, obj=None):
+        # A completed or cancelled campaign is a record: viewable, no longer editable.
+        if obj is not None and obj.is_final:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Campaigns carry the audit trail of every decision; they are killed, never deleted.
+        return False
 
     # --- lifecycle buttons -----------------------------------------------------------------
 
@@ -191,7 +199,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
 
     def transition_view(self, request: HttpRequest, object_id: int, transition: str) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=object_id)
-        if not self.has_change_permission(request, campaign):
+        if not self.has_change_permission(request):  # model-level: the service judges the state
             raise PermissionDenied
         step = LIFECYCLE.get(transition)
         if step is None:

@@ -9,6 +9,7 @@ export PYTHON_BIN=$BIN/python
 source scripts/test-services.sh
 trap stop_test_services EXIT
 
+ensure_chromium
 start_redis
 start_postgres
 

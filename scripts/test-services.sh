@@ -75,3 +75,8 @@ stop_test_services() {
     rm -rf "$REDIS_DIR"
   fi
 }
+
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || _apt_install chromium
+  export AICMO_REQUIRE_BROWSER=1
+}

@@ -1,0 +1,321 @@
+"""Operator admin for creative: generate, compare a brief's variants side by side with their check
+findings, decide (approve / request changes / reject), edit into new versions, lineage and preview."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+
+from campaigns.errors import DomainError
+from campaigns.models import Campaign, CampaignState
+
+from .models import CreativeBrief, CreativeState, CreativeVariant, Platform
+from .selectors import creative_family
+from .services import (
+    EDITABLE_CONTENT,
+    approve_creative,
+    edit_creative,
+    generate_creatives,
+    reject_creative,
+    render_creative,
+    request_creative_changes,
+)
+
+DECISION_SERVICES = {
+    "approve": approve_creative,
+    "request_changes": request_creative_changes,
+    "reject": reject_creative,
+}
+SEVERITY_COLOURS = {"error": "#ba2121", "warning": "#b8860b"}
+
+
+def findings_html(variant: CreativeVariant) -> str:
+    if not variant.check_findings:
+        return mark_safe('<span style="color:#198754">All checks pass</span>')  # constant, no user data
+    return format_html(
+        "<ul style='margin:0;padding-left:1em'>{}</ul>",
+        format_html_join(
+            "",
+            '<li style="color:{}"><b>{}</b>: {}</li>',
+            (
+                (SEVERITY_COLOURS.get(f["severity"], "#333"), f["severity"], f["message"])
+                for f in variant.check_findings
+            ),
+        ),
+    )
+
+
+class GenerateForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.exclude(state__in=[CampaignState.COMPLETED, CampaignState.CANCELLED]),
+        help_text="The campaign needs an approved strategy.",
+    )
+    variants = forms.IntegerField(min_value=1, max_value=5, initial=3)
+    platforms = forms.MultipleChoiceField(
+        choices=Platform.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty for every enabled channel.",
+    )
+
+
+class CreativeVariantInline(admin.TabularInline):
+    model = CreativeVariant
+    fields = ["id", "angle", "generation", "state", "subject"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreativeBrief)
+class CreativeBriefAdmin(admin.ModelAdmin):
+    list_display = ["id", "campaign", "platform", "pillar", "calendar_item", "created_at", "compare_link"]
+    list_filter = ["platform", "campaign"]
+    list_select_related = ["campaign", "calendar_item"]
+    readonly_fields = [f.name for f in CreativeBrief._meta.fields]
+    inlines = [CreativeVariantInline]
+
+    @admin.display(description="Compare")
+    def compare_link(self, obj: CreativeBrief) -> str:
+        url = reverse("admin:creative_creativebrief_compare", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Compare variants</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:brief_id>/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="creative_creativebrief_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def compare_view(self, request: HttpRequest, brief_id: int) -> HttpResponse:
+        brief = get_object_or_404(CreativeBrief.objects.select_related("campaign"), pk=brief_id)
+        if not self.has_view_permission(request, brief):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not request.user.has_perm("creative.change_creativevariant"):
+                raise PermissionDenied
+            decision = request.POST.get("decision", "")
+            service = DECISION_SERVICES.get(decision)
+            variant_id = request.POST.get("variant", "")
+            if service is None or not variant_id.isdigit():
+                messages.error(request, "Choose a variant and a decision.")
+            else:
+                kwargs = {"rationale": request.POST.get("rationale", "")}
+                if decision == "approve":
+                    kwargs["override_rationale"] = request.POST.get("override_rationale", "")
+                try:
+                    variant = service(
+                        variant=int(variant_id), actor=request.user, campaign=brief.campaign, **kwargs
+                    )
+                except DomainError as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(
+                        request, f"Creative #{variant.pk} is now {variant.get_state_display().lower()}."
+                    )
+            return HttpResponseRedirect(request.path)
+        variants = list(brief.variants.order_by("root_id", "generation", "id"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Compare variants: {brief}",
+            "brief": brief,
+            "columns": [
+                {
+                    "variant": v,
+                    "findings": findings_html(v),
+                    "preview": render_creative(variant=v),
+                    "can_decide": v.state == CreativeState.IN_REVIEW,
+                    "change_url": reverse("admin:creative_creativevariant_change", args=[v.pk]),
+                }
+                for v in variants
+            ],
+        }
+        return TemplateResponse(request, "admin/creative/compare.html", context)
+
+
+class CreativeVariantForm(forms.ModelForm):
+    hashtags = forms.CharField(required=False, help_text="Space or comma separated.")
+
+    class Meta:
+        model = CreativeVariant
+        fields = list(EDITABLE_CONTENT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["hashtags"] = " ".join(self.instance.hashtags or [])
+
+
+@admin.register(CreativeVariant)
+class CreativeVariantAdmin(SimpleHistoryAdmin):
+    form = CreativeVariantForm
+    change_list_template = "admin/creative/creativevariant/change_list.html"
+    list_display = [
+        "id",
+        "campaign",
+        "platform",
+        "angle",
+        "generation",
+        "state",
+        "short_subject",
+        "created_at",
+    ]
+    list_filter = ["state", "platform", "campaign"]
+    search_fields = ["subject", "body"]
+    list_select_related = ["campaign"]
+    readonly_fields = [
+        "campaign",
+        "brief",
+        "platform",
+        "angle",
+        "state",
+        "generation",
+        "variant_of",
+        "root",
+        "findings",
+        "lineage",
+        "preview",
+        "override_rationale",
+        "decided_by",
+        "decided_at",
+        "decision_rationale",
+        "created_at",
+    ]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "campaign",
+                    "brief",
+                    "platform",
+                    "angle",
+                    "state",
+                    "generation",
+                    "variant_of",
+                    "root",
+                )
+            },
+        ),
+        (
+            "Content",
+            {
+                "fields": EDITABLE_CONTENT,
+                "description": "Saving an approved, in-review or rejected version creates a new draft "
+                "version and leaves this one unchanged.",
+            },
+        ),
+        ("Checks", {"fields": ("findings", "override_rationale")}),
+        ("Decision", {"fields": ("decided_by", "decided_at", "decision_rationale")}),
+        ("Lineage and preview", {"fields": ("lineage", "preview", "created_at")}),
+    )
+
+    @admin.display(description="Subject / text")
+    def short_subject(self, obj: CreativeVariant) -> str:
+        return (obj.subject or obj.body)[:70]
+
+    @admin.display(description="Check findings")
+    def findings(self, obj: CreativeVariant) -> str:
+        return findings_html(obj)
+
+    @admin.display(description="Lineage")
+    def lineage(self, obj: CreativeVariant) -> str:
+        rows = [
+            format_html(
+                '<li style="margin-left:{}em">{}<a href="{}">#{} v{}</a> — {}</li>',
+                depth * 1.5,
+                "→ " if depth else "",
+                reverse("admin:creative_creativevariant_change", args=[v.pk]),
+                v.pk,
+                v.generation,
+                v.get_state_display(),
+            )
+            for depth, v in creative_family(obj).walk()
+        ]
+        return format_html(
+            "<ul style='list-style:none;padding:0'>{}</ul>", format_html_join("", "{}", ((r,) for r in rows))
+        )
+
+    @admin.display(description="Preview (sample lead)")
+    def preview(self, obj: CreativeVariant) -> str:
+        rendered = render_creative(variant=obj)
+        return format_html(
+            '<div style="border:1px solid #ccc;padding:8px;max-width:640px"><b>{}</b>'
+            '<pre style="white-space:pre-wrap">{}</pre></div>',
+            rendered.subject,
+            rendered.body,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj: CreativeVariant, form, change: bool) -> None:
+        changes = {k: form.cleaned_data[k] for k in form.changed_data if k in EDITABLE_CONTENT}
+        if not changes:
+            return
+        try:
+            saved = edit_creative(variant=obj.pk, actor=request.user, **changes)
+        except DomainError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        if saved.pk != obj.pk:
+            messages.info(
+                request, f"Version #{obj.pk} is unchanged; your edit is new draft version #{saved.pk}."
+            )
+        obj.pk = saved.pk
+
+    def get_urls(self):
+        return [
+            path("generate/", self.admin_site.admin_view(self.generate_view), name="creative_generate"),
+            *super().get_urls(),
+        ]
+
+    def generate_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("creative.add_creativebrief"):
+            raise PermissionDenied
+        form = GenerateForm(request.POST or None, initial={"campaign": request.GET.get("campaign")})
+        if request.method == "POST" and form.is_valid():
+            try:
+                created = generate_creatives(
+                    campaign=form.cleaned_data["campaign"],
+                    actor=request.user,
+                    variants=form.cleaned_data["variants"],
+                    platforms=form.cleaned_data["platforms"] or None,
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Generated {len(created)} variant(s) in "
+                    f"{len({v.brief_id for v in created})} brief(s), checked and in review.",
+                )
+                return HttpResponseRedirect(reverse("admin:creative_creativebrief_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Generate creative",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/creative/generate.html", context)

@@ -1,0 +1,794 @@
+"""The one lead importer, used by the admin upload page, the API and ``manage.py import_leads``.
+
+How it stays fast and flat in memory:
+
+* the file is read as a stream (``csv.reader`` over a decoding wrapper); only one batch of rows is
+  ever held, plus the client's suppression list (whose size does not depend on the file);
+* each batch is written in its own transaction, so a crash loses nothing already committed and a
+  re-run inserts only what is missing. The report counters are saved in the same transaction;
+* PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
+  that also files the rows it skipped as duplicate issues, all in one statement. SQLite: one look-up
+  of the batch's addresses and ``bulk_create(ignore_conflicts=True)``;
+* duplicates inside a batch are caught with a per-batch set; duplicates across batches conflict
+  with a lead that this very import inserted (``Lead.source_import``), which tells "duplicate in
+  file" from "already in the campaign" without remembering every address of the file.
+
+Every non-blank row ends up in exactly one counter: inserted, duplicates_in_file,
+duplicates_in_campaign, suppressed or invalid; every row not inserted has at least one
+LeadImportIssue (row number, field, reason).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from campaigns.errors import DomainError
+from campaigns.models import Campaign
+from campaigns.services import record_audit_event
+
+from .countries import normalize_country_code
+from .models import (
+    ImportIssueKind,
+    Lead,
+    LeadImport,
+    LeadImportIssue,
+    LeadImportStatus,
+    LeadSource,
+    SuppressionKind,
+)
+from .normalization import InvalidEmailError, email_domain, validate_and_normalize_email
+from .selectors import SuppressionSets, suppression_sets_for_client
+
+logger = logging.getLogger(__name__)
+
+# Lead fields a file can fill, in the order the staging rows carry them.
+IMPORTABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "company_size",
+    "industry",
+    "country",
+    "timezone",
+    "linkedin_url",
+)
+MAPPABLE_FIELDS = ("email", "full_name", *IMPORTABLE_FIELDS)
+
+# Header spellings seen in exports from CRMs, finders and spreadsheets; compared after dropping
+# case and everything that is not a letter or digit ("E-mail" → "email").
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailaddress", "mail", "workemail", "businessemail", "emailid", "courriel"),
+    "full_name": ("name", "fullname", "contactname", "contact"),
+    "first_name": ("firstname", "first", "givenname", "fname", "forename", "vorname", "prenom"),
+    "last_name": ("lastname", "last", "surname", "familyname", "lname", "nachname", "nom"),
+    "title": ("title", "jobtitle", "position", "role", "designation"),
+    "company": ("company", "companyname", "organization", "organisation", "employer", "account"),
+    "company_size": ("companysize", "employees", "employeecount", "headcount", "size", "numberofemployees"),
+    "industry": ("industry", "sector", "vertical"),
+    "country": ("country", "countrycode", "countryiso", "iso2"),
+    "timezone": ("timezone", "tz", "timezonename"),
+    "linkedin_url": (
+        "linkedin",
+        "linkedinurl",
+        "linkedinprofile",
+        "linkedinprofileurl",
+        "linkedinurlprofile",
+    ),
+}
+_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+MAX_LENGTHS = {name: Lead._meta.get_field(name).max_length for name in IMPORTABLE_FIELDS}
+ISSUE_VALUE_MAX_LENGTH = LeadImportIssue._meta.get_field("value").max_length
+ISSUE_REASON_MAX_LENGTH = LeadImportIssue._meta.get_field("reason").max_length
+
+DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+SNIFF_BYTES = 64 * 1024
+POSTGRES_BATCH_SIZE = 20_000
+OTHER_BATCH_SIZE = 2_000
+MAX_BATCH_ATTEMPTS = 3
+
+SUPPRESSION_REASONS = {
+    SuppressionKind.EMAIL: "The address is on the suppression list.",
+    SuppressionKind.DOMAIN: "The address's domain is on the suppression list.",
+    SuppressionKind.ERASED_EMAIL: "The person asked for their data to be erased; they are never re-imported.",
+}
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", header.strip().lower())
+
+
+_VALID_TIMEZONES: frozenset[str] | None = None
+
+
+def _valid_timezones() -> frozenset[str]:
+    global _VALID_TIMEZONES
+    if _VALID_TIMEZONES is None:
+        _VALID_TIMEZONES = frozenset(zoneinfo.available_timezones())
+    return _VALID_TIMEZONES
+
+
+def parse_mapping(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``"email=Work Email,first_name=Given"`` (or a dict) → {"email": "Work Email", …}."""
+    if not text:
+        return {}
+    if isinstance(text, Mapping):
+        pairs = list(text.items())
+    else:
+        pairs = []
+        for part in str(text).split(","):
+            if not part.strip():
+                continue
+            name, eq, column = part.partition("=")
+            if not eq:
+                raise DomainError(
+                    f"Mapping part {part.strip()!r} is not FIELD=COLUMN (e.g. email=Work Email).",
+                    field="mapping",
+                )
+            pairs.append((name, column))
+    mapping: dict[str, str] = {}
+    for name, column in pairs:
+        name = str(name).strip()
+        if name not in MAPPABLE_FIELDS:
+            raise DomainError(
+                f"Unknown lead field {name!r} in the mapping; known fields: {', '.join(MAPPABLE_FIELDS)}.",
+                field="mapping",
+            )
+        mapping[name] = str(column).strip()
+    return mapping
+
+
+@dataclass
+class ColumnLayout:
+    """Where each lead field sits in the rows of one file."""
+
+    email: int
+    fields: dict[str, int]
+    mapping: dict[str, str]
+    ignored: list[str]
+
+
+def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None) -> ColumnLayout:
+    positions = {column.strip(): i for i, column in reversed(list(enumerate(header)))}
+    keyed = {_header_key(column): i for i, column in reversed(list(enumerate(header)))}
+    chosen: dict[str, int] = {}
+    for name, column in (mapping or {}).items():
+        if column in positions:
+            chosen[name] = positions[column]
+        elif _header_key(column) in keyed:
+            chosen[name] = keyed[_header_key(column)]
+        else:
+            raise DomainError(
+                f"The mapping names column {column!r} for {name}, but the file has no such column; "
+                f"its columns are: {', '.join(h.strip() for h in header)}.",
+                field="mapping",
+            )
+    used = set(chosen.values())
+    for i, column in enumerate(header):
+        name = _ALIAS_TO_FIELD.get(_header_key(column))
+        if name and name not in chosen and i not in used:
+            chosen[name] = i
+            used.add(i)
+    if "email" not in chosen:
+        raise DomainError(
+            "The file has no email column. Columns found: "
+            f"{', '.join(h.strip() for h in header) or '(none)'}. Name one Email (or E-mail, "
+            "email_address…) or map it: --mapping email=COLUMN.",
+            field="email",
+        )
+    email_index = chosen.pop("email")
+    return ColumnLayout(
+        email=email_index,
+        fields=chosen,
+        mapping={"email": header[email_index].strip(), **{n: header[i].strip() for n, i in chosen.items()}},
+        ignored=[h.strip() for i, h in enumerate(header) if i != email_index and i not in used and h.strip()],
+    )
+
+
+# --- reading the file ---------------------------------------------------------------------------
+
+
+class _PrefixedStream(io.RawIOBase):
+    """A byte stream that first replays bytes already read (the sniffed sample), then the rest."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        chunk = self._rest.read(len(buffer))
+        if not chunk:
+            return 0
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 with a BOM, UTF-8, or Latin-1 (which decodes any byte, so it is the fallback)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def detect_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITER_CANDIDATES}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@dataclass
+class OpenedCsv:
+    rows: Iterator[list[str]]
+    reader: Any
+    encoding: str
+    delimiter: str
+
+
+def open_csv(stream: IO[bytes]) -> OpenedCsv:
+    sample = stream.read(SNIFF_BYTES)
+    if isinstance(sample, str):
+        raise DomainError("Give the importer the file's bytes, not text.", field="file")
+    encoding = detect_encoding(sample)
+    text_sample = sample.decode(encoding, errors="replace")
+    first_line = next((line for line in text_sample.splitlines() if line.strip()), "")
+    delimiter = detect_delimiter(first_line)
+    raw = io.BufferedReader(_PrefixedStream(sample, stream), buffer_size=256 * 1024)
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    return OpenedCsv(
+        rows=reader, reader=reader, encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter
+    )
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchCounts:
+    inserted: int = 0
+    duplicates_in_file: int = 0
+    duplicates_in_campaign: int = 0
+
+
+@dataclass
+class _Batch:
+    leads: list[tuple] = field(default_factory=list)  # (row_number, email, normalized, domain, *fields)
+    issues: list[tuple] = field(default_factory=list)  # (row_number, kind, field, reason, value)
+    seen: set[str] = field(default_factory=set)
+    rows: int = 0
+    blank_lines: int = 0
+    invalid: int = 0
+    suppressed: int = 0
+    duplicates_in_file: int = 0
+
+
+def _issue(row_number: int, kind: str, field_name: str, reason: str, value: str) -> tuple:
+    return (
+        row_number,
+        kind,
+        field_name,
+        reason[:ISSUE_REASON_MAX_LENGTH],
+        (value or "")[:ISSUE_VALUE_MAX_LENGTH],
+    )
+
+
+def lead_import_report(lead_import: LeadImport, *, issue_limit: int = 100) -> dict[str, Any]:
+    """The report as plain data (API answer, command summary)."""
+    issues = list(
+        lead_import.issues.order_by("row_number", "id").values(
+            "row_number", "kind", "field", "reason", "value"
+        )[:issue_limit]
+    )
+    return {
+        "id": lead_import.pk,
+        "campaign": lead_import.campaign_id,
+        "status": str(lead_import.status),
+        "error": lead_import.error,
+        "filename": lead_import.filename,
+        "encoding": lead_import.encoding,
+        "delimiter": lead_import.delimiter,
+        "column_mapping": lead_import.column_mapping,
+        "ignored_columns": lead_import.ignored_columns,
+        "rows_read": lead_import.rows_read,
+        "inserted": lead_import.inserted,
+        "duplicates_in_file": lead_import.duplicates_in_file,
+        "duplicates_in_campaign": lead_import.duplicates_in_campaign,
+        "suppressed": lead_import.suppressed,
+        "invalid": lead_import.invalid,
+        "blank_lines": lead_import.blank_lines,
+        "issues_total": lead_import.issues.count(),
+        "issues": issues,
+    }
+
+
+def write_issues_csv(lead_import: LeadImport, out: IO[str]) -> None:
+    """Every rejected row of an import as CSV: row, kind, field, reason, value (streams the rows)."""
+    writer = csv.writer(out)
+    writer.writerow(["row", "kind", "field", "reason", "value"])
+    rows = lead_import.issues.order_by("row_number", "id").values_list(
+        "row_number", "kind", "field", "reason", "value"
+    )
+    for row in rows.iterator(chunk_size=5000):
+        writer.writerow(row)
+
+
+# --- writing batches ----------------------------------------------------------------------------
+
+_LEAD_COLUMNS = ("email", "normalized_email", "email_domain", *IMPORTABLE_FIELDS)
+_STAGE_TABLE = "leads_import_stage"
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"}
+
+
+class _PostgresBatchWriter:
+    """COPY the batch into a temporary table, then one set-based INSERT … ON CONFLICT DO NOTHING."""
+
+    def write(self, lead_import: LeadImport, batch: _Batch, now) -> BatchCounts:
+        with connection.cursor() as django_cursor:
+            cursor = django_cursor.cursor  # the psycopg 3 cursor, for COPY
+            stage_columns = ", ".join(f"{c} text" for c in _LEAD_COLUMNS)
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (row_number integer, {stage_columns}) "
+                "ON COMMIT DELETE ROWS"
+            )
+            # Also emptied by hand: inside an outer transaction (a request, a test) there is no commit.
+            cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+            with cursor.copy(
+                f"COPY {_STAGE_TABLE} (row_number, {', '.join(_LEAD_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for row in batch.leads:
+                    copy.write_row(row)
+            select_columns = ", ".join(f"s.{c}" for c in _LEAD_COLUMNS)
+            cursor.execute(
+                f"""
+                WITH inserted AS (
+                    INSERT INTO leads_lead (
+                        {", ".join(_LEAD_COLUMNS)}, campaign_id, source, source_import_id, enrichment,
+                        score, state, state_reason, created_at, updated_at
+                    )
+                    SELECT {select_columns}, %(campaign)s, %(source)s, %(import)s, '{{}}'::jsonb,
+                           0, 'new', '', %(now)s, %(now)s
+                    FROM {_STAGE_TABLE} s
+                    ORDER BY s.normalized_email  -- one lock order for concurrent imports
+                    ON CONFLICT (normalized_email, campaign_id) DO NOTHING
+                    RETURNING normalized_email
+                ),
+                issues AS (
+                    INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
+                    SELECT %(import)s, s.row_number,
+                           CASE WHEN l.source_import_id = %(import)s
+                                THEN 'duplicate_in_file' ELSE 'duplicate_in_campaign' END,
+                           'email',
+                           CASE WHEN l.source_import_id = %(import)s
+                                THEN %(dup_in_file)s ELSE %(dup_in_campaign)s END,
+                           left(s.email, {ISSUE_VALUE_MAX_LENGTH})
+                    FROM {_STAGE_TABLE} s
+                    LEFT JOIN leads_lead l
+                      ON l.normalized_email = s.normalized_email AND l.campaign_id = %(campaign)s
+                    WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.normalized_email = s.normalized_email)
+                    RETURNING kind
+                )
+                SELECT (SELECT count(*) FROM inserted),
+                       count(*) FILTER (WHERE kind = 'duplicate_in_file'),
+                       count(*) FILTER (WHERE kind = 'duplicate_in_campaign')
+                FROM issues
+                """,
+                {
+                    "campaign": lead_import.campaign_id,
+                    "source": lead_import.source,
+                    "import": lead_import.pk,
+                    "now": now,
+                    "dup_in_file": DUPLICATE_IN_FILE_REASON,
+                    "dup_in_campaign": DUPLICATE_IN_CAMPAIGN_REASON,
+                },
+            )
+            inserted, dup_file, dup_campaign = cursor.fetchone()
+            cursor.execute(f"TRUNCATE {_STAGE_TABLE}")  # no addresses linger in the session
+            if batch.issues:
+                with cursor.copy(
+                    "COPY leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value) "
+                    "FROM STDIN"
+                ) as copy:
+                    for issue in batch.issues:
+                        copy.write_row((lead_import.pk, *issue))
+        return BatchCounts(inserted, dup_file, dup_campaign)
+
+
+class _OrmBatchWriter:
+    """SQLite (and any other backend): look the batch's addresses up, bulk_create the new ones."""
+
+    LOOKUP_CHUNK = 500
+
+    def write(self, lead_import: LeadImport, batch: _Batch, now) -> BatchCounts:
+        keys = [row[2] for row in batch.leads]
+        existing: dict[str, int | None] = {}
+        for start in range(0, len(keys), self.LOOKUP_CHUNK):
+            existing.update(
+                Lead.objects.filter(
+                    campaign_id=lead_import.campaign_id,
+                    normalized_email__in=keys[start : start + self.LOOKUP_CHUNK],
+                ).values_list("normalized_email", "source_import_id")
+            )
+        new_leads: list[Lead] = []
+        issues = [LeadImportIssue(lead_import=lead_import, **_issue_fields(i)) for i in batch.issues]
+        counts = BatchCounts()
+        for row in batch.leads:
+            row_number, email, normalized = row[0], row[1], row[2]
+            if normalized in existing:
+                if existing[normalized] == lead_import.pk:
+                    counts.duplicates_in_file += 1
+                    kind, reason = ImportIssueKind.DUPLICATE_IN_FILE, DUPLICATE_IN_FILE_REASON
+                else:
+                    counts.duplicates_in_campaign += 1
+                    kind, reason = ImportIssueKind.DUPLICATE_IN_CAMPAIGN, DUPLICATE_IN_CAMPAIGN_REASON
+                issues.append(
+                    LeadImportIssue(
+                        lead_import=lead_import,
+                        **_issue_fields(_issue(row_number, kind, "email", reason, email)),
+                    )
+                )
+                continue
+            new_leads.append(
+                Lead(
+                    campaign_id=lead_import.campaign_id,
+                    source=lead_import.source,
+                    source_import=lead_import,
+                    created_at=now,
+                    updated_at=now,
+                    **dict(zip(_LEAD_COLUMNS, row[1:], strict=True)),
+                )
+            )
+        Lead.objects.bulk_create(new_leads, batch_size=500, ignore_conflicts=True)
+        counts.inserted = len(new_leads)
+        LeadImportIssue.objects.bulk_create(issues, batch_size=500)
+        return counts
+
+
+def _issue_fields(issue: tuple) -> dict[str, Any]:
+    row_number, kind, field_name, reason, value = issue
+    return {"row_number": row_number, "kind": kind, "field": field_name, "reason": reason, "value": value}
+
+
+DUPLICATE_IN_FILE_REASON = "The same address (after normalization) is on an earlier row of this file."
+DUPLICATE_IN_CAMPAIGN_REASON = "This address is already a lead in this campaign."
+
+
+# --- the importer -------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[int], None]
+
+
+class LeadImporter:
+    """Validates, deduplicates and suppression-checks rows, and writes them batch by batch."""
+
+    def __init__(
+        self,
+        *,
+        campaign: Campaign,
+        actor=None,
+        source: str = LeadSource.CSV,
+        batch_size: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.campaign = campaign
+        self.actor = actor
+        self.source = source
+        on_postgres = connection.vendor == "postgresql"
+        self.batch_size = batch_size or (POSTGRES_BATCH_SIZE if on_postgres else OTHER_BATCH_SIZE)
+        self.writer = _PostgresBatchWriter() if on_postgres else _OrmBatchWriter()
+        self.progress = progress
+
+    # -- entry points --
+
+    def import_csv(
+        self, stream: IO[bytes], *, filename: str = "", mapping: str | Mapping[str, str] | None = None
+    ) -> LeadImport:
+        mapping = parse_mapping(mapping)
+        opened = open_csv(stream)
+        header: list[str] | None = None
+        blank_before_header = 0
+        for row in opened.rows:
+            if row and any(cell.strip() for cell in row):
+                header = row
+                break
+            blank_before_header += 1
+        if header is None:
+            raise DomainError("The file is empty: no header row with an email column.", field="file")
+        layout = resolve_columns(header, mapping)
+        lead_import = self._start(
+            filename=filename,
+            encoding=opened.encoding,
+            delimiter=opened.delimiter,
+            layout=layout,
+        )
+        lead_import.blank_lines = blank_before_header
+        records = ((opened.reader.line_num, row) for row in opened.rows)
+        return self._run(lead_import, records, layout)
+
+    def import_records(self, records: Iterable[Mapping[str, Any]]) -> LeadImport:
+        """API push / lead-source adapters: dicts keyed by lead field (or an alias); row = position."""
+        columns = list(MAPPABLE_FIELDS)
+        layout = ColumnLayout(
+            email=0,
+            fields={name: i for i, name in enumerate(columns) if name != "email"},
+            mapping={name: name for name in columns},
+            ignored=[],
+        )
+
+        def as_rows() -> Iterator[tuple[int, list[str]]]:
+            for position, record in enumerate(records, start=1):
+                by_field = {_ALIAS_TO_FIELD.get(_header_key(str(k)), str(k)): v for k, v in record.items()}
+                yield position, ["" if by_field.get(n) is None else str(by_field.get(n)) for n in columns]
+
+        lead_import = self._start(filename="", encoding="", delimiter="", layout=layout)
+        return self._run(lead_import, as_rows(), layout)
+
+    # -- internals --
+
+    def _start(self, *, filename: str, encoding: str, delimiter: str, layout: ColumnLayout) -> LeadImport:
+        return LeadImport.objects.create(
+            campaign=self.campaign,
+            created_by=self.actor if getattr(self.actor, "is_authenticated", False) else None,
+            source=self.source,
+            filename=filename[:255],
+            encoding=encoding,
+            delimiter=delimiter,
+            column_mapping=layout.mapping,
+            ignored_columns=layout.ignored,
+            started_at=timezone.now(),
+        )
+
+    def _run(
+        self, lead_import: LeadImport, records: Iterable[tuple[int, list[str]]], layout: ColumnLayout
+    ) -> LeadImport:
+        suppression = suppression_sets_for_client(self.campaign.client_id)
+        try:
+            batch = _Batch()
+            for row_number, row in records:
+                self._take_row(batch, row_number, row, layout, suppression)
+                if len(batch.leads) >= self.batch_size or len(batch.issues) >= self.batch_size:
+                    self._flush(lead_import, batch)
+                    batch = _Batch()
+            self._flush(lead_import, batch)
+        except Exception as exc:
+            logger.exception("Lead import %s into campaign %s failed", lead_import.pk, self.campaign.pk)
+            LeadImport.objects.filter(pk=lead_import.pk).update(
+                status=LeadImportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+            )
+            raise
+        lead_import.status = LeadImportStatus.FINISHED
+        lead_import.finished_at = timezone.now()
+        with transaction.atomic():
+            lead_import.save(update_fields=["status", "finished_at"])
+            record_audit_event(
+                verb="leads.imported",
+                actor=self.actor,
+                campaign=self.campaign,
+                target=lead_import,
+                metadata={
+                    k: getattr(lead_import, k)
+                    for k in (
+                        "rows_read",
+                        "inserted",
+                        "duplicates_in_file",
+                        "duplicates_in_campaign",
+                        "suppressed",
+                        "invalid",
+                    )
+                },
+            )
+        return lead_import
+
+    def _take_row(
+        self,
+        batch: _Batch,
+        row_number: int,
+        row: list[str],
+        layout: ColumnLayout,
+        suppression: SuppressionSets,
+    ) -> None:
+        if not row or not any(cell.strip() for cell in row):
+            batch.blank_lines += 1
+            return
+        batch.rows += 1
+        width = len(row)
+        raw_email = row[layout.email] if layout.email < width else ""
+        problems: list[tuple] = []
+        try:
+            normalized = validate_and_normalize_email(raw_email)
+        except InvalidEmailError as exc:
+            normalized = ""
+            problems.append(_issue(row_number, ImportIssueKind.INVALID, "email", str(exc), raw_email))
+        values = dict.fromkeys(IMPORTABLE_FIELDS, "")
+        full_name = ""
+        for name, index in layout.fields.items():
+            if index >= width:
+                continue
+            value = row[index].strip()
+            if name == "full_name":
+                full_name = value
+            else:
+                values[name] = value
+        if full_name and not (values["first_name"] or values["last_name"]):
+            first, _, last = full_name.partition(" ")
+            values["first_name"], values["last_name"] = first, last.strip()
+        for name in IMPORTABLE_FIELDS:
+            value = values[name]
+            if not value:
+                continue
+            if len(value) > MAX_LENGTHS[name]:
+                problems.append(
+                    _issue(
+                        row_number,
+                        ImportIssueKind.INVALID,
+                        name,
+                        f"Too long: {len(value)} characters, at most {MAX_LENGTHS[name]} allowed.",
+                        value,
+                    )
+                )
+            elif name == "country":
+                code = normalize_country_code(value)
+                if code is None:
+                    problems.append(
+                        _issue(
+                            row_number,
+                            ImportIssueKind.INVALID,
+                            "country",
+                            "Unknown country code; expected an ISO 3166-1 alpha-2 code such as DE or US.",
+                            value,
+                        )
+                    )
+                else:
+                    values["country"] = code
+            elif name == "timezone" and value not in _valid_timezones():
+                problems.append(
+                    _issue(
+                        row_number,
+                        ImportIssueKind.INVALID,
+                        "timezone",
+                        "Unknown time zone; expected an IANA name such as Europe/Berlin.",
+                        value,
+                    )
+                )
+        if problems:
+            batch.invalid += 1
+            batch.issues.extend(problems)
+            return
+        if normalized in batch.seen:
+            batch.duplicates_in_file += 1
+            batch.issues.append(
+                _issue(
+                    row_number,
+                    ImportIssueKind.DUPLICATE_IN_FILE,
+                    "email",
+                    DUPLICATE_IN_FILE_REASON,
+                    raw_email,
+                )
+            )
+            return
+        batch.seen.add(normalized)
+        suppressed_by = suppression.match(normalized)
+        if suppressed_by is not None:
+            batch.suppressed += 1
+            batch.issues.append(
+                _issue(
+                    row_number,
+                    ImportIssueKind.SUPPRESSED,
+                    "email",
+                    SUPPRESSION_REASONS[suppressed_by],
+                    raw_email,
+                )
+            )
+            return
+        batch.leads.append(
+            (
+                row_number,
+                raw_email.strip(),
+                normalized,
+                email_domain(normalized),
+                *(values[name] for name in IMPORTABLE_FIELDS),
+            )
+        )
+
+    def _flush(self, lead_import: LeadImport, batch: _Batch) -> None:
+        if not (batch.rows or batch.blank_lines):
+            return
+        for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    counts = (
+                        self.writer.write(lead_import, batch, timezone.now())
+                        if batch.leads
+                        else self._write_issues_only(lead_import, batch)
+                    )
+                    self._add_counts(lead_import, batch, counts)
+                break
+            except OperationalError as exc:
+                if attempt == MAX_BATCH_ATTEMPTS or not _is_retryable(exc):
+                    raise
+                logger.warning("Lead import %s: batch retried after %s", lead_import.pk, exc.__cause__)
+                lead_import.refresh_from_db()
+        if self.progress is not None:
+            self.progress(batch.rows)
+
+    def _write_issues_only(self, lead_import: LeadImport, batch: _Batch) -> BatchCounts:
+        LeadImportIssue.objects.bulk_create(
+            [LeadImportIssue(lead_import=lead_import, **_issue_fields(i)) for i in batch.issues],
+            batch_size=500,
+        )
+        return BatchCounts()
+
+    def _add_counts(self, lead_import: LeadImport, batch: _Batch, counts: BatchCounts) -> None:
+        lead_import.rows_read += batch.rows
+        lead_import.blank_lines += batch.blank_lines
+        lead_import.invalid += batch.invalid
+        lead_import.suppressed += batch.suppressed
+        lead_import.duplicates_in_file += batch.duplicates_in_file + counts.duplicates_in_file
+        lead_import.duplicates_in_campaign += counts.duplicates_in_campaign
+        lead_import.inserted += counts.inserted
+        lead_import.save(
+            update_fields=[
+                "rows_read",
+                "blank_lines",
+                "invalid",
+                "suppressed",
+                "duplicates_in_file",
+                "duplicates_in_campaign",
+                "inserted",
+            ]
+        )
+
+
+def import_leads_from_csv(
+    *,
+    campaign: Campaign,
+    file: IO[bytes],
+    filename: str = "",
+    mapping: str | Mapping[str, str] | None = None,
+    actor=None,
+    progress: ProgressCallback | None = None,
+    batch_size: int | None = None,
+) -> LeadImport:
+    """Import a CSV byte stream into a campaign and return the finished LeadImport (the report)."""
+    importer = LeadImporter(campaign=campaign, actor=actor, progress=progress, batch_size=batch_size)
+    return importer.import_csv(file, filename=filename, mapping=mapping)
+
+
+def import_lead_records(
+    *,
+    campaign: Campaign,
+    records: Iterable[Mapping[str, Any]],
+    source: str = LeadSource.API,
+    actor=None,
+    batch_size: int | None = None,
+) -> LeadImport:
+    """Push already-parsed leads (API JSON, a finder adapter) through the same checks and writes."""
+    importer = LeadImporter(campaign=campaign, actor=actor, source=source, batch_size=batch_size)
+    return importer.import_records(records)

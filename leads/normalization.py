@@ -1,0 +1,108 @@
+"""Pure functions that turn an address or domain as people type it into the form we match on.
+
+The normalized email is a lead's identity inside a campaign and what suppression and consent match
+against: trimmed, lower-cased as a whole (mailbox providers treat the local part
+case-insensitively in practice), the domain IDNA-encoded, and for providers known to ignore them
+(Gmail) dots and ``+tags`` removed from the local part. No ORM and no network here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import idna
+from email_validator import EmailNotValidError, validate_email
+
+# Providers that deliver ``j.o.e+news@gmail.com`` to ``joe@gmail.com``; the key is mapped to the value.
+DOT_AND_TAG_BLIND_DOMAINS: dict[str, str] = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+LOCAL_PART_MAX_LENGTH = 64
+EMAIL_MAX_LENGTH = 254
+
+# email-validator refuses these as (parts of) a domain even without DNS checks.
+_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+# A deliberately strict subset of RFC 5322 that email-validator always accepts: dot-atom local
+# part, LDH labels, an alphabetic TLD. Addresses outside it (quoted local parts, Unicode, odd
+# labels) take the slow path through email-validator itself, so the answer never differs, only
+# the speed (email-validator costs ~60 µs per call; this regex ~1 µs).
+_FAST_ADDRESS = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+)
+_DOUBLE_DASH_LABEL = re.compile(r"(?:^|\.)..--")
+
+
+class InvalidEmailError(ValueError):
+    """The text is not an email address we can send to; ``str(err)`` says why."""
+
+
+def normalize_domain(raw: str) -> str:
+    """``" Bücher.Example "`` → ``"xn--bcher-kva.example"``; ``googlemail.com`` → ``gmail.com``."""
+    domain = (raw or "").strip().lstrip("@").rstrip(".").lower()
+    if not domain:
+        raise InvalidEmailError("The domain is empty.")
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise InvalidEmailError(
+                f"The domain {raw.strip()!r} is not a valid internationalized name."
+            ) from exc
+    return DOT_AND_TAG_BLIND_DOMAINS.get(domain, domain)
+
+
+def normalize_email(raw: str) -> str:
+    """The identity form of an address. Raises InvalidEmailError when there is no address to normalize.
+
+    Idempotent: ``normalize_email(normalize_email(x)) == normalize_email(x)``.
+    """
+    address = (raw or "").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        raise InvalidEmailError("An email address needs a part before and after a single @.")
+    domain = normalize_domain(domain)
+    local = local.lower()
+    if domain in DOT_AND_TAG_BLIND_DOMAINS.values():
+        local = local.split("+", 1)[0].replace(".", "")
+        if not local:
+            raise InvalidEmailError("The part before the @ is empty once dots and +tags are removed.")
+    return f"{local}@{domain}"
+
+
+def email_domain(normalized_email: str) -> str:
+    return normalized_email.rpartition("@")[2]
+
+
+def erased_email_digest(normalized_email: str) -> str:
+    """What an erasure keeps of an address: enough to recognise it again, nothing to read back."""
+    return hashlib.sha256(normalized_email.encode("utf-8")).hexdigest()
+
+
+def _fast_path_accepts(lowered: str) -> bool:
+    if len(lowered) > EMAIL_MAX_LENGTH or not _FAST_ADDRESS.fullmatch(lowered):
+        return False
+    local, _, domain = lowered.rpartition("@")
+    if len(local) > LOCAL_PART_MAX_LENGTH or len(domain) > 253:
+        return False
+    tld = domain.rpartition(".")[2]
+    return tld not in _SPECIAL_USE_TLDS and not _DOUBLE_DASH_LABEL.search(domain)
+
+
+def validate_and_normalize_email(raw: str) -> str:
+    """Check the syntax (no network) and return the normalized address, or raise InvalidEmailError.
+
+    Uses email-validator with ``check_deliverability=False`` for anything outside the fast path.
+    """
+    address = (raw or "").strip()
+    if not address:
+        raise InvalidEmailError("The email address is empty.")
+    lowered = address.lower()
+    if address.isascii() and _fast_path_accepts(lowered):
+        return normalize_email(lowered)
+    try:
+        validated = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmailError(str(exc)) from exc
+    return normalize_email(f"{validated.local_part}@{validated.ascii_domain}")

@@ -1,0 +1,215 @@
+"""Read queries other apps and the API use. Contactability lives here, in one place.
+
+Outreach must call ``contactable_leads`` (set-based, for choosing whom to send to) or
+``is_contactable`` (one lead, re-checked under lock just before a send). Both apply the same rules:
+
+1. the lead is in a contactable state and has not been erased;
+2. no suppression matches its normalized email or its domain, for its client or globally
+   (an erased address is also matched by its SHA-256 digest);
+3. when the campaign's LeadPolicy names consent regions and the lead's country is inside them
+   (or unknown, if the policy says so), the client holds an active consent or
+   legitimate-interest record for the address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from campaigns.models import Campaign, Client
+
+from .countries import countries_in_regions
+from .models import (
+    CONTACTABLE_STATES,
+    ConsentRecord,
+    Lead,
+    LeadImport,
+    LeadImportIssue,
+    LeadPolicy,
+    Suppression,
+    SuppressionKind,
+)
+from .normalization import email_domain, erased_email_digest
+
+
+def leads_of_campaign(campaign: Campaign) -> QuerySet[Lead]:
+    return Lead.objects.filter(campaign=campaign)
+
+
+def suppressions_visible_to(user) -> QuerySet[Suppression]:
+    """Staff see every entry; a client user their client's and the global ones."""
+    if not user.is_authenticated:
+        return Suppression.objects.none()
+    if user.is_staff:
+        return Suppression.objects.all()
+    if user.client_id:
+        return Suppression.objects.filter(Q(client_id=user.client_id) | Q(client__isnull=True))
+    return Suppression.objects.none()
+
+
+def suppressions_for_client(client_id: int | None) -> QuerySet[Suppression]:
+    """Entries that apply to a client: its own plus the global ones."""
+    return Suppression.objects.filter(Q(client__isnull=True) | Q(client_id=client_id))
+
+
+@dataclass(frozen=True)
+class SuppressionSets:
+    """The suppression entries that apply to one client, loaded once for a whole import.
+
+    Memory depends on the size of the suppression list, never on the size of the imported file.
+    """
+
+    emails: frozenset[str]
+    domains: frozenset[str]
+    erased_digests: frozenset[str]
+
+    def match(self, normalized_email: str) -> str | None:
+        """The kind of entry that suppresses this address, or None."""
+        if normalized_email in self.emails:
+            return SuppressionKind.EMAIL
+        if email_domain(normalized_email) in self.domains:
+            return SuppressionKind.DOMAIN
+        if self.erased_digests and erased_email_digest(normalized_email) in self.erased_digests:
+            return SuppressionKind.ERASED_EMAIL
+        return None
+
+
+def suppression_sets_for_client(client_id: int | None) -> SuppressionSets:
+    emails: set[str] = set()
+    domains: set[str] = set()
+    digests: set[str] = set()
+    by_kind = {
+        SuppressionKind.EMAIL: emails,
+        SuppressionKind.DOMAIN: domains,
+        SuppressionKind.ERASED_EMAIL: digests,
+    }
+    for kind, value in suppressions_for_client(client_id).values_list("kind", "value").iterator():
+        by_kind[kind].add(value)
+    return SuppressionSets(frozenset(emails), frozenset(domains), frozenset(digests))
+
+
+def matching_suppressions(*, client_id: int | None, normalized_email: str) -> QuerySet[Suppression]:
+    return suppressions_for_client(client_id).filter(
+        Q(kind=SuppressionKind.EMAIL, value=normalized_email)
+        | Q(kind=SuppressionKind.DOMAIN, value=email_domain(normalized_email))
+        | Q(kind=SuppressionKind.ERASED_EMAIL, value=erased_email_digest(normalized_email))
+    )
+
+
+def is_suppressed(*, client_id: int | None, normalized_email: str) -> bool:
+    return matching_suppressions(client_id=client_id, normalized_email=normalized_email).exists()
+
+
+def active_consents(*, client_id: int, normalized_email: str, now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return ConsentRecord.objects.filter(
+        client_id=client_id,
+        normalized_email=normalized_email,
+        withdrawn_at__isnull=True,
+        captured_at__lte=now,
+    )
+
+
+def lead_policy_for(campaign_id: int) -> LeadPolicy | None:
+    return LeadPolicy.objects.filter(campaign_id=campaign_id).first()
+
+
+def consent_required_for(*, policy: LeadPolicy | None, country: str) -> bool:
+    if policy is None or not policy.consent_regions:
+        return False
+    if not country:
+        return policy.unknown_country_needs_consent
+    return country in countries_in_regions(policy.consent_regions)
+
+
+def is_contactable(lead: Lead, *, now: dt.datetime | None = None) -> bool:
+    """May outreach contact this lead right now? Re-check it under lock just before sending."""
+    return not contactability_blockers(lead, now=now)
+
+
+def contactability_blockers(lead: Lead, *, now: dt.datetime | None = None) -> list[str]:
+    """Why a lead may not be contacted (empty when it may): for the admin and API to show."""
+    blockers: list[str] = []
+    if lead.erased_at is not None:
+        blockers.append("The person's data was erased.")
+    if lead.state not in CONTACTABLE_STATES:
+        blockers.append(f"The lead is {lead.get_state_display().lower()}.")
+    client_id = Campaign.objects.filter(pk=lead.campaign_id).values_list("client_id", flat=True).first()
+    if is_suppressed(client_id=client_id, normalized_email=lead.normalized_email):
+        blockers.append("The address or its domain is suppressed.")
+    policy = lead_policy_for(lead.campaign_id)
+    if consent_required_for(policy=policy, country=lead.country) and not (
+        active_consents(client_id=client_id, normalized_email=lead.normalized_email, now=now).exists()
+    ):
+        blockers.append("The campaign's policy needs consent for this lead's region and none is on record.")
+    return blockers
+
+
+def contactable_leads(queryset: QuerySet[Lead], *, now: dt.datetime | None = None) -> QuerySet[Lead]:
+    """Narrow a lead queryset to those outreach may contact (one SQL query when evaluated).
+
+    Erased addresses are matched by digest only in ``is_contactable``: every insertion path checks
+    them, and erasure anonymizes the existing leads, so none can be in the table to begin with.
+    """
+    now = now or timezone.now()
+    client_scoped = Q(client__isnull=True) | Q(client_id=OuterRef("campaign__client_id"))
+    email_suppressed = Suppression.objects.filter(
+        client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
+    )
+    domain_suppressed = Suppression.objects.filter(
+        client_scoped, kind=SuppressionKind.DOMAIN, value=OuterRef("email_domain")
+    )
+    queryset = (
+        queryset.filter(state__in=CONTACTABLE_STATES, erased_at__isnull=True)
+        .exclude(Exists(email_suppressed))
+        .exclude(Exists(domain_suppressed))
+    )
+    needs_consent: Q | None = None
+    policies = LeadPolicy.objects.filter(campaign_id__in=queryset.values("campaign_id")).exclude(
+        consent_regions=[]
+    )
+    for policy in policies:
+        countries = countries_in_regions(policy.consent_regions)
+        in_region = Q(country__in=sorted(countries))
+        if policy.unknown_country_needs_consent:
+            in_region |= Q(country="")
+        in_campaign = Q(campaign_id=policy.campaign_id) & in_region
+        needs_consent = in_campaign if needs_consent is None else needs_consent | in_campaign
+    if needs_consent is None:
+        return queryset
+    consented = ConsentRecord.objects.filter(
+        client_id=OuterRef("campaign__client_id"),
+        normalized_email=OuterRef("normalized_email"),
+        withdrawn_at__isnull=True,
+        captured_at__lte=now,
+    )
+    return queryset.exclude(needs_consent & ~Exists(consented))
+
+
+def suppressed_leads(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads whose address or domain is suppressed for their client or globally (admin filter)."""
+    client_scoped = Q(client__isnull=True) | Q(client_id=OuterRef("campaign__client_id"))
+    email_match = Suppression.objects.filter(
+        client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
+    )
+    domain_match = Suppression.objects.filter(
+        client_scoped, kind=SuppressionKind.DOMAIN, value=OuterRef("email_domain")
+    )
+    return queryset.filter(Exists(email_match) | Exists(domain_match))
+
+
+def import_issues(lead_import: LeadImport) -> QuerySet[LeadImportIssue]:
+    return lead_import.issues.order_by("row_number", "id")
+
+
+def imports_visible_to(user) -> QuerySet[LeadImport]:
+    from campaigns.selectors import campaigns_visible_to
+
+    return LeadImport.objects.filter(campaign__in=campaigns_visible_to(user))
+
+
+def clients_with_address(normalized_email: str) -> QuerySet[Client]:
+    return Client.objects.filter(campaigns__leads__normalized_email=normalized_email).distinct()

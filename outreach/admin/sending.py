@@ -1,0 +1,1 @@
+"""admin for email sending."""

@@ -1,0 +1,1 @@
+"""Operator tasks (Campaign Ops): posts we do not publish automatically, with SOPs."""

@@ -1,0 +1,334 @@
+"""Email sequences, enrollments, messages (an FSM with an idempotency key) and tracking events."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from campaigns.models import Campaign, Client
+from creative.models import CreativeVariant
+from leads.models import Lead
+
+__all__ = [
+    "PENDING_STATES",
+    "CycleLease",
+    "Enrollment",
+    "EnrollmentState",
+    "InboundReply",
+    "Message",
+    "MessageEvent",
+    "MessageEventKind",
+    "MessageState",
+    "SendingMailbox",
+    "Sequence",
+    "SequenceStep",
+    "StepVariant",
+    "StopReason",
+]
+
+
+class SendingMailbox(models.Model):
+    """A From address with its own daily cap (ESPs and inbox providers judge each sender)."""
+
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="mailboxes",
+        help_text="Empty: a shared agency mailbox any client's campaign may use.",
+    )
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=120, blank=True)
+    daily_cap = models.PositiveIntegerField(default=50, help_text="Emails per day from this address.")
+    reply_to = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>" if self.display_name else self.email
+
+    @property
+    def from_header(self) -> str:
+        return str(self)
+
+
+class Sequence(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sequences")
+    name = models.CharField(max_length=200)
+    mailbox = models.ForeignKey(
+        SendingMailbox,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sequences",
+        help_text="Empty: DEFAULT_FROM_EMAIL.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SequenceStep(models.Model):
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="1 for the first email.")
+    channel = models.CharField(max_length=20, default="email")
+    delay_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days after the previous step (after enrollment for step 1)."
+    )
+
+    class Meta:
+        ordering = ["sequence_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["sequence", "position"], name="one_step_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence} · step {self.position}"
+
+
+class StepVariant(models.Model):
+    """An approved creative used by a step; several per step make an A/B test (by weight)."""
+
+    step = models.ForeignKey(SequenceStep, on_delete=models.CASCADE, related_name="variants")
+    creative = models.ForeignKey(CreativeVariant, on_delete=models.PROTECT, related_name="step_uses")
+    weight = models.PositiveSmallIntegerField(default=1)
+    label = models.CharField(max_length=20, help_text="A, B, C… as shown in A/B reports.")
+
+    class Meta:
+        ordering = ["step_id", "label"]
+        constraints = [models.UniqueConstraint(fields=["step", "label"], name="one_label_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.step} · {self.label}"
+
+
+class EnrollmentState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+
+
+class StopReason(models.TextChoices):
+    REPLIED = "replied", "Replied"
+    BOUNCED = "bounced", "Bounced"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    COMPLAINED = "complained", "Complained"
+    SUPPRESSED = "suppressed", "Suppressed or not contactable"
+    KILLED = "killed", "Campaign killed"
+    MANUAL = "manual", "Stopped by an operator"
+
+
+class Enrollment(FSMModelMixin, models.Model):
+    """One lead in one sequence. Delays live here (``next_send_at``), never in Celery countdowns."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrollments")
+    current_step = models.PositiveSmallIntegerField(default=1, help_text="Position of the next step to send.")
+    next_send_at = models.DateTimeField(null=True, blank=True)
+    state = FSMField(default=EnrollmentState.ACTIVE, choices=EnrollmentState.choices, protected=True)
+    stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
+    enrolled_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sequence", "lead"], name="one_enrollment_per_lead")]
+        indexes = [models.Index(fields=["campaign", "state", "next_send_at"], name="enrollment_due")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} in {self.sequence_id} ({self.state})"
+
+    @transition(field=state, source=EnrollmentState.ACTIVE, target=EnrollmentState.PAUSED)
+    def pause(self) -> None:
+        pass
+
+    @transition(field=state, source=EnrollmentState.PAUSED, target=EnrollmentState.ACTIVE)
+    def resume(self) -> None:
+        pass
+
+    @transition(field=state, source=EnrollmentState.ACTIVE, target=EnrollmentState.COMPLETED)
+    def complete(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=[EnrollmentState.ACTIVE, EnrollmentState.PAUSED], target=EnrollmentState.STOPPED
+    )
+    def stop(self) -> None:
+        pass
+
+
+class MessageState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
+    DEAD = "dead", "Dead"
+    CANCELLED = "cancelled", "Cancelled"
+    UNKNOWN = "unknown", "Unknown (interrupted after the provider call)"
+
+
+PENDING_STATES = (MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED)
+
+
+class Message(FSMModelMixin, models.Model):
+    """One email of one enrollment step. (enrollment, step) is unique: no lead gets a step twice."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="messages")
+    step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="messages")
+    step_variant = models.ForeignKey(StepVariant, on_delete=models.PROTECT, related_name="messages")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+    mailbox = models.ForeignKey(
+        SendingMailbox, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    from_email = models.CharField(max_length=320)
+    to_email = models.CharField(max_length=320)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    unsubscribe_url = models.CharField(max_length=1000, blank=True, help_text="Signed one-click link.")
+    dry_run = models.BooleanField(default=True, help_text="Rendered and recorded; no provider was called.")
+    state = FSMField(default=MessageState.SCHEDULED, choices=MessageState.choices, protected=True)
+    scheduled_for = models.DateTimeField(help_text="Not before this time (send window, retries).")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=300, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    rfc_message_id = models.CharField(
+        max_length=300, blank=True, db_index=True, help_text="Our Message-ID header; replies quote it."
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="message_idempotency_key"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state", "scheduled_for"], name="message_due"),
+            models.Index(fields=["campaign", "claimed_at"], name="message_claimed"),
+            models.Index(fields=["mailbox", "claimed_at"], name="message_mailbox_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} to {self.to_email}: {self.subject[:40]} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.enrollment_id}:{self.step_id}"
+
+    @transition(
+        field=state,
+        source=[MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED],
+        target=MessageState.SENDING,
+    )
+    def claim(self) -> None:
+        pass
+
+    @transition(field=state, source=MessageState.SENDING, target=MessageState.SENT)
+    def mark_sent(self) -> None:
+        pass
+
+    @transition(field=state, source=MessageState.SENDING, target=MessageState.RETRY_SCHEDULED)
+    def schedule_retry(self) -> None:
+        pass
+
+    @transition(field=state, source=MessageState.SENDING, target=MessageState.DEAD)
+    def mark_dead(self) -> None:
+        pass
+
+    @transition(field=state, source=MessageState.SENDING, target=MessageState.SCHEDULED)
+    def release(self) -> None:
+        """Claimed but not sent (window closed, cap reached): back to the queue, no attempt used."""
+
+    @transition(field=state, source=MessageState.SENDING, target=MessageState.UNKNOWN)
+    def mark_unknown(self) -> None:
+        pass
+
+    @transition(field=state, source=MessageState.UNKNOWN, target=MessageState.SENT)
+    def reconcile_sent(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED, MessageState.SENDING],
+        target=MessageState.CANCELLED,
+    )
+    def cancel(self) -> None:
+        pass
+
+
+class MessageEventKind(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    BOUNCED = "bounced", "Bounced"
+    DEFERRED = "deferred", "Deferred"
+    COMPLAINED = "complained", "Complained"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    REJECTED = "rejected", "Rejected"
+    REPLIED = "replied", "Replied"
+
+
+class MessageEvent(models.Model):
+    """A tracking event from the ESP (or our own unsubscribe / reply handling), deduplicated."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="message_events")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=MessageEventKind.choices)
+    event_key = models.CharField(max_length=200, help_text="Provider event id, or a hash of the event.")
+    provider = models.CharField(max_length=40, blank=True)
+    hard = models.BooleanField(default=False, help_text="For bounces: permanent (hard) rather than soft.")
+    occurred_at = models.DateTimeField()
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event_key"], name="message_event_once")]
+        indexes = [models.Index(fields=["campaign", "kind", "occurred_at"], name="event_campaign_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for message {self.message_id}"
+
+
+class InboundReply(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="inbound_replies")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    from_email = models.CharField(max_length=320)
+    subject = models.CharField(max_length=500, blank=True)
+    text = models.TextField(blank=True)
+    is_auto_reply = models.BooleanField(default=False)
+    message_id_header = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id_header"], condition=~Q(message_id_header=""), name="inbound_reply_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply from {self.from_email}: {self.subject[:40]}"
+
+
+class CycleLease(models.Model):
+    """Who runs a campaign's cycle right now: two cycles of one campaign never overlap."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="cycle_lease")
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"cycle lease of campaign {self.campaign_id} until {self.expires_at:%H:%M:%S}"

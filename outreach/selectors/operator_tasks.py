@@ -1,0 +1,1 @@
+"""selectors for operator tasks."""

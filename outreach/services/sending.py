@@ -1,0 +1,631 @@
+"""Email execution: sequences, enrollment, scheduling, claiming and sending, with every safety
+check re-made under lock just before a message goes out.
+
+Flow per campaign: ``enroll_leads`` → ``schedule_due_messages`` (renders one Message per due
+enrollment step; the unique (enrollment, step) key makes it idempotent) → ``send_due_messages``
+(claims a chunk under the campaign's row lock, re-checks state, caps, windows and contactability,
+then sends outside the claim while holding a share lock that a kill must wait for).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from campaigns.errors import DomainError
+from campaigns.lock_objects import campaign_for_update, campaign_state_for_send
+from campaigns.models import Campaign, CampaignState, User
+from campaigns.services import record_audit_event
+from creative.models import CreativeVariant
+from creative.personalization import render_merge_fields
+from creative.services import ensure_creative_sendable
+from leads.models import Lead, LeadState
+from leads.selectors import contactable_leads
+from leads.services import transition_lead
+
+from ..backoff import retry_delay
+from ..errors import PermanentSendError, TransientSendError, classify_send_error
+from ..models import (
+    PENDING_STATES,
+    Enrollment,
+    EnrollmentState,
+    Message,
+    MessageState,
+    Sequence,
+    SequenceStep,
+    StepVariant,
+    StopReason,
+)
+from ..unsubscribe import list_unsubscribe_headers, make_unsubscribe_token, unsubscribe_url
+from ..windows import next_window_opening
+
+__all__ = [
+    "SendStats",
+    "cancel_campaign_outreach",
+    "create_sequence",
+    "enroll_leads",
+    "mark_stale_sending_unknown",
+    "register_send_blocker",
+    "schedule_due_messages",
+    "send_due_messages",
+    "stop_enrollments",
+    "stop_enrollments_of_lead",
+]
+logger = logging.getLogger(__name__)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+# --- sequences ---------------------------------------------------------------------------------
+
+
+def create_sequence(
+    *, campaign: Campaign, name: str, steps: list[dict], mailbox=None, actor: User | None = None
+) -> Sequence:
+    """steps: [{"delay_days": 0, "creatives": [id, …], "weights": [1, …]}, …] — approved email creative."""
+    if not steps:
+        raise DomainError("A sequence needs at least one step.", field="steps")
+    with transaction.atomic():
+        sequence = Sequence.objects.create(
+            campaign=campaign, name=name.strip() or "Sequence", mailbox=mailbox
+        )
+        for position, spec in enumerate(steps, start=1):
+            creatives = list(spec.get("creatives") or [])
+            if not creatives:
+                raise DomainError(
+                    f"Step {position} needs at least one approved email creative.", field="steps"
+                )
+            weights = list(spec.get("weights") or [1] * len(creatives))
+            if len(weights) != len(creatives) or any(int(w) < 1 for w in weights):
+                raise DomainError(f"Step {position}: give one positive weight per creative.", field="steps")
+            delay = int(spec.get("delay_days", 0 if position == 1 else 3))
+            step = SequenceStep.objects.create(sequence=sequence, position=position, delay_days=delay)
+            for index, (creative, weight) in enumerate(zip(creatives, weights, strict=True)):
+                variant = ensure_creative_sendable(variant=creative, campaign=campaign)
+                if variant.platform != "email":
+                    raise DomainError(
+                        f"Creative {variant.pk} is a {variant.platform} post, not an email.", field="steps"
+                    )
+                StepVariant.objects.create(
+                    step=step, creative=variant, weight=int(weight), label=chr(65 + index)
+                )
+        record_audit_event(
+            verb="sequence.created",
+            actor=actor,
+            campaign=campaign,
+            target=sequence,
+            metadata={"steps": len(steps)},
+        )
+    return sequence
+
+
+# --- enrollment ----------------------------------------------------------------------------------
+
+
+def enroll_leads(
+    *, campaign: Campaign, sequence: Sequence, now: datetime | None = None, limit: int | None = None
+) -> int:
+    """Enroll contactable leads not yet in the sequence, highest score first (idempotent)."""
+    now = now or timezone.now()
+    first = sequence.steps.order_by("position").first()
+    if first is None:
+        return 0
+    already = Enrollment.objects.filter(sequence=sequence).values("lead_id")
+    leads = (
+        contactable_leads(Lead.objects.filter(campaign=campaign))
+        .exclude(pk__in=already)
+        .order_by("-score", "id")
+    )
+    lead_rows = list(leads.values_list("pk", "score")[:limit] if limit else leads.values_list("pk", "score"))
+    rows = [
+        Enrollment(
+            campaign=campaign,
+            sequence=sequence,
+            lead_id=lead_id,
+            current_step=1,
+            enrolled_at=now,
+            next_send_at=now + timedelta(days=first.delay_days) - timedelta(seconds=int(score * 60)),
+        )
+        for lead_id, score in lead_rows
+    ]
+    created = Enrollment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+# --- scheduling ----------------------------------------------------------------------------------
+
+
+def _pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVariant:
+    """Weighted, deterministic per enrollment: re-running picks the same arm (no flapping A/B)."""
+    total = sum(v.weight for v in variants)
+    point = int(hashlib.sha256(str(enrollment_id).encode()).hexdigest()[:8], 16) % total
+    for variant in variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return variants[-1]
+
+
+def _merge_context(lead: Lead, campaign: Campaign, token_url: str, mailbox_name: str) -> dict[str, str]:
+    full = f"{lead.first_name} {lead.last_name}".strip()
+    return {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "full_name": full,
+        "email": lead.email,
+        "company": lead.company,
+        "title": lead.title,
+        "industry": lead.industry,
+        "country": lead.country,
+        "city": "",
+        "sender_name": mailbox_name,
+        "sender_company": campaign.client.name,
+        "sender_address": _setting("AICMO_SENDER_POSTAL_ADDRESS", ""),
+        "unsubscribe_url": token_url,
+    }
+
+
+def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) -> int:
+    """Render one Message for every active enrollment whose next step is due. Idempotent."""
+    now = now or timezone.now()
+    due = list(
+        Enrollment.objects.filter(campaign=campaign, state=EnrollmentState.ACTIVE, next_send_at__lte=now)
+        .select_related("lead", "sequence__mailbox")
+        .order_by("-lead__score", "next_send_at", "id")
+    )
+    if not due:
+        return 0
+    steps = {
+        (s.sequence_id, s.position): s
+        for s in SequenceStep.objects.filter(sequence__campaign=campaign).prefetch_related(
+            "variants__creative"
+        )
+    }
+    existing = set(
+        Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
+    )
+    messages: list[Message] = []
+    finished: list[Enrollment] = []
+    for enrollment in due:
+        step = steps.get((enrollment.sequence_id, enrollment.current_step))
+        if step is not None and (enrollment.pk, step.pk) in existing:
+            enrollment.next_send_at = None  # already scheduled; the unique key would refuse it anyway
+            continue
+        if step is None:
+            enrollment.complete()
+            enrollment.ended_at = now
+            enrollment.next_send_at = None
+            finished.append(enrollment)
+            continue
+        arm = _pick_variant(list(step.variants.all()), enrollment.pk)
+        creative: CreativeVariant = arm.creative
+        lead = enrollment.lead
+        mailbox = enrollment.sequence.mailbox
+        from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
+        token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk, email=lead.email))
+        context = _merge_context(
+            lead, campaign, token_url, (mailbox.display_name if mailbox else "") or campaign.client.name
+        )
+        window_tz = lead.timezone or campaign.timezone
+        messages.append(
+            Message(
+                campaign=campaign,
+                enrollment=enrollment,
+                step=step,
+                step_variant=arm,
+                lead=lead,
+                mailbox=mailbox,
+                from_email=from_email,
+                to_email=lead.email,
+                subject=render_merge_fields(creative.subject, context).text[:300],
+                body_text=render_merge_fields(creative.body, context).text,
+                body_html=render_merge_fields(creative.body_html, context, escape_html=True).text,
+                unsubscribe_url=token_url,
+                scheduled_for=next_window_opening(now, window_tz),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        enrollment.next_send_at = None  # the step is now a Message; its send moves the enrollment on
+    with transaction.atomic():
+        # ignore_conflicts: a concurrent scheduler may have inserted the same (enrollment, step).
+        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
+        Enrollment.objects.bulk_update(
+            [e for e in due if e not in finished], ["next_send_at"], batch_size=500
+        )
+        if finished:
+            Enrollment.objects.bulk_update(finished, ["state", "ended_at", "next_send_at"], batch_size=500)
+    return len(messages)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    dry_run: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+    rescheduled: int = 0
+    cap_reached: bool = False
+    stopped_reason: str = ""
+    skip_reasons: Counter = field(default_factory=Counter)
+
+    def add(self, other: SendStats) -> None:
+        for name in ("sent", "dry_run", "failed", "retried", "dead", "skipped", "rescheduled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.cap_reached = self.cap_reached or other.cap_reached
+        self.stopped_reason = self.stopped_reason or other.stopped_reason
+        self.skip_reasons.update(other.skip_reasons)
+
+
+def _day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    local = now.astimezone(tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
+
+
+def _claim_chunk(
+    *, campaign_id: int, now: datetime, dry_run: bool, chunk_size: int, stats: SendStats
+) -> tuple[Campaign | None, list[Message]]:
+    """Under the campaign's row lock: re-check everything, then mark a chunk `sending`."""
+    with transaction.atomic():
+        campaign = campaign_for_update(campaign_id)
+        if campaign.state != CampaignState.ACTIVE:
+            stats.stopped_reason = f"campaign is {campaign.state}"
+            return None, []
+        blocker = _global_blockers(campaign)
+        if blocker:
+            stats.stopped_reason = blocker
+            return None, []
+        effective_dry_run = dry_run or not campaign.is_live
+        start, end = _day_bounds(now, campaign.timezone)
+        used = Message.objects.filter(
+            campaign=campaign,
+            dry_run=effective_dry_run,
+            state__in=COUNTED_STATES,
+            claimed_at__gte=start,
+            claimed_at__lt=end,
+        ).count()
+        remaining = campaign.daily_email_cap - used
+        if remaining <= 0:
+            stats.cap_reached = True
+            return campaign, []
+        candidates = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
+            .select_related("lead", "mailbox")
+            .order_by("-lead__score", "scheduled_for", "id")[: min(remaining, chunk_size)]
+        )
+        if not candidates:
+            return campaign, []
+        contactable = set(
+            contactable_leads(
+                Lead.objects.filter(pk__in=[m.lead_id for m in candidates]), now=now
+            ).values_list("pk", flat=True)
+        )
+        mailbox_room = _mailbox_room(candidates, now)
+        claimed: list[Message] = []
+        cancelled: list[Message] = []
+        waiting: list[Message] = []
+        for message in candidates:
+            if message.lead_id not in contactable:
+                message.cancel()
+                message.skip_reason = (
+                    "lead is not contactable (suppressed, unsubscribed, bounced or no consent)"
+                )
+                cancelled.append(message)
+                stats.skipped += 1
+                stats.skip_reasons["not_contactable"] += 1
+                continue
+            opening = next_window_opening(now, message.lead.timezone or campaign.timezone)
+            if opening > now:
+                message.scheduled_for = opening
+                waiting.append(message)
+                stats.rescheduled += 1
+                continue
+            if message.mailbox_id is not None:
+                if mailbox_room.get(message.mailbox_id, 0) <= 0:
+                    message.scheduled_for = _day_bounds(now, campaign.timezone)[1]
+                    waiting.append(message)
+                    stats.rescheduled += 1
+                    stats.skip_reasons["mailbox_cap"] += 1
+                    continue
+                mailbox_room[message.mailbox_id] -= 1
+            message.claim()
+            message.claimed_at = now
+            message.attempts += 1
+            message.dry_run = effective_dry_run
+            message.updated_at = now
+            claimed.append(message)
+        fields = ["state", "claimed_at", "attempts", "dry_run", "updated_at", "scheduled_for", "skip_reason"]
+        Message.objects.bulk_update(claimed + cancelled + waiting, fields, batch_size=500)
+        if cancelled:
+            stop_enrollments(
+                enrollment_ids=[m.enrollment_id for m in cancelled], reason=StopReason.SUPPRESSED, now=now
+            )
+        if len(claimed) >= remaining:
+            stats.cap_reached = True
+    return campaign, claimed
+
+
+def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
+    mailboxes = {m.mailbox_id: m.mailbox for m in messages if m.mailbox_id}
+    if not mailboxes:
+        return {}
+    start = now - timedelta(hours=24)
+    used = dict(
+        Message.objects.filter(
+            mailbox_id__in=mailboxes, dry_run=False, state__in=COUNTED_STATES, claimed_at__gte=start
+        )
+        .values_list("mailbox_id")
+        .annotate(n=Count("id"))
+        .values_list("mailbox_id", "n")
+    )
+    return {pk: box.daily_cap - used.get(pk, 0) for pk, box in mailboxes.items()}
+
+
+def _global_blockers(campaign: Campaign) -> str:
+    """Reasons no campaign may send now (system pause, budget). Empty when sending may go on."""
+    for check in _SEND_BLOCKERS:
+        reason = check(campaign)
+        if reason:
+            return reason
+    return ""
+
+
+# Checks other parts of the system add (system pause, budget); each returns a reason or "".
+_SEND_BLOCKERS: list = []
+
+
+def register_send_blocker(check) -> None:
+    if check not in _SEND_BLOCKERS:
+        _SEND_BLOCKERS.append(check)
+
+
+def _build_email(message: Message, connection) -> EmailMultiAlternatives:
+    headers = {"X-AICMO-Message": str(message.pk)}
+    headers.update(
+        list_unsubscribe_headers(
+            url=message.unsubscribe_url, mailto=_setting("AICMO_UNSUBSCRIBE_MAILTO", None)
+        )
+    )
+    headers["Message-ID"] = message.rfc_message_id
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.from_email,
+        to=[message.to_email],
+        headers=headers,
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    # Read by anymail ESP backends (ignored by others): lets tracking webhooks name our message.
+    email.metadata = {"aicmo_message_id": str(message.pk), "campaign_id": str(message.campaign_id)}
+    email.tags = [f"campaign-{message.campaign_id}"]
+    return email
+
+
+def _deliver(message: Message, connection) -> str:
+    email = _build_email(message, connection)
+    sent = connection.send_messages([email])
+    if not sent:
+        raise TransientSendError("the email backend accepted nothing (0 messages sent)")
+    status = getattr(email, "anymail_status", None)
+    return (getattr(status, "message_id", None) or "") if status is not None else ""
+
+
+def send_due_messages(
+    *,
+    campaign_id: int,
+    now: datetime | None = None,
+    dry_run: bool = True,
+    chunk_size: int | None = None,
+    connection=None,
+    max_chunks: int = 1000,
+) -> SendStats:
+    """Send what is due for one campaign, chunk by chunk, until nothing is due or a cap is hit."""
+    chunk_size = chunk_size or _setting("OUTREACH_CHUNK_SIZE", 50)
+    stats = SendStats()
+    for _ in range(max_chunks):
+        current = now or timezone.now()
+        campaign, claimed = _claim_chunk(
+            campaign_id=campaign_id, now=current, dry_run=dry_run, chunk_size=chunk_size, stats=stats
+        )
+        if claimed:
+            _send_chunk(campaign=campaign, claimed=claimed, now=current, stats=stats, connection=connection)
+        if not claimed or stats.cap_reached or stats.stopped_reason:
+            break
+    return stats
+
+
+def _send_chunk(
+    *, campaign: Campaign, claimed: list[Message], now: datetime, stats: SendStats, connection=None
+) -> None:
+    max_attempts = _setting("OUTREACH_MAX_ATTEMPTS", 5)
+    domain = _setting("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
+    for message in claimed:
+        if not message.rfc_message_id:
+            message.rfc_message_id = make_msgid(idstring=f"aicmo.{message.pk}", domain=domain)
+    needs_provider = any(not m.dry_run for m in claimed)
+    opened_connection = None
+    if needs_provider and connection is None:
+        opened_connection = connection = get_connection(fail_silently=False)
+    sent_ids: list[int] = []
+    try:
+        # The share lock makes a kill (which takes the row lock exclusively) wait until this chunk is
+        # done; once the kill has committed, the state read here says so and nothing more goes out.
+        with transaction.atomic():
+            state = campaign_state_for_send(campaign.pk)
+            blocker = _global_blockers(campaign)
+            if state != CampaignState.ACTIVE or blocker:
+                stats.stopped_reason = blocker or f"campaign is {state}"
+                for message in claimed:
+                    if state == CampaignState.CANCELLED:
+                        message.cancel()
+                        message.skip_reason = "campaign killed"
+                    else:
+                        message.release()
+                        message.attempts -= 1
+                Message.objects.bulk_update(claimed, ["state", "skip_reason", "attempts"], batch_size=500)
+                return
+            if opened_connection is not None:
+                opened_connection.open()
+            for message in claimed:
+                if message.dry_run:
+                    message.mark_sent()
+                    message.sent_at = now
+                    stats.dry_run += 1
+                    sent_ids.append(message.pk)
+                    continue
+                try:
+                    message.provider_message_id = _deliver(message, connection)[:200]
+                except Exception as exc:  # classified below; never swallowed silently
+                    kind = classify_send_error(exc)
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    stats.failed += 1
+                    if kind is PermanentSendError or message.attempts >= max_attempts:
+                        message.mark_dead()
+                        stats.dead += 1
+                        logger.warning(
+                            "message %s dead after %s attempt(s): %s",
+                            message.pk,
+                            message.attempts,
+                            message.last_error,
+                        )
+                    else:
+                        message.schedule_retry()
+                        message.scheduled_for = now + retry_delay(
+                            message.attempts,
+                            base=_setting("OUTREACH_RETRY_BASE_SECONDS", 60),
+                            cap=_setting("OUTREACH_RETRY_CAP_SECONDS", 6 * 3600),
+                        )
+                        stats.retried += 1
+                    continue
+                message.mark_sent()
+                message.sent_at = now
+                stats.sent += 1
+                sent_ids.append(message.pk)
+            for message in claimed:
+                message.updated_at = now
+            Message.objects.bulk_update(
+                claimed,
+                [
+                    "state",
+                    "sent_at",
+                    "provider_message_id",
+                    "rfc_message_id",
+                    "last_error",
+                    "scheduled_for",
+                    "updated_at",
+                ],
+                batch_size=500,
+            )
+            _advance_enrollments([m for m in claimed if m.pk in set(sent_ids)], now)
+            if sent_ids:
+                record_audit_event(
+                    verb="email.dry_run_recorded" if claimed[0].dry_run else "email.sent",
+                    campaign=campaign,
+                    metadata={"count": len(sent_ids), "message_ids": sent_ids[:200]},
+                )
+    finally:
+        if opened_connection is not None:
+            opened_connection.close()
+
+
+def _advance_enrollments(sent: list[Message], now: datetime) -> None:
+    if not sent:
+        return
+    enrollments = {e.pk: e for e in Enrollment.objects.filter(pk__in=[m.enrollment_id for m in sent])}
+    positions = {
+        (s.sequence_id, s.position): s
+        for s in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrollments.values()})
+    }
+    changed = []
+    for message in sent:
+        enrollment = enrollments[message.enrollment_id]
+        if enrollment.state != EnrollmentState.ACTIVE:
+            continue
+        following = positions.get((enrollment.sequence_id, enrollment.current_step + 1))
+        enrollment.current_step += 1
+        if following is None:
+            enrollment.complete()
+            enrollment.ended_at = now
+            enrollment.next_send_at = None
+        else:
+            enrollment.next_send_at = now + timedelta(days=following.delay_days)
+        changed.append(enrollment)
+    Enrollment.objects.bulk_update(
+        changed, ["current_step", "state", "ended_at", "next_send_at"], batch_size=500
+    )
+    for lead_id in {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}:
+        transition_lead(lead=lead_id, transition="mark_contacted", rationale="first email sent")
+
+
+# --- stopping ------------------------------------------------------------------------------------
+
+
+def stop_enrollments(*, enrollment_ids: list[int], reason: str, now: datetime | None = None) -> int:
+    """Stop enrollments and cancel their pending messages (two statements)."""
+    now = now or timezone.now()
+    open_states = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
+    stopped = Enrollment.objects.filter(pk__in=enrollment_ids, state__in=open_states).update(
+        state=EnrollmentState.STOPPED, stop_reason=reason, ended_at=now, next_send_at=None
+    )
+    Message.objects.filter(enrollment_id__in=enrollment_ids, state__in=PENDING_STATES).update(
+        state=MessageState.CANCELLED, skip_reason=f"enrollment stopped: {reason}", updated_at=now
+    )
+    return stopped
+
+
+def stop_enrollments_of_lead(*, lead_id: int, reason: str) -> int:
+    ids = list(Enrollment.objects.filter(lead_id=lead_id).values_list("pk", flat=True))
+    return stop_enrollments(enrollment_ids=ids, reason=reason)
+
+
+def cancel_campaign_outreach(*, campaign: Campaign, actor=None, rationale: str = "") -> None:
+    """Kill handler: cancel everything scheduled and stop every enrollment, in the kill's transaction."""
+    now = timezone.now()
+    Message.objects.filter(campaign=campaign, state__in=PENDING_STATES).update(
+        state=MessageState.CANCELLED, skip_reason="campaign killed", updated_at=now
+    )
+    Enrollment.objects.filter(campaign=campaign).filter(
+        Q(state=EnrollmentState.ACTIVE) | Q(state=EnrollmentState.PAUSED)
+    ).update(state=EnrollmentState.STOPPED, stop_reason=StopReason.KILLED, ended_at=now, next_send_at=None)
+
+
+def mark_stale_sending_unknown(
+    *, older_than: timedelta = timedelta(minutes=30), now: datetime | None = None
+) -> int:
+    """A worker that died after the provider call leaves `sending` rows: never resend them blindly."""
+    now = now or timezone.now()
+    return Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - older_than).update(
+        state=MessageState.UNKNOWN,
+        last_error="interrupted after claim; outcome unknown until a webhook says",
+        updated_at=now,
+    )

@@ -1,0 +1,46 @@
+"""Send windows in the lead's time zone (default 09:00-17:00, Monday to Friday)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday=0 … Friday=4
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError("a send window must start before it ends")
+        if not self.weekdays:
+            raise ValueError("a send window needs at least one weekday")
+
+
+def _zone(name: str | None) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def next_window_opening(now: datetime, tz_name: str | None, window: SendWindow = SendWindow()) -> datetime:
+    """``now`` if it falls inside the window in that time zone, else the window's next opening (UTC)."""
+    tz = _zone(tz_name)
+    local = now.astimezone(tz)
+    for day in range(8):
+        date = (local + timedelta(days=day)).date()
+        if date.weekday() not in window.weekdays:
+            continue
+        opening = datetime.combine(date, window.start, tzinfo=tz)
+        closing = datetime.combine(date, window.end, tzinfo=tz)
+        if local < closing:
+            return max(local, opening).astimezone(UTC)
+    raise AssertionError("unreachable: a week always has a window day")
+
+
+def in_window(now: datetime, tz_name: str | None, window: SendWindow = SendWindow()) -> bool:
+    return next_window_opening(now, tz_name, window) == now.astimezone(UTC)

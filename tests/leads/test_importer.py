@@ -1,0 +1,201 @@
+"""The streaming importer: messy files, the report, dedup, suppression, re-import, encodings."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaigns.errors import DomainError
+from campaigns.models import AuditEvent
+from leads.importers import import_lead_records, import_leads_from_csv, lead_import_report
+from leads.models import ImportIssueKind, Lead, LeadImportStatus
+from leads.services import add_suppression
+from tests.factories import CampaignFactory
+
+MESSY_LINES = [
+    "Name;E-mail;Job Title;Company;Country;Notes",  # semicolons, aliases, an extra column
+    "Ada Lovelace;Ada@Example.com;CTO;Analytical;gb;likes engines",
+    "",  # blank line
+    "Ada again;ada@EXAMPLE.com;CTO;Analytical;GB;duplicate, mixed case",
+    "Grace Hopper;grace@navy.example;Rear Admiral;Navy;US;",
+    "No Address;not-an-email;;;DE;",
+    "Blocked Person;someone@blocked.example;;;FR;suppressed domain",
+    "Bad Country;bob@example.org;;;Narnia;",
+    "Gmail Dots;j.o.e+list@gmail.com;;;;",
+    "Gmail Plain;JOE@googlemail.com;;;;",
+    " ; ; ; ; ; ",  # blank row made of delimiters
+    "Linus;linus@kernel.example;;;FI;",
+]
+
+
+def messy_file(csv_bytes):
+    return csv_bytes(*MESSY_LINES, bom=True)
+
+
+def check_messy_report(report):
+    assert report.status == LeadImportStatus.FINISHED
+    assert report.encoding == "utf-8 (BOM)" and report.delimiter == ";"
+    assert report.ignored_columns == ["Notes"]
+    assert report.rows_read == 9
+    assert report.blank_lines == 2
+    assert (report.inserted, report.duplicates_in_file, report.duplicates_in_campaign) == (4, 2, 0)
+    assert (report.suppressed, report.invalid) == (1, 2)
+    # Every row is accounted for exactly once.
+    assert report.inserted + report.rejected == report.rows_read
+    issues = {(i.row_number, i.kind, i.field) for i in report.issues.all()}
+    assert issues == {
+        (4, ImportIssueKind.DUPLICATE_IN_FILE, "email"),
+        (6, ImportIssueKind.INVALID, "email"),
+        (7, ImportIssueKind.SUPPRESSED, "email"),
+        (8, ImportIssueKind.INVALID, "country"),
+        (10, ImportIssueKind.DUPLICATE_IN_FILE, "email"),
+    }
+
+
+@pytest.mark.django_db
+def test_messy_csv_is_fully_accounted_for_and_reimport_inserts_nothing(campaign, csv_bytes, operator):
+    add_suppression(domain="blocked.example", reason="manual_dnc", client=campaign.client)
+    report = import_leads_from_csv(campaign=campaign, file=messy_file(csv_bytes), actor=operator)
+    check_messy_report(report)
+    leads = {lead.normalized_email: lead for lead in Lead.objects.filter(campaign=campaign)}
+    assert set(leads) == {"ada@example.com", "grace@navy.example", "joe@gmail.com", "linus@kernel.example"}
+    ada = leads["ada@example.com"]
+    assert (ada.email, ada.first_name, ada.last_name, ada.title, ada.country) == (
+        "Ada@Example.com",
+        "Ada",
+        "Lovelace",
+        "CTO",
+        "GB",
+    )
+    assert ada.source_import == report and ada.state == "new"
+    assert AuditEvent.objects.filter(verb="leads.imported", campaign=campaign, actor=operator).exists()
+
+    again = import_leads_from_csv(campaign=campaign, file=messy_file(csv_bytes))
+    assert again.inserted == 0
+    assert again.duplicates_in_campaign == 4 and again.duplicates_in_file == 2
+    assert Lead.objects.filter(campaign=campaign).count() == 4
+
+
+@pytest.mark.django_db
+def test_small_batches_give_the_same_report(campaign, csv_bytes):
+    add_suppression(domain="blocked.example", reason="manual_dnc", client=campaign.client)
+    report = import_leads_from_csv(campaign=campaign, file=messy_file(csv_bytes), batch_size=1)
+    check_messy_report(report)
+
+
+@pytest.mark.django_db
+def test_latin1_file_and_tab_delimiter(campaign):
+    data = "email\tfirst_name\tcompany\nzoe@example.com\tZoë\tCafé Größe\n".encode("latin-1")
+    report = import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
+    assert report.encoding == "latin-1" and report.delimiter == "\t"
+    lead = Lead.objects.get(campaign=campaign)
+    assert (lead.first_name, lead.company) == ("Zoë", "Café Größe")
+
+
+@pytest.mark.django_db
+def test_explicit_mapping_overrides_aliases(campaign, csv_bytes):
+    file = csv_bytes("Private Mail,Work Address,Given", "me@home.example,pat@work.example,Pat")
+    report = import_leads_from_csv(
+        campaign=campaign, file=file, mapping="email=Work Address,first_name=Given"
+    )
+    assert report.inserted == 1
+    assert Lead.objects.get(campaign=campaign).email == "pat@work.example"
+    assert report.column_mapping == {"email": "Work Address", "first_name": "Given"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lines", "mapping", "message"),
+    [
+        (["name,company", "x,y"], None, "no email column"),
+        (["email", "a@example.com"], "email=Mail", "no such column"),
+        (["email", "a@example.com"], "shoe_size=email", "Unknown lead field"),
+        ([""], None, "empty"),
+    ],
+)
+def test_unusable_files_are_refused_with_a_clear_message(campaign, csv_bytes, lines, mapping, message):
+    with pytest.raises(DomainError) as err:
+        import_leads_from_csv(campaign=campaign, file=csv_bytes(*lines), mapping=mapping)
+    assert message in str(err.value)
+
+
+@pytest.mark.django_db
+def test_field_lengths_and_time_zones_are_checked(campaign, csv_bytes):
+    file = csv_bytes(
+        "email,company,timezone",
+        f"a@example.com,{'x' * 201},Europe/Berlin",
+        "b@example.com,Acme,Mars/Olympus",
+        "c@example.com,Acme,Europe/Berlin",
+    )
+    report = import_leads_from_csv(campaign=campaign, file=file)
+    assert report.inserted == 1 and report.invalid == 2
+    reasons = dict(report.issues.values_list("field", "reason"))
+    assert "at most 200" in reasons["company"]
+    assert "IANA" in reasons["timezone"]
+
+
+@pytest.mark.django_db
+def test_erased_and_global_suppressions_are_reported_not_inserted(campaign, csv_bytes):
+    add_suppression(email="gone@example.com", reason="hard_bounce")
+    report = import_leads_from_csv(
+        campaign=campaign, file=csv_bytes("email", "Gone@example.com", "ok@example.com")
+    )
+    assert (report.inserted, report.suppressed) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_api_push_records_go_through_the_same_checks(campaign):
+    report = import_lead_records(
+        campaign=campaign,
+        records=[
+            {"email": "a@example.com", "Job Title": "CEO"},
+            {"email": "A@example.com"},
+            {"email": "nope"},
+        ],
+    )
+    assert (report.inserted, report.duplicates_in_file, report.invalid) == (1, 1, 1)
+    assert Lead.objects.get(campaign=campaign).title == "CEO"
+    assert Lead.objects.get(campaign=campaign).source == "api"
+
+
+@pytest.mark.django_db
+def test_report_as_data_lists_issues(campaign, csv_bytes):
+    report = import_leads_from_csv(campaign=campaign, file=csv_bytes("email", "x", "a@example.com"))
+    data = lead_import_report(report)
+    assert data["inserted"] == 1 and data["invalid"] == 1 and data["issues_total"] == 1
+    assert data["issues"][0]["row_number"] == 2 and data["issues"][0]["field"] == "email"
+
+
+ADDRESSES = [
+    "a@example.com",
+    "A@example.com",
+    "b@example.com",
+    "b.x@gmail.com",
+    "bx+1@gmail.com",
+    "bad",
+    "c@x.io",
+]
+
+
+@pytest.mark.django_db
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.sampled_from(ADDRESSES), min_size=1, max_size=12), data=st.data())
+def test_dedup_gives_the_same_result_in_any_row_order(rows, data, csv_bytes):
+    shuffled = data.draw(st.permutations(rows))
+    results = []
+    for ordering in (rows, shuffled):
+        campaign = CampaignFactory()
+        report = import_leads_from_csv(campaign=campaign, file=csv_bytes("email", *ordering), batch_size=3)
+        stored = set(Lead.objects.filter(campaign=campaign).values_list("normalized_email", flat=True))
+        results.append(
+            (
+                stored,
+                report.inserted,
+                report.duplicates_in_file + report.duplicates_in_campaign,
+                report.invalid,
+            )
+        )
+    assert results[0] == results[1]
