@@ -18,6 +18,7 @@ from campaigns.models import CHANNELS, Campaign
 MIN_VARIANTS = 2
 MAX_VARIANTS = 5
 DEFAULT_VARIANTS = 3
+DEFAULT_DURATION_DAYS = 90  # a campaign without start/end dates is planned over 90 days
 
 
 class Tone(models.TextChoices):

@@ -98,7 +98,8 @@ def calendar_month_grid(campaign: Campaign, month: dt.date) -> list[list[dict]]:
                     "date": day,
                     "in_month": day.month == month.month,
                     "items": [
-                        {"item": item, "local_time": item.scheduled_at.astimezone(tz)} for item in by_day[day]
+                        {"item": item, "local_time": f"{item.scheduled_at.astimezone(tz):%H:%M}"}
+                        for item in by_day[day]
                     ],
                 }
                 for day in week

@@ -17,6 +17,8 @@ from typing import Any
 
 from ..ports import GeneratedStrategies, StrategyRequest
 
+CHANNEL_LABELS = {"email": "Email", "linkedin": "LinkedIn", "instagram": "Instagram", "x": "X"}
+
 
 @dataclass(frozen=True)
 class Angle:
@@ -279,11 +281,11 @@ class TemplateStrategyGenerator:
         themes = list(angle.pillar_themes)
         start = _stable_index(seed + "pillars" + angle.key, len(themes))
         themes = themes[start:] + themes[:start]
+        goal = _lower_first(_short(brief["objective"], 8))
         pillars = [
             f"{themes[0]}: why {audience} choose {offer}",
-            f"{themes[1 % len(themes)]} for {request.campaign_type.label.lower()}: "
-            f"{_short(brief['objective'], 8)}",
-            f"{themes[2 % len(themes)]} in a {brief.get('tone') or 'professional'} voice",
+            f"{themes[1 % len(themes)]}: how {offer} helps them {goal}",
+            f"{themes[2 % len(themes)]}, told in a {brief.get('tone') or 'professional'} voice",
         ]
         for theme in themes[3 : angle.pillar_count]:
             pillars.append(f"{theme} around {offer}")
@@ -333,7 +335,7 @@ class TemplateStrategyGenerator:
     ) -> list[dict[str, Any]]:
         fixed = sum(share for _, share in angle.budget_lines)
         lines = [
-            (f"{channel.capitalize() if channel != 'x' else 'X'} execution", share * (1 - fixed))
+            (f"{CHANNEL_LABELS.get(channel, channel)} execution", share * (1 - fixed))
             for channel, share in channel_mix.items()
         ]
         lines += list(angle.budget_lines)

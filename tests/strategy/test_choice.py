@@ -149,3 +149,19 @@ def test_generate_and_approve_in_one_call(make_campaign, operator):
     assert approved.angle == "creative" and approved.state == VariantState.APPROVED
     assert campaign.state == CampaignState.APPROVED
     assert CampaignPlan.objects.get(campaign=campaign).phases.count() == 3
+
+
+def test_another_apps_approval_rule_keeps_the_campaign_waiting_but_the_decision_stands(
+    generated, operator, monkeypatch
+):
+    from campaigns import lifecycle
+
+    campaign, _batch, variants = generated
+    blocker = lambda c: ["creative brief missing"]  # noqa: E731 (a rule another app might register)
+    monkeypatch.setattr(lifecycle, "_approval_checks", [*lifecycle._approval_checks, blocker])
+    services.select_strategy_variant(variant=variants[0], actor=operator)
+    approved = services.approve_strategy_variant(variant=variants[0], actor=operator, rationale="ok")
+    campaign.refresh_from_db()
+    assert approved.state == VariantState.APPROVED
+    assert campaign.state == CampaignState.AWAITING_APPROVAL
+    assert CampaignPlan.objects.filter(campaign=campaign).exists()

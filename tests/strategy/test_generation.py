@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
@@ -139,3 +140,15 @@ def test_a_campaign_without_brief_gets_one_drafted_from_its_fields(campaign_in_s
     assert campaign.strategy_brief.objective == "Fill the spring webinar"
     assert set(campaign.strategy_brief.channels) >= {"email", "linkedin", "x"}
     assert batch.variants.count() == 3
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5])
+@pytest.mark.parametrize("campaign_type", [t.key for t in campaign_types()])
+def test_template_output_always_fits_the_shared_schema(make_campaign, campaign_type, count):
+    campaign = make_campaign(campaign_type, brief={"budget": "", "constraints": ""})
+    brief = services.ensure_brief(campaign=campaign)
+    request = services.build_strategy_request(campaign=campaign, brief=brief, variant_count=count)
+    variants = TemplateStrategyGenerator().generate(request).variants
+    validate_strategy_payload({"variants": variants}, expected_variants=count)
+    assert len({json.dumps(v["channel_mix"], sort_keys=True) for v in variants}) >= min(count, 3)
+    assert all(line["amount"] is None for v in variants for line in v["budget_split"])

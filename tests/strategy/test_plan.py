@@ -81,3 +81,14 @@ def test_plan_needs_an_approved_variant(generated):
     campaign, *_ = generated
     with pytest.raises(TransitionNotAllowedError, match="no approved strategy variant"):
         services.build_plan_and_calendar(campaign=campaign)
+
+
+def test_each_platform_posts_in_its_own_window(make_campaign, operator):
+    campaign = make_campaign("product_launch")  # email, linkedin, x, instagram
+    services.generate_and_approve_strategy(campaign=campaign, actor=operator, choose=3)
+    windows = {"email": (9, 11), "linkedin": (9, 12), "x": (11, 15), "instagram": (12, 17)}
+    items = CalendarItem.objects.filter(campaign=campaign)
+    assert {i.platform for i in items} == set(windows)
+    for item in items:
+        opens, closes = windows[item.platform]
+        assert opens <= item.scheduled_at.astimezone(BERLIN).hour < closes

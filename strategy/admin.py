@@ -1,0 +1,600 @@
+"""Operator admin for strategy: brief editing, "Generate strategies", a side-by-side comparison of
+a batch's variants with select / approve / reject, and the plan with its calendar (list and month).
+
+Every button calls the same services as the API, so decisions are locked, checked and audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from campaigns.errors import DomainError
+from campaigns.models import CHANNELS, Campaign
+
+from .adapters import available_generators
+from .models import (
+    DEFAULT_VARIANTS,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    Brief,
+    CalendarItem,
+    CampaignPlan,
+    PlanPhase,
+    StrategyBatch,
+    StrategyDecision,
+    StrategyVariant,
+    VariantState,
+)
+from .selectors import calendar_month_grid, decisions_for_variant
+from .services import (
+    BRIEF_FIELDS,
+    CALENDAR_EDITABLE_FIELDS,
+    approve_strategy_variant,
+    build_plan_and_calendar,
+    generate_strategies,
+    normalize_brief_fields,
+    reject_strategy_variant,
+    save_brief,
+    select_strategy_variant,
+    update_calendar_item,
+)
+
+VARIANT_STATE_COLOURS = {
+    VariantState.PROPOSED: "#6c757d",
+    VariantState.SELECTED: "#0d6efd",
+    VariantState.APPROVED: "#198754",
+    VariantState.REJECTED: "#dc3545",
+}
+
+
+def variant_state_badge(variant: StrategyVariant) -> str:
+    return format_html(
+        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px">{}</span>',
+        VARIANT_STATE_COLOURS.get(variant.state, "#6c757d"),
+        variant.get_state_display(),
+    )
+
+
+def compare_url(batch_id: int) -> str:
+    return reverse("admin:strategy_strategybatch_compare", args=[batch_id])
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def _kpi(value: float) -> str:
+    return f"{value * 100:.1f} %" if value < 1 else f"{value:g}"
+
+
+# --- brief -----------------------------------------------------------------------------------
+
+
+class BriefAdminForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(choices=CHANNELS, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Brief
+        fields = ["campaign", *BRIEF_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        # The service's normalisation is the one rule set; its errors land on the right fields.
+        try:
+            normalized = normalize_brief_fields({k: cleaned[k] for k in BRIEF_FIELDS if k in cleaned})
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+            return cleaned
+        cleaned.update(normalized)
+        return cleaned
+
+
+class GenerateForm(forms.Form):
+    variants = forms.IntegerField(
+        min_value=MIN_VARIANTS,
+        max_value=MAX_VARIANTS,
+        initial=DEFAULT_VARIANTS,
+        help_text=f"{MIN_VARIANTS} to {MAX_VARIANTS} variants (conservative, aggressive, creative, …).",
+    )
+    generator = forms.ChoiceField(choices=[], help_text="The LLM is offered only when a provider key is set.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["generator"].choices = [(name, name) for name in available_generators()]
+
+
+@admin.register(Brief)
+class BriefAdmin(SimpleHistoryAdmin):
+    form = BriefAdminForm
+    change_form_template = "admin/strategy/brief/change_form.html"
+    list_display = [
+        "campaign",
+        "short_objective",
+        "channels",
+        "tone",
+        "budget",
+        "currency",
+        "updated_at",
+        "links",
+    ]
+    list_filter = ["tone", "campaign__type", "campaign__client"]
+    search_fields = ["campaign__name", "objective", "audience", "offer"]
+    list_select_related = ["campaign"]
+    actions = ["generate_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["campaign"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "campaign":
+            kwargs["queryset"] = Campaign.objects.filter(strategy_brief__isnull=True).exclude(
+                state__in=["completed", "cancelled"]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Objective")
+    def short_objective(self, obj: Brief) -> str:
+        return obj.objective[:80] + ("…" if len(obj.objective) > 80 else "")
+
+    @admin.display(description="")
+    def links(self, obj: Brief) -> str:
+        latest = obj.campaign.strategy_batches.order_by("-number").first()
+        generate = reverse("admin:strategy_brief_generate", args=[obj.pk])
+        if latest is None:
+            return format_html('<a href="{}">Generate strategies</a>', generate)
+        return format_html(
+            '<a href="{}">Generate strategies</a> · <a href="{}">Compare batch {}</a>',
+            generate,
+            compare_url(latest.pk),
+            latest.number,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Brief, form, change: bool) -> None:
+        data = {k: form.cleaned_data[k] for k in BRIEF_FIELDS if k in form.cleaned_data}
+        campaign = obj.campaign if change else form.cleaned_data["campaign"]
+        try:
+            saved = save_brief(campaign=campaign, actor=request.user, **data)
+        except (DomainError, ValidationError) as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/generate/",
+                self.admin_site.admin_view(self.generate_view),
+                name="strategy_brief_generate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _generate(self, request: HttpRequest, briefs, form: GenerateForm) -> list[StrategyBatch]:
+        batches = []
+        for brief in briefs:
+            try:
+                batch = generate_strategies(
+                    campaign=brief.campaign,
+                    actor=request.user,
+                    variants=form.cleaned_data["variants"],
+                    generator=form.cleaned_data["generator"],
+                )
+            except DomainError as exc:
+                messages.error(request, f"{brief.campaign.name}: {exc}")
+                continue
+            batches.append(batch)
+            messages.success(
+                request,
+                f"{brief.campaign.name}: batch {batch.number} with {batch.requested_variants} "
+                "variants generated.",
+            )
+        return batches
+
+    def generate_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        brief = get_object_or_404(Brief.objects.select_related("campaign"), pk=object_id)
+        if not self.has_change_permission(request, brief):
+            raise PermissionDenied
+        form = GenerateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            batches = self._generate(request, [brief], form)
+            if batches:
+                return HttpResponseRedirect(compare_url(batches[0].pk))
+            return HttpResponseRedirect(reverse("admin:strategy_brief_change", args=[brief.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Generate strategies: {brief.campaign.name}",
+            "briefs": [brief],
+            "form": form,
+            "action": None,
+        }
+        return TemplateResponse(request, "admin/strategy/brief/generate.html", context)
+
+    @admin.action(description="Generate strategies for the selected briefs")
+    def generate_selected(self, request: HttpRequest, queryset):
+        if "apply" in request.POST:
+            form = GenerateForm(request.POST)
+            if form.is_valid():
+                batches = self._generate(request, list(queryset.select_related("campaign")), form)
+                if len(batches) == 1:
+                    return HttpResponseRedirect(compare_url(batches[0].pk))
+                return None
+        else:
+            form = GenerateForm()
+        return TemplateResponse(
+            request,
+            "admin/strategy/brief/generate.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Generate strategies for {queryset.count()} brief(s)",
+                "briefs": queryset.select_related("campaign"),
+                "form": form,
+                "action": request.POST.get("action"),
+            },
+        )
+
+
+# --- batches and the comparison page ----------------------------------------------------------
+
+
+def comparison_rows(variants: list[StrategyVariant]) -> list[tuple[str, list[str]]]:
+    """Rows of the side-by-side table: one label, one HTML cell per variant."""
+
+    def ul(items) -> str:
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items)))
+
+    rows: list[tuple[str, list[str]]] = [
+        ("Angle", [format_html("<strong>{}</strong>", v.angle) for v in variants]),
+        ("State", [variant_state_badge(v) for v in variants]),
+        ("Positioning", [format_html("{}", v.positioning) for v in variants]),
+        ("Messaging pillars", [ul(v.pillars) for v in variants]),
+        (
+            "Channel mix",
+            [
+                ul(
+                    f"{ch}: {_percent(share)}"
+                    for ch, share in sorted(v.channel_mix.items(), key=lambda i: -i[1])
+                )
+                for v in variants
+            ],
+        ),
+        (
+            "Cadence",
+            [
+                ul(f"{ch}: {c['per_week']}/week, {c['content_type']}" for ch, c in v.cadence.items())
+                for v in variants
+            ],
+        ),
+        (
+            "Phases",
+            [
+                ul(f"{p['name']} ({p['duration_days']} d): {', '.join(p['tactics'])}" for p in v.phases)
+                for v in variants
+            ],
+        ),
+        ("KPI targets", [ul(f"{k}: {_kpi(val)}" for k, val in v.kpi_targets.items()) for v in variants]),
+        (
+            "Budget split",
+            [
+                ul(
+                    f"{line['item']}: {_percent(line['share'])}"
+                    + (f" ({line['amount']:,.2f})" if line.get("amount") is not None else "")
+                    for line in v.budget_split
+                )
+                for v in variants
+            ],
+        ),
+        (
+            "Risks",
+            [ul(f"[{r['severity']}] {r['risk']} → {r['mitigation']}" for r in v.risks) for v in variants],
+        ),
+        (
+            "Decision",
+            [
+                ul(
+                    f"{d.created_at:%Y-%m-%d %H:%M} {d.actor_label} {d.action}"
+                    + (f": {d.rationale}" if d.rationale else "")
+                    for d in decisions_for_variant(v)
+                )
+                for v in variants
+            ],
+        ),
+    ]
+    return rows
+
+
+@admin.register(StrategyBatch)
+class StrategyBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "campaign",
+        "number",
+        "generator",
+        "requested_variants",
+        "generation_cost",
+        "created_by",
+        "created_at",
+        "compare_link",
+    ]
+    list_filter = ["generator", "campaign__client"]
+    search_fields = ["campaign__name"]
+    list_select_related = ["campaign", "created_by"]
+    readonly_fields = [f.name for f in StrategyBatch._meta.fields]
+
+    @admin.display(description="")
+    def compare_link(self, obj: StrategyBatch) -> str:
+        return format_html('<a href="{}">Compare variants</a>', compare_url(obj.pk))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="strategy_strategybatch_compare",
+            ),
+            path(
+                "<int:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="strategy_strategybatch_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def compare_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        batch = get_object_or_404(StrategyBatch.objects.select_related("campaign"), pk=object_id)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        variants = list(batch.variants.select_related("decided_by").order_by("position"))
+        can_decide = request.user.has_perm("strategy.change_strategyvariant")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Compare strategies: {batch.campaign.name}, batch {batch.number}",
+            "batch": batch,
+            "campaign": batch.campaign,
+            "variants": variants,
+            "rows": comparison_rows(variants),
+            "can_decide": can_decide,
+            "other_batches": batch.campaign.strategy_batches.exclude(pk=batch.pk).order_by("-number"),
+            "plan": CampaignPlan.objects.filter(campaign=batch.campaign).first(),
+        }
+        return TemplateResponse(request, "admin/strategy/strategybatch/compare.html", context)
+
+    def decide_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        batch = get_object_or_404(StrategyBatch, pk=object_id)
+        if request.method != "POST" or not request.user.has_perm("strategy.change_strategyvariant"):
+            raise PermissionDenied
+        step = request.POST.get("step")
+        services = {
+            "select": select_strategy_variant,
+            "approve": approve_strategy_variant,
+            "reject": reject_strategy_variant,
+        }
+        service = services.get(step)
+        variant = batch.variants.filter(pk=request.POST.get("variant") or 0).first()
+        if service is None or variant is None:
+            messages.error(request, "Unknown step or a variant that is not part of this batch.")
+            return HttpResponseRedirect(compare_url(batch.pk))
+        try:
+            service(
+                variant=variant,
+                actor=request.user,
+                rationale=request.POST.get("rationale", ""),
+                campaign=batch.campaign_id,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            variant.refresh_from_db()
+            done = {"select": "selected", "approve": "approved", "reject": "rejected"}[step]
+            note = " The plan and content calendar were built." if step == "approve" else ""
+            messages.success(request, f"Variant “{variant.title}” {done}.{note}")
+        return HttpResponseRedirect(compare_url(batch.pk))
+
+
+class StrategyDecisionInline(admin.TabularInline):
+    model = StrategyDecision
+    fields = ["created_at", "actor_label", "action", "rationale"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StrategyVariant)
+class StrategyVariantAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "campaign", "batch", "angle", "state_badge", "decided_by", "decided_at"]
+    list_filter = ["state", "angle", "campaign__client"]
+    search_fields = ["title", "positioning", "campaign__name"]
+    list_select_related = ["campaign", "batch", "decided_by"]
+    readonly_fields = [f.name for f in StrategyVariant._meta.fields]
+    inlines = [StrategyDecisionInline]
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, obj: StrategyVariant) -> str:
+        return format_html('{} <a href="{}">compare</a>', variant_state_badge(obj), compare_url(obj.batch_id))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Variants are never edited; decisions are the buttons on the comparison page.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- plan and calendar ------------------------------------------------------------------------
+
+
+class PlanPhaseInline(admin.TabularInline):
+    model = PlanPhase
+    fields = ["position", "name", "start_date", "end_date", "tactics", "metrics"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignPlan)
+class CampaignPlanAdmin(admin.ModelAdmin):
+    change_form_template = "admin/strategy/campaignplan/change_form.html"
+    list_display = [
+        "campaign",
+        "variant",
+        "start_date",
+        "end_date",
+        "timezone",
+        "updated_at",
+        "calendar_links",
+    ]
+    list_select_related = ["campaign", "variant"]
+    search_fields = ["campaign__name"]
+    readonly_fields = [f.name for f in CampaignPlan._meta.fields]
+    inlines = [PlanPhaseInline]
+
+    @admin.display(description="Calendar")
+    def calendar_links(self, obj: CampaignPlan) -> str:
+        return format_html(
+            '<a href="{}">month view</a> · <a href="{}?campaign__id__exact={}">list</a>',
+            reverse("admin:strategy_campaignplan_month", args=[obj.pk]),
+            reverse("admin:strategy_calendaritem_changelist"),
+            obj.campaign_id,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The plan is derived from the approved variant: rebuild it, do not edit it.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/month/",
+                self.admin_site.admin_view(self.month_view),
+                name="strategy_campaignplan_month",
+            ),
+            path(
+                "<int:object_id>/rebuild/",
+                self.admin_site.admin_view(self.rebuild_view),
+                name="strategy_campaignplan_rebuild",
+            ),
+            *super().get_urls(),
+        ]
+
+    def month_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        plan = get_object_or_404(CampaignPlan.objects.select_related("campaign", "variant"), pk=object_id)
+        if not self.has_view_permission(request, plan):
+            raise PermissionDenied
+        try:
+            month = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+        except ValueError:
+            month = plan.start_date.replace(day=1)
+        previous_month = (month - dt.timedelta(days=1)).replace(day=1)
+        next_month = (month + dt.timedelta(days=32)).replace(day=1)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": plan,
+            "title": f"Content calendar: {plan.campaign.name}, {month:%B %Y}",
+            "plan": plan,
+            "month": month,
+            "weeks": calendar_month_grid(plan.campaign, month),
+            "previous_month": previous_month.strftime("%Y-%m"),
+            "next_month": next_month.strftime("%Y-%m"),
+            "timezone": zoneinfo.ZoneInfo(plan.timezone),
+            "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        }
+        return TemplateResponse(request, "admin/strategy/campaignplan/month.html", context)
+
+    def rebuild_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        plan = get_object_or_404(CampaignPlan, pk=object_id)
+        if request.method != "POST" or not request.user.has_perm("strategy.change_campaignplan"):
+            raise PermissionDenied
+        try:
+            build_plan_and_calendar(campaign=plan.campaign_id, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Plan and calendar rebuilt; items edited by operators were kept.")
+        return HttpResponseRedirect(reverse("admin:strategy_campaignplan_change", args=[plan.pk]))
+
+
+class CalendarItemForm(forms.ModelForm):
+    class Meta:
+        model = CalendarItem
+        fields = list(CALENDAR_EDITABLE_FIELDS)
+
+
+@admin.register(CalendarItem)
+class CalendarItemAdmin(SimpleHistoryAdmin):
+    form = CalendarItemForm
+    list_display = [
+        "scheduled_at",
+        "local_time",
+        "platform",
+        "content_type",
+        "theme",
+        "phase",
+        "edited_by_operator",
+    ]
+    list_filter = ["platform", "edited_by_operator", "campaign"]
+    search_fields = ["theme", "content_type", "campaign__name"]
+    date_hierarchy = "scheduled_at"
+    list_select_related = ["campaign", "phase"]
+    readonly_fields = [
+        "campaign",
+        "plan",
+        "phase",
+        "slot_key",
+        "edited_by_operator",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="Local time")
+    def local_time(self, obj: CalendarItem) -> str:
+        return f"{obj.scheduled_at.astimezone(zoneinfo.ZoneInfo(obj.campaign.timezone)):%a %Y-%m-%d %H:%M %Z}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request: HttpRequest, obj: CalendarItem, form, change: bool) -> None:
+        changed = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in CALENDAR_EDITABLE_FIELDS
+        }
+        try:
+            update_calendar_item(item=CalendarItem.objects.get(pk=obj.pk), actor=request.user, **changed)
+        except (DomainError, ValidationError) as exc:
+            raise PermissionDenied(str(exc)) from exc

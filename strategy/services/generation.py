@@ -1,0 +1,190 @@
+"""Generating strategy batches: the generator runs outside any transaction (an LLM may take a
+minute), its output is validated against the shared schema, then batch, variants and audit are
+written in one transaction, and a draft / planning campaign moves on to awaiting approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.campaign_types import get_campaign_type
+from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.lock_objects import campaign_for_update
+from campaigns.models import Campaign, CampaignState, User
+from campaigns.services import (
+    record_audit_event,
+    start_campaign_planning,
+    submit_campaign_for_approval,
+)
+
+from ..adapters import get_generator
+from ..models import (
+    DEFAULT_DURATION_DAYS,
+    DEFAULT_VARIANTS,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    Brief,
+    StrategyBatch,
+    StrategyVariant,
+)
+from ..ports import CampaignTypeProfile, GeneratedStrategies, StrategyGenerationError, StrategyRequest
+from ..schema import StrategySchemaError, validate_strategy_payload
+from .briefs import brief_snapshot, ensure_brief
+from .lookups import resolve_campaign
+
+
+class StrategyError(DomainError):
+    code = "strategy_generation_failed"
+
+
+def campaign_duration_days(campaign: Campaign) -> int:
+    if campaign.start_date and campaign.end_date:
+        return (campaign.end_date - campaign.start_date).days + 1
+    return DEFAULT_DURATION_DAYS
+
+
+def build_strategy_request(*, campaign: Campaign, brief: Brief, variant_count: int) -> StrategyRequest:
+    ctype = get_campaign_type(campaign.type)
+    return StrategyRequest(
+        campaign_name=campaign.name,
+        campaign_type=CampaignTypeProfile(
+            key=ctype.key,
+            label=ctype.label,
+            description=ctype.description,
+            phases=tuple(
+                {"key": p.key, "name": p.name, "share": p.share, "tactics": list(p.tactics)}
+                for p in ctype.phases
+            ),
+            default_kpis=dict(ctype.default_kpis),
+            channel_mix=dict(ctype.channel_mix),
+        ),
+        brief=brief_snapshot(brief),
+        variant_count=variant_count,
+        duration_days=campaign_duration_days(campaign),
+        target_clients=campaign.target_clients,
+    )
+
+
+def _check_variant_count(variants: Any) -> int:
+    try:
+        count = int(variants)
+    except (TypeError, ValueError):
+        raise DomainError(
+            f"variants must be a whole number from {MIN_VARIANTS} to {MAX_VARIANTS}.", field="variants"
+        ) from None
+    if not MIN_VARIANTS <= count <= MAX_VARIANTS:
+        raise DomainError(
+            f"Ask for {MIN_VARIANTS} to {MAX_VARIANTS} variants (got {count}).", field="variants"
+        )
+    return count
+
+
+def run_generator(*, campaign: Campaign, actor: User | None, variants: Any, generator: str | None):
+    count = _check_variant_count(variants)
+    if campaign.is_final:
+        raise TransitionNotAllowedError(
+            f"Campaign {campaign.pk} is {campaign.state}; no new strategies can be generated for it.",
+            state=campaign.state,
+        )
+    brief = ensure_brief(campaign=campaign, actor=actor)
+    request = build_strategy_request(campaign=campaign, brief=brief, variant_count=count)
+    try:
+        output = get_generator(generator).generate(request)
+        # Whatever the adapter, nothing is stored that does not fit the shared schema.
+        validate_strategy_payload({"variants": output.variants}, expected_variants=count)
+    except (StrategyGenerationError, StrategySchemaError) as exc:
+        raise StrategyError(f"Strategy generation failed for campaign {campaign.pk}: {exc}") from exc
+    return request, output
+
+
+def generate_strategies(
+    *,
+    campaign: Campaign | int,
+    actor: User | None = None,
+    variants: int = DEFAULT_VARIANTS,
+    generator: str | None = None,
+) -> StrategyBatch:
+    """Generate a new batch of variants for the campaign (earlier batches are kept untouched).
+
+    A campaign still in draft or planning moves on to awaiting approval, through the campaign
+    services (so each step is audited), in the same transaction as the variants.
+    """
+    campaign = resolve_campaign(campaign)
+    request, output = run_generator(campaign=campaign, actor=actor, variants=variants, generator=generator)
+    with transaction.atomic():
+        return store_batch(campaign=campaign, actor=actor, request=request, output=output)
+
+
+def store_batch(
+    *, campaign: Campaign, actor: User | None, request: StrategyRequest, output: GeneratedStrategies
+) -> StrategyBatch:
+    locked = campaign_for_update(campaign.pk)
+    if locked.is_final:
+        raise TransitionNotAllowedError(
+            f"Campaign {locked.pk} is {locked.state}; no new strategies can be generated for it.",
+            state=locked.state,
+        )
+    now = timezone.now()
+    last = StrategyBatch.objects.filter(campaign=locked).order_by("-number").first()
+    batch = StrategyBatch.objects.create(
+        campaign=locked,
+        number=(last.number + 1) if last else 1,
+        generator=output.generator,
+        model_name=output.model_name,
+        brief_snapshot=request.brief,
+        requested_variants=request.variant_count,
+        duration_days=request.duration_days,
+        prompt_tokens=output.prompt_tokens,
+        completion_tokens=output.completion_tokens,
+        generation_cost=output.cost,
+        cost_currency=output.cost_currency,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_at=now,
+    )
+    StrategyVariant.objects.bulk_create(
+        [
+            StrategyVariant(
+                campaign=locked,
+                batch=batch,
+                position=position,
+                angle=data["angle"],
+                title=data["title"],
+                positioning=data["positioning"],
+                pillars=data["pillars"],
+                channel_mix=data["channel_mix"],
+                cadence=data["cadence"],
+                phases=data["phases"],
+                kpi_targets=data["kpi_targets"],
+                budget_split=data["budget_split"],
+                risks=data["risks"],
+                created_at=now,
+            )
+            for position, data in enumerate(output.variants, start=1)
+        ]
+    )
+    record_audit_event(
+        verb="strategy.generated",
+        actor=actor,
+        campaign=locked,
+        target=batch,
+        metadata={
+            "batch_id": batch.pk,
+            "batch_number": batch.number,
+            "generator": batch.generator,
+            "model": batch.model_name,
+            "variants": request.variant_count,
+            "angles": [v["angle"] for v in output.variants],
+            "prompt_tokens": batch.prompt_tokens,
+            "completion_tokens": batch.completion_tokens,
+            "cost": str(batch.generation_cost),
+            "cost_currency": batch.cost_currency,
+        },
+    )
+    reason = f"strategy batch {batch.number} generated"
+    if locked.state == CampaignState.DRAFT:
+        locked = start_campaign_planning(campaign=locked, actor=actor, rationale=reason)
+    if locked.state == CampaignState.PLANNING:
+        submit_campaign_for_approval(campaign=locked, actor=actor, rationale=reason)
+    return batch
