@@ -16,6 +16,7 @@ from campaigns.models import Campaign, CampaignState, User
 from campaigns.services import (
     SYSTEM_ACTOR_LABEL,
     approve_campaign,
+    ensure_can_approve,
     record_audit_event,
     start_campaign_planning,
     submit_campaign_for_approval,
@@ -174,6 +175,7 @@ def approve_strategy_variant(
                 "Only the selected variant can be approved.",
                 state=locked.state,
             )
+        ensure_can_approve(user=actor, campaign=locked_campaign, target=locked)
         locked.approve()
         locked.decided_by = actor if actor is not None and actor.is_authenticated else None
         locked.decided_at = timezone.now()

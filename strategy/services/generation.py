@@ -4,6 +4,7 @@ written in one transaction, and a draft / planning campaign moves on to awaiting
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -12,9 +13,12 @@ from django.utils import timezone
 from campaigns.campaign_types import get_campaign_type
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.lock_objects import campaign_for_update
-from campaigns.models import Campaign, CampaignState, User
+from campaigns.models import Campaign, CampaignState, SpendKind, User
 from campaigns.services import (
+    assess_risk,
+    ensure_budget_allows,
     record_audit_event,
+    record_spend,
     start_campaign_planning,
     submit_campaign_for_approval,
 )
@@ -33,6 +37,9 @@ from ..ports import CampaignTypeProfile, GeneratedStrategies, StrategyGeneration
 from ..schema import StrategySchemaError, validate_strategy_payload
 from .briefs import brief_snapshot, ensure_brief
 from .lookups import resolve_campaign
+
+# Refuse a paid LLM generation up front unless the budget has at least this much left.
+LLM_COST_ESTIMATE = Decimal("0.05")
 
 
 class StrategyError(DomainError):
@@ -91,7 +98,11 @@ def run_generator(*, campaign: Campaign, actor: User | None, variants: Any, gene
     brief = ensure_brief(campaign=campaign, actor=actor)
     request = build_strategy_request(campaign=campaign, brief=brief, variant_count=count)
     try:
-        output = get_generator(generator).generate(request)
+        engine = get_generator(generator)
+        if engine.name != "template":
+            # A paid call: refuse before spending when the budget cannot take the estimated cost.
+            ensure_budget_allows(campaign=campaign, amount=LLM_COST_ESTIMATE)
+        output = engine.generate(request)
         # Whatever the adapter, nothing is stored that does not fit the shared schema.
         validate_strategy_payload({"variants": output.variants}, expected_variants=count)
     except (StrategyGenerationError, StrategySchemaError) as exc:
@@ -164,6 +175,24 @@ def store_batch(
             for position, data in enumerate(output.variants, start=1)
         ]
     )
+    if batch.generation_cost and batch.generation_cost > 0:
+        # Already paid to the provider: booked even past the cap (which then stops further spending).
+        record_spend(
+            campaign=locked,
+            kind=SpendKind.AI_GENERATION,
+            amount=batch.generation_cost,
+            source=batch,
+            actor=actor,
+            description=f"strategy batch {batch.number} ({batch.model_name})",
+            enforce_cap=False,
+        )
+    for variant in StrategyVariant.objects.filter(batch=batch):
+        assess_risk(
+            campaign=locked,
+            target=variant,
+            actor=actor,
+            texts=[variant.title, variant.positioning, *variant.pillars],
+        )
     record_audit_event(
         verb="strategy.generated",
         actor=actor,

@@ -188,3 +188,30 @@ def test_wrong_variant_count_is_refused(make_campaign):
     )
     with pytest.raises(StrategyGenerationError, match="expected 3 variants, got 2"):
         generator.generate(request)
+
+
+def test_llm_cost_is_booked_to_the_budget_and_claims_are_flagged(
+    make_campaign, operator, openai_env, fake_transport, operator_role_user
+):
+    from campaigns.errors import ApprovalNotPermittedError
+    from campaigns.models import RiskFlag, SpendEntry
+
+    campaign = make_campaign()
+    payload = json.loads(valid_payload(campaign))
+    payload["variants"][0]["positioning"] = (
+        "Guaranteed results for every logistics firm, risk-free from day one."
+    )
+    fake_transport(openai_answer(json.dumps(payload)))
+    batch = services.generate_strategies(campaign=campaign, actor=operator, generator="llm")
+
+    spend = SpendEntry.objects.get(campaign=campaign)
+    assert spend.kind == "ai_generation" and spend.amount == batch.generation_cost > 0
+    bold = batch.variants.get(position=1)
+    assert RiskFlag.objects.filter(target_id=str(bold.pk), severity="high").exists()
+    services.select_strategy_variant(variant=bold, actor=operator)
+    with pytest.raises(ApprovalNotPermittedError, match="approve_high_risk"):
+        services.approve_strategy_variant(variant=bold, actor=operator_role_user, rationale="go")
+    assert (
+        services.approve_strategy_variant(variant=bold, actor=operator, rationale="legal ok").state
+        == "approved"
+    )
