@@ -128,7 +128,7 @@ def record_tracking_event(data: TrackingInput) -> MessageEvent | None:
                 kind=kind,
                 event_key=_event_key(data),
                 provider=data.esp_name,
-                hard=kind == MessageEventKind.BOUNCED,
+                hard=_is_hard_bounce(kind, data),
                 occurred_at=data.timestamp or now,
                 detail=(data.description or data.reject_reason or "")[:500],
                 created_at=now,
@@ -139,6 +139,15 @@ def record_tracking_event(data: TrackingInput) -> MessageEvent | None:
     if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
         check_circuit_breakers(campaign_id=message.campaign_id, now=now)
     return event
+
+
+SOFT_BOUNCE_REASONS = {"blocked", "timed_out", "spam", "other"}
+
+
+def _is_hard_bounce(kind: str, data: TrackingInput) -> bool:
+    """anymail's reject_reason tells a missing mailbox ("bounced", "invalid") from a block or a
+    timeout, which say more about our reputation than about the address."""
+    return kind == MessageEventKind.BOUNCED and (data.reject_reason or "bounced") not in SOFT_BOUNCE_REASONS
 
 
 def _act_on(event: MessageEvent, message: Message, now: datetime) -> None:
@@ -153,7 +162,7 @@ def _act_on(event: MessageEvent, message: Message, now: datetime) -> None:
         message.reconcile_sent()
         message.sent_at = message.sent_at or event.occurred_at
         message.save(update_fields=["state", "sent_at"])
-    if kind == MessageEventKind.BOUNCED:
+    if kind == MessageEventKind.BOUNCED and event.hard:
         # The address does not exist: nobody should mail it again, whichever client asks.
         add_suppression(
             reason="hard_bounce", email=message.to_email, source=f"{event.provider} bounce", note=event.detail

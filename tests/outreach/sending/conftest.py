@@ -53,6 +53,7 @@ def live_campaign(db, operator, frozen_now):
         lead_timezone: str = "",
         steps=None,
         mode: str = "live",
+        follow_up: bool = False,
     ):
         campaign = CampaignFactory(
             channels=["email"],
@@ -87,7 +88,9 @@ def live_campaign(db, operator, frozen_now):
             campaign=campaign,
             name="Main",
             actor=operator,
-            steps=steps or [{"delay_days": 0, "creatives": [c.pk for c in creatives]}],
+            steps=steps
+            or [{"delay_days": 0, "creatives": [c.pk for c in creatives]}]
+            + ([{"delay_days": 3, "creatives": [creatives[0].pk]}] if follow_up else []),
         )
         bulk_add_leads(
             campaign=campaign,
