@@ -238,6 +238,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.campaign_daily_tick",
         "schedule": 24 * 60 * 60,
     },
+    "operator-daily-tick": {
+        "task": "outreach.tasks.operator_daily_tick",
+        "schedule": 24 * 60 * 60,
+    },
+    "operator-weekly-escalation": {
+        "task": "outreach.tasks.escalate_overdue_tasks",
+        "schedule": 7 * 24 * 60 * 60,
+    },
 }
 
 # --- email ------------------------------------------------------------------------------------
