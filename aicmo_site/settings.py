@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.CHANNELS",
         "CampaignStateEnum": "campaigns.models.CampaignState",
         "CreativeStateEnum": "creative.models.CreativeState",
+        "OperatorTaskStateEnum": "outreach.models.operator_tasks.OperatorTaskState",
     },
 }
 

@@ -1,7 +1,20 @@
 """API routes of the outreach app, mounted under /api/v1/ by aicmo_site/urls.py."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from .api import CampaignOperatorTaskListView, OperatorTaskViewSet
 
-urlpatterns = [*router.urls]
+router = SimpleRouter()
+# --- operator tasks ---
+router.register("tasks", OperatorTaskViewSet, basename="operator-task")
+
+urlpatterns = [
+    # --- operator tasks ---
+    path(
+        "campaigns/<int:campaign_id>/tasks/",
+        CampaignOperatorTaskListView.as_view(),
+        name="campaign-operator-tasks",
+    ),
+    *router.urls,
+]
