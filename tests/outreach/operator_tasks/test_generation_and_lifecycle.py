@@ -17,9 +17,12 @@ from outreach.services import (
     generate_operator_tasks,
     record_metrics,
     skip_task,
+    sop_content_kind,
     start_task,
 )
 from outreach.sop_library import get_sop
+from strategy.models import CalendarItem
+from strategy.services import update_calendar_item
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +187,35 @@ def test_metric_entries_are_non_negative_and_add_up(campaign_with_approved_post,
     # the post is done, its two follow-ups are open
     assert (stats["done"], stats["total"], stats["open"]) == (1, 3, 2)
     assert stats["completion_rate"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_email_newsletter_items_get_tasks_and_other_email_items_do_not(approved_campaign, operator):
+    campaign = approved_campaign()
+    email_items = list(
+        CalendarItem.objects.filter(campaign=campaign, platform="email").order_by("scheduled_at")
+    )
+    assert len(email_items) >= 2
+    newsletter = update_calendar_item(item=email_items[1], actor=operator, content_type="monthly newsletter")
+    creative_services.generate_creatives(campaign=campaign, actor=operator, platforms=["email"], variants=1)
+    email = CreativeVariant.objects.get(campaign=campaign, platform="email")
+    creative_services.approve_creative(variant=email, actor=operator, rationale="ok")
+
+    report = generate_operator_tasks(campaign=campaign, actor=operator)
+
+    assert [t.calendar_item_id for t in report.created] == [newsletter.pk]
+    task = report.created[0]
+    assert task.sop_key == "email:newsletter" and task.creative_snapshot["subject"] == email.subject
+
+
+@pytest.mark.parametrize(
+    ("platform", "content_type", "sop_key"),
+    [
+        ("x", "reply thread", "x:thread"),
+        ("linkedin", "carousel", "linkedin:carousel"),
+        ("instagram", "story with a call to action", "instagram:story"),
+        ("instagram", "quote card", "instagram:post"),
+        ("email", "story-led newsletter", "email:newsletter"),
+    ],
+)
+def test_calendar_content_types_map_to_the_right_sop(platform, content_type, sop_key):
+    assert get_sop(platform, sop_content_kind(platform, content_type)).key == sop_key
