@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from simple_history.admin import SimpleHistoryAdmin
 
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
@@ -105,7 +106,7 @@ class AssigneeForm(forms.ModelForm):
 
 
 @admin.register(OperatorTask)
-class OperatorTaskAdmin(admin.ModelAdmin):
+class OperatorTaskAdmin(SimpleHistoryAdmin):
     form = AssigneeForm
     change_list_template = f"{TEMPLATES}/change_list.html"
     list_display = [

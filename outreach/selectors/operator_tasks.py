@@ -79,7 +79,7 @@ def todays_tasks(
         qs = qs.filter(campaign=campaign)
         timezones = [campaign.timezone]
     else:
-        timezones = qs.values_list("campaign__timezone", flat=True).distinct()
+        timezones = qs.order_by().values_list("campaign__timezone", flat=True).distinct()
     return qs.filter(_due_today_q(list(timezones), now)).order_by("due_at", "id")
 
 

@@ -147,3 +147,19 @@ def test_reassigning_in_the_change_form_goes_through_the_service(admin_client_as
     task.refresh_from_db()
     assert task.assignee == colleague
     assert AuditEvent.objects.filter(verb="task.assigned", target_id=str(task.pk), actor=operator).exists()
+
+
+def test_my_tasks_page_queries_do_not_grow_with_the_number_of_tasks(
+    admin_client_as, operator, campaign_in_state, frozen_now, django_assert_max_num_queries
+):
+    campaign = campaign_in_state("active")
+    client = admin_client_as(operator)
+    OperatorTaskFactory(campaign=campaign, due_at=_at(2026, 3, 2, 15, 0))
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse(MY_TASKS))
+    OperatorTaskFactory.create_batch(8, campaign=campaign, due_at=_at(2026, 3, 2, 16, 0))
+    OperatorTaskFactory.create_batch(4, campaign=CampaignFactory(), due_at=_at(2026, 3, 1, 16, 0))
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        page = client.get(reverse(MY_TASKS))
+    assert page.content.decode().count('class="module operator-task"') == 13
+    assert len(many.captured_queries) == len(few.captured_queries)

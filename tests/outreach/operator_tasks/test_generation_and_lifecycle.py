@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -9,6 +10,7 @@ from campaigns.models import AuditEvent
 from campaigns.services import complete_campaign, kill_campaign, pause_campaign
 from creative import services as creative_services
 from creative.models import CreativeState, CreativeVariant
+from outreach import sop_library
 from outreach.models import MetricEntry, OperatorTask, OperatorTaskState, OperatorTaskType
 from outreach.selectors import campaign_task_stats
 from outreach.services import (
@@ -219,3 +221,34 @@ def test_email_newsletter_items_get_tasks_and_other_email_items_do_not(approved_
 )
 def test_calendar_content_types_map_to_the_right_sop(platform, content_type, sop_key):
     assert get_sop(platform, sop_content_kind(platform, content_type)).key == sop_key
+
+
+def test_a_new_sop_version_applies_to_new_tasks_and_never_rewrites_old_ones(
+    campaign_with_approved_post, operator, tmp_path, monkeypatch
+):
+    campaign = campaign_with_approved_post()
+    old_task = _post_task(campaign)
+
+    v1 = json.loads((sop_library.DATA_DIR / "sops-v1.json").read_text(encoding="utf-8"))
+    v2 = {**v1, "version": 2}
+    v2["sops"] = {**v1["sops"], "linkedin:post": {**v1["sops"]["linkedin:post"], "where": "LinkedIn, new UI"}}
+    (tmp_path / "sops-v1.json").write_text(json.dumps(v1), encoding="utf-8")
+    (tmp_path / "sops-v2.json").write_text(json.dumps(v2), encoding="utf-8")
+    monkeypatch.setattr(sop_library, "DATA_DIR", tmp_path)
+    sop_library._load.cache_clear()
+    try:
+        creative_services.generate_creatives(campaign=campaign, actor=operator, platforms=["linkedin"])
+        fresh = (
+            CreativeVariant.objects.filter(campaign=campaign, state=CreativeState.IN_REVIEW)
+            .exclude(brief__calendar_item=old_task.calendar_item)
+            .first()
+        )
+        creative_services.approve_creative(variant=fresh, actor=operator, rationale="good")
+        new_task = _post_task(campaign)
+    finally:
+        sop_library._load.cache_clear()
+
+    old_task.refresh_from_db()
+    assert (old_task.sop_version, new_task.sop_version) == (1, 2)
+    assert new_task.instructions["where"] == "LinkedIn, new UI"
+    assert old_task.instructions["where"] == v1["sops"]["linkedin:post"]["where"]
