@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.CHANNELS",
         "CampaignStateEnum": "campaigns.models.CampaignState",
         "CreativeStateEnum": "creative.models.CreativeState",
+        "OperatorTaskStateEnum": "outreach.models.operator_tasks.OperatorTaskState",
     },
 }
 
@@ -248,6 +249,14 @@ CELERY_BEAT_SCHEDULE = {
     "audit-retention": {
         "task": "campaigns.tasks.prune_old_audit_events",
         "schedule": 24 * 60 * 60,
+    },
+    "operator-daily-tick": {
+        "task": "outreach.tasks.operator_daily_tick",
+        "schedule": 24 * 60 * 60,
+    },
+    "operator-weekly-escalation": {
+        "task": "outreach.tasks.escalate_overdue_tasks",
+        "schedule": 7 * 24 * 60 * 60,
     },
 }
 

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 
 from .services.cycle import run_all, run_cycle
+from .services.operator_tasks import escalate_overdue_tasks as _escalate_overdue_tasks
+from .services.operator_tasks import mark_overdue_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +30,19 @@ def run_all_cycles(dry_run: bool = False) -> dict:
     }
     logger.info("run_all: %s", summary)
     return summary
+
+
+# --- operator tasks (Campaign Ops) -----------------------------------------------------------------
+# Beat entries: "operator-daily-tick" and "operator-weekly-escalation" in aicmo_site/settings.py.
+
+
+@shared_task(name="outreach.tasks.operator_daily_tick")
+def operator_daily_tick() -> dict:
+    """Stamp newly overdue operator tasks; safe to run twice (the second run finds nothing new)."""
+    return mark_overdue_tasks()
+
+
+@shared_task(name="outreach.tasks.escalate_overdue_tasks")
+def escalate_overdue_tasks() -> dict:
+    """One escalation task and owner email per campaign with overdue tasks, once per ISO week."""
+    return _escalate_overdue_tasks()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -20,7 +22,11 @@ SECRET = "hooks:s3cret-webhook-pass"
 
 @pytest.fixture
 def sent(live_campaign, settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "WEBHOOK_SECRET": SECRET,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY,
+    }
     campaign, sequence = live_campaign(leads=3, follow_up=True)
     enroll_leads(campaign=campaign, sequence=sequence)
     schedule_due_messages(campaign=campaign)
@@ -32,57 +38,143 @@ def auth(secret=SECRET):
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(secret.encode()).decode()}
 
 
-def sendgrid_event(message, event, **extra):
-    return {
-        "email": message.to_email,
-        "timestamp": 1772445600,
-        "smtp-id": message.rfc_message_id,
+MAILGUN_KEY = "key-webhook-signing-test"
+
+
+def mailgun_event(message, event, *, severity="permanent", reason="", event_id=None):
+    """Mailgun's signed JSON webhook shape (anymail verifies the HMAC signature)."""
+    timestamp, token = "1772445600", f"tok-{message.pk}-{event}"
+    signature = hmac.new(MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    data = {
         "event": event,
-        "sg_event_id": f"sg-{event}-{message.pk}",
-        "sg_message_id": f"sgid-{message.pk}.filter",
-        "aicmo_message_id": str(message.pk),
-        "campaign_id": str(message.campaign_id),
-        **extra,
+        "id": event_id or f"mg-{event}-{message.pk}",
+        "timestamp": 1772445600.5,
+        "recipient": message.to_email,
+        "severity": severity,
+        "reason": reason,
+        "delivery-status": {
+            "code": 550 if event == "failed" else 250,
+            "message": "5.1.1 unknown user",
+            "description": "",
+            "attempt-no": 1,
+        },
+        "message": {
+            "headers": {
+                "message-id": message.provider_message_id or "20260302.mg@example.org",
+                "to": message.to_email,
+                "from": message.from_email,
+                "subject": message.subject,
+            }
+        },
+        "user-variables": {"aicmo_message_id": str(message.pk), "campaign_id": str(message.campaign_id)},
+        "tags": [f"campaign-{message.campaign_id}"],
     }
+    return {"signature": {"timestamp": timestamp, "token": token, "signature": signature}, "event-data": data}
 
 
-def post_sendgrid(client, events, secret=SECRET):
+def post_mailgun(client, payload, secret=SECRET):
     return client.post(
-        "/anymail/sendgrid/tracking/",
-        data=json.dumps(events),
+        "/anymail/mailgun/tracking/",
+        data=json.dumps(payload),
         content_type="application/json",
         **auth(secret),
     )
 
 
-def test_sendgrid_bounce_suppresses_and_stops_the_sequence(client, sent):
-    campaign, messages = sent
-    bounce = sendgrid_event(
-        messages[0], "bounce", reason="550 5.1.1 unknown user", status="5.1.1", type="bounce"
+def postmark(record_type, message, **fields):
+    base = {
+        "RecordType": record_type,
+        "MessageID": f"pm-{message.pk}",
+        "ServerID": 23,
+        "Tag": "",
+        "Metadata": {"aicmo_message_id": str(message.pk)},
+        "MessageStream": "outbound",
+    }
+    return {**base, **fields}
+
+
+def post_postmark(client, payload, secret=SECRET):
+    return client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(payload),
+        content_type="application/json",
+        **auth(secret),
     )
-    delivered = sendgrid_event(messages[1], "delivered", response="250 OK")
-    response = post_sendgrid(client, [bounce, delivered])
-    assert response.status_code == 200
+
+
+def test_mailgun_bounce_suppresses_and_stops_the_sequence(client, sent):
+    _, messages = sent
+    bounce = mailgun_event(messages[0], "failed", severity="permanent", reason="bounce")
+    delivered = mailgun_event(messages[1], "delivered")
+    assert post_mailgun(client, bounce).status_code == 200
+    assert post_mailgun(client, delivered).status_code == 200
     assert set(MessageEvent.objects.values_list("kind", flat=True)) == {"bounced", "delivered"}
     assert Suppression.objects.filter(value=messages[0].to_email, reason="hard_bounce", client=None).exists()
     assert Enrollment.objects.get(pk=messages[0].enrollment_id).stop_reason == StopReason.BOUNCED
     assert Lead.objects.get(pk=messages[0].lead_id).state == LeadState.BOUNCED
-    # the same batch delivered again records nothing new
-    post_sendgrid(client, [bounce, delivered])
+    post_mailgun(client, bounce)  # delivered again: recorded once
     assert MessageEvent.objects.count() == 2
+
+
+def test_mailgun_temporary_failure_is_a_deferral_not_a_bounce(client, sent):
+    _, messages = sent
+    post_mailgun(client, mailgun_event(messages[0], "failed", severity="temporary"))
+    assert list(MessageEvent.objects.values_list("kind", flat=True)) == ["deferred"]
+    assert not Suppression.objects.exists()
+
+
+def test_mailgun_bad_signature_is_rejected(client, sent):
+    _, messages = sent
+    forged = mailgun_event(messages[0], "complained")
+    forged["signature"]["signature"] = "0" * 64
+    assert post_mailgun(client, forged).status_code in (400, 403)
+    assert not MessageEvent.objects.exists() and not Suppression.objects.exists()
 
 
 def test_late_delivered_never_undoes_a_bounce(client, sent):
     _, messages = sent
-    post_sendgrid(client, [sendgrid_event(messages[0], "bounce", reason="550 no such user", type="bounce")])
-    post_sendgrid(client, [sendgrid_event(messages[0], "delivered")])
+    post_postmark(
+        client,
+        postmark(
+            "Bounce",
+            messages[0],
+            ID=1,
+            Type="HardBounce",
+            TypeCode=1,
+            Email=messages[0].to_email,
+            BouncedAt="2026-03-02T10:05:00Z",
+            Description="Unknown user",
+            Details="550 5.1.1",
+        ),
+    )
+    post_postmark(
+        client,
+        postmark(
+            "Delivery",
+            messages[0],
+            Recipient=messages[0].to_email,
+            DeliveredAt="2026-03-02T10:06:00Z",
+            Details="250 OK",
+        ),
+    )
     assert Lead.objects.get(pk=messages[0].lead_id).state == LeadState.BOUNCED
     assert Suppression.objects.filter(value=messages[0].to_email).exists()
 
 
-def test_sendgrid_spam_report_suppresses_for_the_client(client, sent):
+def test_postmark_spam_complaint_suppresses_for_the_client(client, sent):
     campaign, messages = sent
-    post_sendgrid(client, [sendgrid_event(messages[2], "spamreport")])
+    post_postmark(
+        client,
+        postmark(
+            "SpamComplaint",
+            messages[2],
+            ID=7,
+            Type="SpamComplaint",
+            TypeCode=512,
+            Email=messages[2].to_email,
+            BouncedAt="2026-03-02T10:07:00Z",
+        ),
+    )
     entry = Suppression.objects.get(value=messages[2].to_email)
     assert entry.reason == "complaint" and entry.client_id == campaign.client_id
 
@@ -119,7 +211,16 @@ def test_postmark_bounce_payload(client, sent):
 
 def test_forged_webhook_is_rejected_and_records_nothing(client, sent):
     _, messages = sent
-    response = post_sendgrid(client, [sendgrid_event(messages[0], "spamreport")], secret="hooks:guess")
+    payload = postmark(
+        "SpamComplaint",
+        messages[0],
+        ID=9,
+        Type="SpamComplaint",
+        TypeCode=512,
+        Email=messages[0].to_email,
+        BouncedAt="2026-03-02T10:07:00Z",
+    )
+    response = post_postmark(client, payload, secret="hooks:guess")
     assert response.status_code in (400, 403)
     assert not MessageEvent.objects.exists() and not Suppression.objects.exists()
 
