@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -12,8 +13,14 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
-from campaigns.models import Campaign, User
-from campaigns.services import assess_risk, ensure_can_approve, record_audit_event
+from campaigns.models import Campaign, SpendKind, User
+from campaigns.services import (
+    assess_risk,
+    ensure_budget_allows,
+    ensure_can_approve,
+    record_audit_event,
+    record_spend,
+)
 from strategy.models import CalendarItem
 from strategy.selectors import approved_variant_for, brief_for_campaign
 
@@ -28,6 +35,7 @@ from .ports import CreativeRequest
 logger = logging.getLogger(__name__)
 
 MIN_VARIANTS, MAX_VARIANTS = 1, 5
+LLM_COST_ESTIMATE = Decimal("0.02")  # per brief; the real cost is booked after generation
 SOCIAL = (Platform.LINKEDIN, Platform.INSTAGRAM, Platform.X)
 EDITABLE_CONTENT = ("subject", "preheader", "body", "body_html", "cta", "hashtags", "media_notes")
 
@@ -109,8 +117,12 @@ def generate_creatives(
     brief = brief_for_campaign(campaign)
     pillars = list(strategy.pillars or []) or [campaign.objective or campaign.name]
     engine = get_creative_generator(generator)
+    if engine.name != "template":
+        # A paid call: refuse before spending when the budget cannot take the estimated cost.
+        ensure_budget_allows(campaign=campaign, amount=LLM_COST_ESTIMATE * len(chosen))
     now = timezone.now()
     created: list[CreativeVariant] = []
+    cost = Decimal("0")
     with transaction.atomic():
         for index, platform in enumerate(chosen):
             item = _next_calendar_item(campaign, platform) if platform in SOCIAL else None
@@ -149,6 +161,7 @@ def generate_creatives(
                 raise CreativeGenerationError(
                     f"The {engine.name} generator failed for {platform}: {exc}"
                 ) from exc
+            cost += Decimal(str(result.cost))
             for draft in result.drafts:
                 variant = CreativeVariant(
                     campaign=campaign,
@@ -172,6 +185,15 @@ def generate_creatives(
                 variant.root = variant
                 variant.save(update_fields=["root"])
                 created.append(variant)
+        if cost > 0:
+            record_spend(
+                campaign=campaign,
+                kind=SpendKind.AI_GENERATION,
+                amount=cost,
+                actor=actor,
+                description=f"creative generation ({engine.name}, {len(created)} variants)",
+                enforce_cap=False,
+            )
         record_audit_event(
             verb="creative.generated",
             actor=actor,
@@ -182,6 +204,7 @@ def generate_creatives(
                 "variants_per_brief": variants,
                 "created": [v.pk for v in created],
                 "generator": engine.name,
+                "cost": str(cost),
             },
         )
     return created

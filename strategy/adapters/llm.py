@@ -155,7 +155,7 @@ class LLMStrategyGenerator:
             completion_tokens += used_out
             try:
                 variants = validate_strategy_payload(
-                    _parse_json(text), expected_variants=request.variant_count
+                    parse_json_answer(text), expected_variants=request.variant_count
                 )
             except (ValueError, StrategySchemaError) as exc:
                 last_problem = str(exc)
@@ -184,48 +184,15 @@ class LLMStrategyGenerator:
         return cost.quantize(Decimal("0.0001"))
 
     def _call(self, prompt: str) -> tuple[str, int, int]:
-        cfg = self.config
-        system = "You write marketing strategies as strict JSON. Answer with JSON only."
-        if cfg.provider == "openai":
-            answer = self.transport.post_json(
-                f"{cfg.base_url}/chat/completions",
-                headers={"Authorization": f"Bearer {cfg.api_key}"},
-                body={
-                    "model": cfg.model,
-                    "messages": [{"role": "system", "content": system}, {"role": "user", "content": prompt}],
-                    "response_format": {"type": "json_object"},
-                    "temperature": 0.4,
-                },
-                timeout=cfg.timeout_seconds,
-            )
-            try:
-                text = answer["choices"][0]["message"]["content"]
-            except (KeyError, IndexError, TypeError) as exc:
-                raise TransportError("provider answer has no choices[0].message.content") from exc
-            usage = answer.get("usage") or {}
-            return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        answer = self.transport.post_json(
-            f"{cfg.base_url}/v1/messages",
-            headers={"x-api-key": cfg.api_key, "anthropic-version": "2023-06-01"},
-            body={
-                "model": cfg.model,
-                "max_tokens": 8000,
-                "system": system,
-                "messages": [{"role": "user", "content": prompt}],
-            },
-            timeout=cfg.timeout_seconds,
+        return chat_json(
+            self.config,
+            self.transport,
+            prompt=prompt,
+            system="You write marketing strategies as strict JSON. Answer with JSON only.",
         )
-        try:
-            text = "".join(
-                block.get("text", "") for block in answer["content"] if block.get("type") == "text"
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise TransportError("provider answer has no text content") from exc
-        usage = answer.get("usage") or {}
-        return text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
 
 
-def _parse_json(text: str) -> Any:
+def parse_json_answer(text: str) -> Any:
     cleaned = (text or "").strip()
     # Models sometimes wrap JSON in a Markdown fence; accept that, nothing looser.
     if cleaned.startswith("```"):
@@ -237,3 +204,47 @@ def _parse_json(text: str) -> Any:
         raise ValueError(
             f"the answer is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from exc
+
+
+def chat_json(
+    config: LLMConfig, transport: HttpTransport, *, system: str, prompt: str
+) -> tuple[str, int, int]:
+    """One chat completion asking for JSON; returns (text, prompt tokens, completion tokens).
+
+    Shared by every LLM adapter (strategy, creative): one place knows both providers' shapes."""
+    cfg = config
+    if cfg.provider == "openai":
+        answer = transport.post_json(
+            f"{cfg.base_url}/chat/completions",
+            headers={"Authorization": f"Bearer {cfg.api_key}"},
+            body={
+                "model": cfg.model,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+                "response_format": {"type": "json_object"},
+                "temperature": 0.4,
+            },
+            timeout=cfg.timeout_seconds,
+        )
+        try:
+            text = answer["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise TransportError("provider answer has no choices[0].message.content") from exc
+        usage = answer.get("usage") or {}
+        return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+    answer = transport.post_json(
+        f"{cfg.base_url}/v1/messages",
+        headers={"x-api-key": cfg.api_key, "anthropic-version": "2023-06-01"},
+        body={
+            "model": cfg.model,
+            "max_tokens": 8000,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+        },
+        timeout=cfg.timeout_seconds,
+    )
+    try:
+        text = "".join(block.get("text", "") for block in answer["content"] if block.get("type") == "text")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise TransportError("provider answer has no text content") from exc
+    usage = answer.get("usage") or {}
+    return text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
