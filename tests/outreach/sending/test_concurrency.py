@@ -1,0 +1,99 @@
+"""Concurrency on the real PostgreSQL server: claims under SKIP LOCKED and the kill's lock order."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import connection
+
+from campaigns import services as campaign_services
+from outreach.models import Message, MessageState
+from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+class RecordingBackend(LocmemBackend):
+    """A thread-safe stand-in for the ESP: records each call, optionally slowly."""
+
+    def __init__(self, journal, lock, delay=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.journal, self.lock, self.delay = journal, lock, delay
+
+    def send_messages(self, messages):
+        with self.lock:
+            self.journal.extend(("call", m.to[0]) for m in messages)
+        if self.delay:
+            time.sleep(self.delay)
+        return len(messages)
+
+
+def in_thread(target, errors):
+    def run():
+        try:
+            target()
+        except Exception as exc:  # surfaced by the assertion on `errors`
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
+def test_ten_threads_claiming_at_once_send_each_message_exactly_once(live_campaign):
+    campaign, sequence = live_campaign(leads=30, cap=100)
+    enroll_leads(campaign=campaign, sequence=sequence)
+    assert schedule_due_messages(campaign=campaign) == 30
+    journal, lock, errors = [], threading.Lock(), []
+    start = threading.Barrier(10)
+
+    def worker():
+        start.wait()
+        send_due_messages(
+            campaign_id=campaign.pk, dry_run=False, chunk_size=3, connection=RecordingBackend(journal, lock)
+        )
+
+    threads = [in_thread(worker, errors) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    recipients = [to for _, to in journal]
+    assert len(recipients) == 30 and len(set(recipients)) == 30
+    assert Message.objects.filter(state=MessageState.SENT).count() == 30
+
+
+def test_no_provider_call_starts_after_the_kill_commits(live_campaign, operator):
+    campaign, sequence = live_campaign(leads=20, cap=100)
+    enroll_leads(campaign=campaign, sequence=sequence)
+    schedule_due_messages(campaign=campaign)
+    journal, lock, errors = [], threading.Lock(), []
+    sender = in_thread(
+        lambda: send_due_messages(
+            campaign_id=campaign.pk,
+            dry_run=False,
+            chunk_size=4,
+            connection=RecordingBackend(journal, lock, delay=0.05),
+        ),
+        errors,
+    )
+    sender.start()
+    deadline = time.monotonic() + 20
+    while not journal and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert journal, "the sender never started"
+    campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
+    with lock:
+        journal.append(("killed", ""))
+    sender.join(60)
+    assert errors == []
+    killed_at = journal.index(("killed", ""))
+    assert all(kind != "call" for kind, _ in journal[killed_at + 1 :])
+    calls = killed_at
+    assert 1 <= calls < 20
+    assert Message.objects.filter(state=MessageState.SENT).count() == calls
+    assert Message.objects.filter(state=MessageState.CANCELLED).count() == 20 - calls
