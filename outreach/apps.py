@@ -14,6 +14,12 @@ class OutreachConfig(AppConfig):
         # A kill cancels every scheduled message and stops every enrollment, in the kill's transaction.
         register_transition_handler("kill", cancel_campaign_outreach)
 
+        from campaigns.retention import register_retention_pruner
+
+        from .services.retention import prune_old_message_events
+
+        register_retention_pruner("outreach.message_events", prune_old_message_events)
+
         from anymail.signals import inbound, tracking
 
         from .receivers import on_inbound, on_tracking

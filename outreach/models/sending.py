@@ -18,6 +18,7 @@ __all__ = [
     "InboundReply",
     "Message",
     "MessageEvent",
+    "MessageEventDailySummary",
     "MessageEventKind",
     "MessageState",
     "SendingMailbox",
@@ -297,6 +298,21 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for message {self.message_id}"
+
+
+class MessageEventDailySummary(models.Model):
+    """What retention keeps of pruned message events: counts per campaign, day and kind."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="message_event_summaries")
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=MessageEventKind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "day", "kind"], name="event_summary_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.count}"
 
 
 class InboundReply(models.Model):

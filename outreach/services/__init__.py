@@ -2,5 +2,6 @@
 
 from .cycle import *  # noqa: F403
 from .operator_tasks import *  # noqa: F403
+from .retention import *  # noqa: F403
 from .sending import *  # noqa: F403
 from .tracking import *  # noqa: F403

@@ -336,3 +336,38 @@ def test_inbound_webhook_through_anymail(client, sent):
     )
     assert response.status_code == 200
     assert Lead.objects.get(pk=message.lead_id).state == LeadState.REPLIED
+
+
+def test_old_message_events_are_summarised_then_pruned(sent, settings):
+    import datetime as dt
+
+    from campaigns.tasks import prune_old_audit_events
+    from outreach.models import MessageEventDailySummary
+
+    campaign, messages = sent
+    old = dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC)
+    for i, message in enumerate(messages):
+        record_tracking_event(
+            TrackingInput(
+                esp_name="test",
+                event_type="opened",
+                event_id=f"old-{i}",
+                timestamp=old,
+                metadata={"aicmo_message_id": str(message.pk)},
+            )
+        )
+    record_tracking_event(
+        TrackingInput(
+            esp_name="test",
+            event_type="opened",
+            event_id="recent",
+            metadata={"aicmo_message_id": str(messages[0].pk)},
+        )
+    )
+    report = prune_old_audit_events()
+    assert report["outreach.message_events"] == 3
+    assert MessageEvent.objects.count() == 1
+    summary = MessageEventDailySummary.objects.get(campaign=campaign, kind="opened")
+    assert summary.day == old.date() and summary.count == 3
+    assert prune_old_audit_events()["outreach.message_events"] == 0
+    assert MessageEventDailySummary.objects.get(campaign=campaign, kind="opened").count == 3
