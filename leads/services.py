@@ -478,3 +478,34 @@ def bulk_add_leads(*, campaign: Campaign, records: Iterable[dict[str, Any]], act
     from .importers import import_lead_records
 
     return import_lead_records(campaign=campaign, records=records, actor=actor)
+
+
+def mark_leads_contacted(
+    *, lead_ids: Iterable[int], campaign: Campaign, rationale: str = "first email sent"
+) -> int:
+    """Set-based `mark_contacted` for the send path: a fixed number of queries however many leads
+    a chunk holds (load, one bulk update with history rows, one audit event). Leads already past
+    `enriched` are left as they are."""
+    from simple_history.utils import bulk_update_with_history
+
+    now = timezone.now()
+    leads = list(Lead.objects.filter(pk__in=list(lead_ids), state__in=[LeadState.NEW, LeadState.ENRICHED]))
+    for lead in leads:
+        lead.mark_contacted()
+        lead.state_reason = rationale[:500]
+        lead.updated_at = now
+    if leads:
+        bulk_update_with_history(
+            leads,
+            Lead,
+            ["state", "state_reason", "updated_at"],
+            batch_size=500,
+            default_change_reason=rationale,
+        )
+        record_audit_event(
+            verb="lead.mark_contacted",
+            campaign=campaign,
+            rationale=rationale,
+            metadata={"count": len(leads), "lead_ids": [lead.pk for lead in leads][:200]},
+        )
+    return len(leads)

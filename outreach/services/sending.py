@@ -35,7 +35,7 @@ from creative.personalization import render_merge_fields
 from creative.services import ensure_creative_sendable
 from leads.models import Lead, LeadState
 from leads.selectors import contactable_leads
-from leads.services import transition_lead
+from leads.services import mark_leads_contacted
 
 from ..backoff import retry_delay
 from ..errors import PermanentSendError, TransientSendError, classify_send_error
@@ -614,8 +614,9 @@ def _advance_enrollments(sent: list[Message], now: datetime) -> None:
     Enrollment.objects.bulk_update(
         changed, ["current_step", "state", "ended_at", "next_send_at"], batch_size=500
     )
-    for lead_id in {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}:
-        transition_lead(lead=lead_id, transition="mark_contacted", rationale="first email sent")
+    first_contacts = {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}
+    if first_contacts:
+        mark_leads_contacted(lead_ids=first_contacts, campaign=sent[0].campaign)
 
 
 # --- stopping ------------------------------------------------------------------------------------

@@ -203,3 +203,19 @@ def test_two_step_sequence_sends_step_two_after_its_delay(live_campaign, operato
     send_due_messages(campaign_id=campaign.pk, dry_run=False)
     assert len(mail.outbox) == 2
     assert Enrollment.objects.get().state == EnrollmentState.COMPLETED
+
+
+def test_queries_per_chunk_do_not_grow_with_the_chunk_size(live_campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for size in (4, 16):
+        campaign, sequence = live_campaign(leads=size, cap=100)
+        prepare(campaign, sequence)
+        send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=1, max_chunks=1)  # warm caches
+        with CaptureQueriesContext(connection) as queries:
+            stats = send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=size - 1, max_chunks=1)
+        assert stats.sent == size - 1
+        counts[size] = len(queries.captured_queries)
+    assert counts[4] == counts[16], counts
