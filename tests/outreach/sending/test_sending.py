@@ -215,7 +215,9 @@ def test_queries_per_chunk_do_not_grow_with_the_chunk_size(live_campaign):
         prepare(campaign, sequence)
         send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=1, max_chunks=1)  # warm caches
         with CaptureQueriesContext(connection) as queries:
-            stats = send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=size - 1, max_chunks=1)
+            stats = send_due_messages(
+                campaign_id=campaign.pk, dry_run=False, chunk_size=size - 1, max_chunks=1
+            )
         assert stats.sent == size - 1
         counts[size] = len(queries.captured_queries)
     assert counts[4] == counts[16], counts
