@@ -325,15 +325,21 @@ def lead_import_report(lead_import: LeadImport, *, issue_limit: int = 100) -> di
     }
 
 
-def write_issues_csv(lead_import: LeadImport, out: IO[str]) -> None:
-    """Every rejected row of an import as CSV: row, kind, field, reason, value (streams the rows)."""
-    writer = csv.writer(out)
+def iter_issues_csv(lead_import: LeadImport) -> Iterator[str]:
+    """Every rejected row of an import as CSV lines (row, kind, field, reason, value), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(["row", "kind", "field", "reason", "value"])
     rows = lead_import.issues.order_by("row_number", "id").values_list(
         "row_number", "kind", "field", "reason", "value"
     )
-    for row in rows.iterator(chunk_size=5000):
+    for count, row in enumerate(rows.iterator(chunk_size=5000), start=1):
         writer.writerow(row)
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 # --- writing batches ----------------------------------------------------------------------------
