@@ -147,7 +147,10 @@ class Lead(FSMModelMixin, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # only followed from the lead; an index would slow every import
+        # A soft reference: no index and no database-level foreign key, whose per-row check at
+        # commit would cost every bulk import; Django still applies SET_NULL when an import goes.
+        db_index=False,
+        db_constraint=False,
         help_text="The import that created this lead.",
     )
     enrichment = models.JSONField(default=dict, blank=True)
@@ -166,12 +169,18 @@ class Lead(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-score", "id"]
         indexes = [
-            models.Index(fields=["campaign", "state", "next_action_at"], name="lead_campaign_state_next"),
+            # Partial: imported leads have no next action yet, so a bulk import does not pay for it;
+            # outreach looks up due leads, which always have one.
+            models.Index(
+                fields=["campaign", "state", "next_action_at"],
+                name="lead_due_per_campaign",
+                condition=Q(next_action_at__isnull=False),
+            ),
         ]
         constraints = [
-            # Column order puts normalized_email first so erasure and suppression look-ups across
-            # campaigns use the same index as the dedup guarantee.
-            models.UniqueConstraint(fields=["normalized_email", "campaign"], name="lead_unique_per_campaign"),
+            # Also the campaign index (its prefix): every lead query is campaign-scoped. Look-ups of
+            # one address across campaigns go campaign by campaign (see services.leads_of_address).
+            models.UniqueConstraint(fields=["campaign", "normalized_email"], name="lead_unique_per_campaign"),
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="lead_score_0_to_1"),
         ]
 
