@@ -106,7 +106,11 @@ class ImportIssueKind(models.TextChoices):
 class LeadImportIssue(models.Model):
     """Why one row of an import was not inserted (a row may have several invalid fields)."""
 
-    lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="issues")
+    # The (lead_import, row_number) index serves look-ups; no database-level foreign key, whose
+    # per-row check would cost every import (Django's CASCADE still removes issues with their import).
+    lead_import = models.ForeignKey(
+        LeadImport, on_delete=models.CASCADE, related_name="issues", db_index=False, db_constraint=False
+    )
     row_number = models.PositiveIntegerField(help_text="Line number in the file; the header is row 1.")
     kind = models.CharField(max_length=24, choices=ImportIssueKind.choices)
     field = models.CharField(max_length=40)
