@@ -177,3 +177,13 @@ def test_third_party_sources_are_configured_by_environment_and_use_the_importer(
     assert Lead.objects.get(campaign=campaign).source == "finder"
     with pytest.raises(DomainError, match="No lead source 'apollo'"):
         get_lead_source("apollo", environ)
+
+
+@pytest.mark.django_db
+def test_enrichment_task_is_idempotent(campaign):
+    from leads.tasks import enrich_and_score_campaign_leads
+
+    LeadFactory(campaign=campaign, email="a@acme.example")
+    assert enrich_and_score_campaign_leads(campaign.pk) == {"campaign": campaign.pk, "enriched": 1}
+    assert enrich_and_score_campaign_leads(campaign.pk) == {"campaign": campaign.pk, "enriched": 0}
+    assert enrich_and_score_campaign_leads(999_999)["enriched"] == 0
