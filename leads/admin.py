@@ -107,6 +107,7 @@ class LeadAdmin(SimpleHistoryAdmin):
     list_filter = ["state", ScoreBandFilter, "source", SuppressedFilter, "campaign__client", "campaign"]
     search_fields = ["normalized_email", "company", "last_name"]
     list_select_related = ["campaign", "campaign__client"]
+    ordering = ["-id"]  # newest first through the primary key; sorting millions by score is opt-in
     show_full_result_count = False  # an exact count of millions of leads costs more than the page
     actions = ["mark_do_not_contact"]
     readonly_fields = [

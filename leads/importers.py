@@ -264,6 +264,23 @@ def open_csv(stream: IO[bytes]) -> OpenedCsv:
     )
 
 
+def _numbered_rows(opened: OpenedCsv) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells); a line the CSV parser cannot read stops the import with its number."""
+    rows = iter(opened.rows)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DomainError(
+                f"Line {opened.reader.line_num} cannot be read as CSV ({exc}). Fix it and import the "
+                "file again: rows already in the campaign are skipped.",
+                field="file",
+            ) from exc
+        yield opened.reader.line_num, row
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 
@@ -518,6 +535,12 @@ class LeadImporter:
         batch_size: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
+        if campaign.is_final:
+            raise DomainError(
+                f"Campaign {campaign.pk} is {campaign.get_state_display().lower()}: it takes no new leads.",
+                field="campaign",
+                state=campaign.state,
+            )
         self.campaign = campaign
         self.actor = actor
         self.source = source
@@ -550,8 +573,7 @@ class LeadImporter:
             layout=layout,
         )
         lead_import.blank_lines = blank_before_header
-        records = ((opened.reader.line_num, row) for row in opened.rows)
-        return self._run(lead_import, records, layout)
+        return self._run(lead_import, _numbered_rows(opened), layout)
 
     def import_records(self, records: Iterable[Mapping[str, Any]]) -> LeadImport:
         """API push / lead-source adapters: dicts keyed by lead field (or an alias); row = position."""

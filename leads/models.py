@@ -171,7 +171,7 @@ class Lead(FSMModelMixin, models.Model):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        ordering = ["-score", "id"]
+        ordering = ["id"]  # cheap (primary key); lists that rank by score say so explicitly
         indexes = [
             # Partial: imported leads have no next action yet, so a bulk import does not pay for it;
             # outreach looks up due leads, which always have one.

@@ -239,3 +239,19 @@ def test_a_crash_mid_file_keeps_committed_batches_and_a_rerun_inserts_the_rest(
     rerun = import_leads_from_csv(campaign=campaign, file=csv_bytes(*lines), batch_size=3)
     assert (rerun.inserted, rerun.duplicates_in_campaign) == (6, 3)
     assert Lead.objects.filter(campaign=campaign).count() == 9
+
+
+@pytest.mark.django_db
+def test_final_campaigns_take_no_leads(campaign_in_state, csv_bytes):
+    cancelled = campaign_in_state("cancelled")
+    with pytest.raises(DomainError, match="takes no new leads"):
+        import_leads_from_csv(campaign=cancelled, file=csv_bytes("email", "a@example.com"))
+
+
+@pytest.mark.django_db
+def test_an_unreadable_line_stops_the_import_naming_the_line(campaign):
+    huge = "x" * (200 * 1024)
+    data = f'email,notes\na@example.com,ok\nb@example.com,"{huge}"\n'.encode()
+    with pytest.raises(DomainError, match="Line 3"):
+        import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
+    assert campaign.lead_imports.get().status == LeadImportStatus.FAILED
