@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from campaigns.models import Campaign, Client
 from campaigns.selectors import campaigns_visible_to, clients_visible_to
 
-from .importers import import_leads_from_csv, lead_import_report
+from .importers import import_lead_records, import_leads_from_csv, lead_import_report
 from .models import Lead, LeadSource, LeadState, Suppression, SuppressionReason
 from .selectors import contactable_leads, suppressed_leads, suppressions_visible_to
 from .services import add_suppression
@@ -85,7 +85,9 @@ ImportReportSerializer = inline_serializer(
 )
 
 
-class CampaignLeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CampaignLeadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Leads of one campaign of the caller's client (another client's campaign is a 404)."""
 
     serializer_class = LeadSerializer
@@ -161,6 +163,32 @@ class CampaignLeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=inline_serializer(
+            "LeadPush",
+            {
+                "leads": serializers.ListField(
+                    child=serializers.DictField(),
+                    max_length=10_000,
+                    help_text="Objects keyed by lead field: email (required), first_name, last_name, "
+                    "title, company, company_size, industry, country, timezone, linkedin_url.",
+                )
+            },
+        ),
+        responses={201: ImportReportSerializer, 404: OpenApiResponse(description="No such campaign.")},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """API push: up to 10,000 leads as JSON, through the same checks as a CSV import (validation,
+        dedup, suppression). Answers with the import report; rejected rows are numbered from 1."""
+        campaign = self.get_campaign()
+        leads = request.data.get("leads") if isinstance(request.data, dict) else None
+        if not isinstance(leads, list) or not all(isinstance(item, dict) for item in leads):
+            raise ValidationError({"leads": 'Send {"leads": [{"email": "…", …}, …]}.'})
+        if len(leads) > 10_000:
+            raise ValidationError({"leads": "At most 10,000 leads per request; upload a CSV for more."})
+        lead_import = import_lead_records(campaign=campaign, records=leads, actor=request.user)
+        return Response(lead_import_report(lead_import), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request={

@@ -151,3 +151,23 @@ def test_api_contactable_filter_respects_consent_policy(api_as, client_user, own
         for r in api_as(client_user).get(leads_url(own_campaign), {"contactable": "1"}).json()["results"]
     ]
     assert ids == [us.pk] and eu.pk not in ids
+
+
+@pytest.mark.django_db
+def test_api_push_of_json_leads_answers_with_the_report(api_as, client_user, other_client_user, own_campaign):
+    body = {
+        "leads": [
+            {"email": "Push@Example.com", "first_name": "Pia", "country": "de"},
+            {"email": "push@example.com"},
+            {"email": "nope"},
+        ]
+    }
+    response = api_as(client_user).post(leads_url(own_campaign), body, format="json")
+    assert response.status_code == 201, response.content
+    report = response.json()
+    assert (report["inserted"], report["duplicates_in_file"], report["invalid"]) == (1, 1, 1)
+    assert report["issues"][1]["row_number"] == 3
+    lead = Lead.objects.get(campaign=own_campaign)
+    assert (lead.source, lead.country, lead.first_name) == ("api", "DE", "Pia")
+    assert api_as(client_user).post(leads_url(own_campaign), {"leads": "x"}, format="json").status_code == 400
+    assert api_as(other_client_user).post(leads_url(own_campaign), body, format="json").status_code == 404
