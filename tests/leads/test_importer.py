@@ -255,3 +255,12 @@ def test_an_unreadable_line_stops_the_import_naming_the_line(campaign):
     with pytest.raises(DomainError, match="Line 3"):
         import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
     assert campaign.lead_imports.get().status == LeadImportStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_awkward_characters_survive_the_bulk_path(campaign):
+    data = b'email,company,title\na@example.com,"Back\\\\slash\tTab","Two\nlines"\n'
+    report = import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
+    assert report.inserted == 1
+    lead = Lead.objects.get(campaign=campaign)
+    assert (lead.company, lead.title) == ("Back\\\\slash\tTab", "Two\nlines")
