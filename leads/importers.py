@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
 from campaigns.errors import DomainError
@@ -264,6 +264,23 @@ def open_csv(stream: IO[bytes]) -> OpenedCsv:
     )
 
 
+def _numbered_rows(opened: OpenedCsv) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells); a line the CSV parser cannot read stops the import with its number."""
+    rows = iter(opened.rows)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DomainError(
+                f"Line {opened.reader.line_num} cannot be read as CSV ({exc}). Fix it and import the "
+                "file again: rows already in the campaign are skipped.",
+                field="file",
+            ) from exc
+        yield opened.reader.line_num, row
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 
@@ -325,15 +342,21 @@ def lead_import_report(lead_import: LeadImport, *, issue_limit: int = 100) -> di
     }
 
 
-def write_issues_csv(lead_import: LeadImport, out: IO[str]) -> None:
-    """Every rejected row of an import as CSV: row, kind, field, reason, value (streams the rows)."""
-    writer = csv.writer(out)
+def iter_issues_csv(lead_import: LeadImport) -> Iterator[str]:
+    """Every rejected row of an import as CSV lines (row, kind, field, reason, value), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(["row", "kind", "field", "reason", "value"])
     rows = lead_import.issues.order_by("row_number", "id").values_list(
         "row_number", "kind", "field", "reason", "value"
     )
-    for row in rows.iterator(chunk_size=5000):
+    for count, row in enumerate(rows.iterator(chunk_size=5000), start=1):
         writer.writerow(row)
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 # --- writing batches ----------------------------------------------------------------------------
@@ -353,13 +376,18 @@ class _PostgresBatchWriter:
     def write(self, lead_import: LeadImport, batch: _Batch, now) -> BatchCounts:
         with connection.cursor() as django_cursor:
             cursor = django_cursor.cursor  # the psycopg 3 cursor, for COPY
-            stage_columns = ", ".join(f"{c} text" for c in _LEAD_COLUMNS)
+            # Byte-wise collation like the lead columns (migration 0002): cheap sort and join.
+            stage_columns = ", ".join(
+                f'{c} text COLLATE "C"' if c in ("normalized_email", "email_domain") else f"{c} text"
+                for c in _LEAD_COLUMNS
+            )
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (row_number integer, {stage_columns}) "
                 "ON COMMIT DELETE ROWS"
             )
             # Also emptied by hand: inside an outer transaction (a request, a test) there is no commit.
             cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # sort a whole batch in memory
             with cursor.copy(
                 f"COPY {_STAGE_TABLE} (row_number, {', '.join(_LEAD_COLUMNS)}) FROM STDIN"
             ) as copy:
@@ -377,22 +405,32 @@ class _PostgresBatchWriter:
                            0, 'new', '', %(now)s, %(now)s
                     FROM {_STAGE_TABLE} s
                     ORDER BY s.normalized_email  -- one lock order for concurrent imports
-                    ON CONFLICT (normalized_email, campaign_id) DO NOTHING
+                    ON CONFLICT (campaign_id, normalized_email) DO NOTHING
                     RETURNING normalized_email
                 ),
                 issues AS (
                     INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
-                    SELECT %(import)s, s.row_number,
-                           CASE WHEN l.source_import_id = %(import)s
+                    SELECT %(import)s, k.row_number,
+                           CASE WHEN k.by_this_import
                                 THEN 'duplicate_in_file' ELSE 'duplicate_in_campaign' END,
                            'email',
-                           CASE WHEN l.source_import_id = %(import)s
+                           CASE WHEN k.by_this_import
                                 THEN %(dup_in_file)s ELSE %(dup_in_campaign)s END,
-                           left(s.email, {ISSUE_VALUE_MAX_LENGTH})
-                    FROM {_STAGE_TABLE} s
-                    LEFT JOIN leads_lead l
-                      ON l.normalized_email = s.normalized_email AND l.campaign_id = %(campaign)s
-                    WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.normalized_email = s.normalized_email)
+                           left(k.email, {ISSUE_VALUE_MAX_LENGTH})
+                    FROM (
+                        -- A correlated probe of the unique index per skipped row: a join would
+                        -- read every lead of the campaign for each batch.
+                        SELECT s.row_number, s.email,
+                               coalesce((SELECT l.source_import_id = %(import)s FROM leads_lead l
+                                         WHERE l.campaign_id = %(campaign)s
+                                           AND l.normalized_email = s.normalized_email), false)
+                                 AS by_this_import
+                        FROM {_STAGE_TABLE} s
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM inserted i WHERE i.normalized_email = s.normalized_email
+                        )
+                        OFFSET 0  -- keeps the probe from being inlined into both CASEs (run twice)
+                    ) k
                     RETURNING kind
                 )
                 SELECT (SELECT count(*) FROM inserted),
@@ -497,6 +535,12 @@ class LeadImporter:
         batch_size: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
+        if campaign.is_final:
+            raise DomainError(
+                f"Campaign {campaign.pk} is {campaign.get_state_display().lower()}: it takes no new leads.",
+                field="campaign",
+                state=campaign.state,
+            )
         self.campaign = campaign
         self.actor = actor
         self.source = source
@@ -529,8 +573,7 @@ class LeadImporter:
             layout=layout,
         )
         lead_import.blank_lines = blank_before_header
-        records = ((opened.reader.line_num, row) for row in opened.rows)
-        return self._run(lead_import, records, layout)
+        return self._run(lead_import, _numbered_rows(opened), layout)
 
     def import_records(self, records: Iterable[Mapping[str, Any]]) -> LeadImport:
         """API push / lead-source adapters: dicts keyed by lead field (or an alias); row = position."""
@@ -569,15 +612,16 @@ class LeadImporter:
         self, lead_import: LeadImport, records: Iterable[tuple[int, list[str]]], layout: ColumnLayout
     ) -> LeadImport:
         suppression = suppression_sets_for_client(self.campaign.client_id)
+        plan = _RowPlan.for_layout(layout)
         try:
             batch = _Batch()
             for row_number, row in records:
-                self._take_row(batch, row_number, row, layout, suppression)
+                self._take_row(batch, row_number, row, plan, suppression)
                 if len(batch.leads) >= self.batch_size or len(batch.issues) >= self.batch_size:
-                    self._flush(lead_import, batch)
+                    self._submit(lead_import, batch)
                     batch = _Batch()
-            self._flush(lead_import, batch)
-        except Exception as exc:
+            self._submit(lead_import, batch)
+        except BaseException as exc:
             logger.exception("Lead import %s into campaign %s failed", lead_import.pk, self.campaign.pk)
             LeadImport.objects.filter(pk=lead_import.pk).update(
                 status=LeadImportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
@@ -611,39 +655,35 @@ class LeadImporter:
         batch: _Batch,
         row_number: int,
         row: list[str],
-        layout: ColumnLayout,
+        plan: _RowPlan,
         suppression: SuppressionSets,
     ) -> None:
-        if not row or not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             batch.blank_lines += 1
             return
         batch.rows += 1
         width = len(row)
-        raw_email = row[layout.email] if layout.email < width else ""
-        problems: list[tuple] = []
+        raw_email = row[plan.email] if plan.email < width else ""
+        problems: list[tuple] | None = None
         try:
             normalized = validate_and_normalize_email(raw_email)
         except InvalidEmailError as exc:
             normalized = ""
-            problems.append(_issue(row_number, ImportIssueKind.INVALID, "email", str(exc), raw_email))
-        values = dict.fromkeys(IMPORTABLE_FIELDS, "")
-        full_name = ""
-        for name, index in layout.fields.items():
-            if index >= width:
-                continue
-            value = row[index].strip()
-            if name == "full_name":
-                full_name = value
-            else:
-                values[name] = value
-        if full_name and not (values["first_name"] or values["last_name"]):
-            first, _, last = full_name.partition(" ")
-            values["first_name"], values["last_name"] = first, last.strip()
-        for name in IMPORTABLE_FIELDS:
-            value = values[name]
+            problems = [_issue(row_number, ImportIssueKind.INVALID, "email", str(exc), raw_email)]
+        values = [""] * _FIELD_COUNT
+        for position, index in plan.fields:
+            if index < width and (value := row[index]):
+                values[position] = value.strip()
+        if plan.full_name is not None and plan.full_name < width and not (values[0] or values[1]):
+            first, _, last = row[plan.full_name].strip().partition(" ")
+            values[0], values[1] = first, last.strip()
+        for position in range(_FIELD_COUNT):
+            value = values[position]
             if not value:
                 continue
-            if len(value) > MAX_LENGTHS[name]:
+            if len(value) > _MAX_LENGTH_BY_POSITION[position]:
+                name = IMPORTABLE_FIELDS[position]
+                problems = problems or []
                 problems.append(
                     _issue(
                         row_number,
@@ -653,9 +693,10 @@ class LeadImporter:
                         value,
                     )
                 )
-            elif name == "country":
+            elif position == _COUNTRY:
                 code = normalize_country_code(value)
                 if code is None:
+                    problems = problems or []
                     problems.append(
                         _issue(
                             row_number,
@@ -666,8 +707,9 @@ class LeadImporter:
                         )
                     )
                 else:
-                    values["country"] = code
-            elif name == "timezone" and value not in _valid_timezones():
+                    values[_COUNTRY] = code
+            elif position == _TIMEZONE and value not in _valid_timezones():
+                problems = problems or []
                 problems.append(
                     _issue(
                         row_number,
@@ -707,19 +749,20 @@ class LeadImporter:
                 )
             )
             return
-        batch.leads.append(
-            (
-                row_number,
-                raw_email.strip(),
-                normalized,
-                email_domain(normalized),
-                *(values[name] for name in IMPORTABLE_FIELDS),
-            )
-        )
+        batch.leads.append((row_number, raw_email.strip(), normalized, email_domain(normalized), *values))
 
-    def _flush(self, lead_import: LeadImport, batch: _Batch) -> None:
+    def _submit(self, lead_import: LeadImport, batch: _Batch) -> None:
         if not (batch.rows or batch.blank_lines):
             return
+        self._write_batch(lead_import, batch)
+        # With DEBUG on, Django keeps the last 9,000 SQL statements; bulk inserts make that
+        # hundreds of MB. Dropping the log keeps an import's memory flat in development too.
+        reset_queries()
+        if self.progress is not None:
+            self.progress(batch.rows)
+
+    def _write_batch(self, lead_import: LeadImport, batch: _Batch) -> None:
+        """One batch, one transaction (retried on a deadlock or serialization failure)."""
         for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
             try:
                 with transaction.atomic():
@@ -729,14 +772,12 @@ class LeadImporter:
                         else self._write_issues_only(lead_import, batch)
                     )
                     self._add_counts(lead_import, batch, counts)
-                break
+                return
             except OperationalError as exc:
                 if attempt == MAX_BATCH_ATTEMPTS or not _is_retryable(exc):
                     raise
                 logger.warning("Lead import %s: batch retried after %s", lead_import.pk, exc.__cause__)
                 lead_import.refresh_from_db()
-        if self.progress is not None:
-            self.progress(batch.rows)
 
     def _write_issues_only(self, lead_import: LeadImport, batch: _Batch) -> BatchCounts:
         LeadImportIssue.objects.bulk_create(
@@ -763,6 +804,33 @@ class LeadImporter:
                 "duplicates_in_campaign",
                 "inserted",
             ]
+        )
+
+
+_FIELD_COUNT = len(IMPORTABLE_FIELDS)
+_COUNTRY = IMPORTABLE_FIELDS.index("country")
+_TIMEZONE = IMPORTABLE_FIELDS.index("timezone")
+_MAX_LENGTH_BY_POSITION = [MAX_LENGTHS[name] for name in IMPORTABLE_FIELDS]
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """Column positions resolved once per file, so the per-row loop does no look-ups by name."""
+
+    email: int
+    fields: tuple[tuple[int, int], ...]  # (position in IMPORTABLE_FIELDS, column index)
+    full_name: int | None
+
+    @classmethod
+    def for_layout(cls, layout: ColumnLayout) -> _RowPlan:
+        return cls(
+            email=layout.email,
+            fields=tuple(
+                (IMPORTABLE_FIELDS.index(name), index)
+                for name, index in layout.fields.items()
+                if name != "full_name"
+            ),
+            full_name=layout.fields.get("full_name"),
         )
 
 

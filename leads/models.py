@@ -106,7 +106,11 @@ class ImportIssueKind(models.TextChoices):
 class LeadImportIssue(models.Model):
     """Why one row of an import was not inserted (a row may have several invalid fields)."""
 
-    lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="issues")
+    # The (lead_import, row_number) index serves look-ups; no database-level foreign key, whose
+    # per-row check would cost every import (Django's CASCADE still removes issues with their import).
+    lead_import = models.ForeignKey(
+        LeadImport, on_delete=models.CASCADE, related_name="issues", db_index=False, db_constraint=False
+    )
     row_number = models.PositiveIntegerField(help_text="Line number in the file; the header is row 1.")
     kind = models.CharField(max_length=24, choices=ImportIssueKind.choices)
     field = models.CharField(max_length=40)
@@ -147,7 +151,10 @@ class Lead(FSMModelMixin, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # only followed from the lead; an index would slow every import
+        # A soft reference: no index and no database-level foreign key, whose per-row check at
+        # commit would cost every bulk import; Django still applies SET_NULL when an import goes.
+        db_index=False,
+        db_constraint=False,
         help_text="The import that created this lead.",
     )
     enrichment = models.JSONField(default=dict, blank=True)
@@ -164,14 +171,20 @@ class Lead(FSMModelMixin, models.Model):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        ordering = ["-score", "id"]
+        ordering = ["id"]  # cheap (primary key); lists that rank by score say so explicitly
         indexes = [
-            models.Index(fields=["campaign", "state", "next_action_at"], name="lead_campaign_state_next"),
+            # Partial: imported leads have no next action yet, so a bulk import does not pay for it;
+            # outreach looks up due leads, which always have one.
+            models.Index(
+                fields=["campaign", "state", "next_action_at"],
+                name="lead_due_per_campaign",
+                condition=Q(next_action_at__isnull=False),
+            ),
         ]
         constraints = [
-            # Column order puts normalized_email first so erasure and suppression look-ups across
-            # campaigns use the same index as the dedup guarantee.
-            models.UniqueConstraint(fields=["normalized_email", "campaign"], name="lead_unique_per_campaign"),
+            # Also the campaign index (its prefix): every lead query is campaign-scoped. Look-ups of
+            # one address across campaigns go campaign by campaign (see services.leads_of_address).
+            models.UniqueConstraint(fields=["campaign", "normalized_email"], name="lead_unique_per_campaign"),
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="lead_score_0_to_1"),
         ]
 

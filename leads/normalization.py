@@ -100,7 +100,11 @@ def validate_and_normalize_email(raw: str) -> str:
         raise InvalidEmailError("The email address is empty.")
     lowered = address.lower()
     if address.isascii() and _fast_path_accepts(lowered):
-        return normalize_email(lowered)
+        # Already trimmed, lower-case ASCII with a valid domain: only the Gmail rule is left to apply
+        # (the same result as normalize_email, without re-parsing; the tests hold them equal).
+        if lowered.rpartition("@")[2] in DOT_AND_TAG_BLIND_DOMAINS:
+            return normalize_email(lowered)
+        return lowered
     try:
         validated = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:

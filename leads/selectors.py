@@ -39,6 +39,18 @@ def leads_of_campaign(campaign: Campaign) -> QuerySet[Lead]:
     return Lead.objects.filter(campaign=campaign)
 
 
+def leads_of_address(normalized_email: str, *, client_id: int | None = None) -> QuerySet[Lead]:
+    """One address's leads across campaigns (of one client, or all).
+
+    The unique index leads with the campaign, so the campaign ids are spelled out: PostgreSQL then
+    probes the index once per campaign instead of scanning every lead.
+    """
+    campaigns = Campaign.objects.all() if client_id is None else Campaign.objects.filter(client_id=client_id)
+    return Lead.objects.filter(
+        campaign_id__in=list(campaigns.values_list("pk", flat=True)), normalized_email=normalized_email
+    )
+
+
 def suppressions_visible_to(user) -> QuerySet[Suppression]:
     """Staff see every entry; a client user their client's and the global ones."""
     if not user.is_authenticated:
@@ -212,4 +224,6 @@ def imports_visible_to(user) -> QuerySet[LeadImport]:
 
 
 def clients_with_address(normalized_email: str) -> QuerySet[Client]:
-    return Client.objects.filter(campaigns__leads__normalized_email=normalized_email).distinct()
+    return Client.objects.filter(
+        pk__in=leads_of_address(normalized_email).values("campaign__client_id")
+    ).distinct()

@@ -39,7 +39,7 @@ from .normalization import (
 )
 from .ports import EmailVerifier, LeadEnricher
 from .scoring import LeadFacts, next_action_at_for, score_lead
-from .selectors import lead_policy_for
+from .selectors import lead_policy_for, leads_of_address
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +167,7 @@ def _exit_leads_of_address(*, normalized_email: str, client: Client | None, reas
     transition = EXIT_FOR_REASON.get(reason)
     if transition is None:
         return
-    leads = Lead.objects.filter(normalized_email=normalized_email)
-    if client is not None:
-        leads = leads.filter(campaign__client=client)
+    leads = leads_of_address(normalized_email, client_id=client.pk if client is not None else None)
     for lead in leads.select_related("campaign").order_by("pk"):
         if can_proceed(getattr(lead, transition)):
             transition_lead(lead=lead, transition=transition, actor=actor, rationale=f"Suppressed: {reason}")
@@ -337,7 +335,7 @@ def forget_person(*, email: str, actor=None, rationale: str = "") -> ErasureResu
     result = ErasureResult(digest=digest)
     now = timezone.now()
     with transaction.atomic():
-        leads = list(Lead.objects.select_for_update().filter(normalized_email=normalized).order_by("pk"))
+        leads = list(leads_of_address(normalized).select_for_update().order_by("pk"))
         lead_ids = [lead.pk for lead in leads]
         for lead in leads:
             lead.email = ""

@@ -20,6 +20,12 @@ class OutreachConfig(AppConfig):
 
         register_retention_pruner("outreach.message_events", prune_old_message_events)
 
+        from leads.erasure import register_erasure_handler
+
+        from .services.erasure import erase_outreach_personal_data
+
+        register_erasure_handler("outreach.messages", erase_outreach_personal_data)
+
         from anymail.signals import inbound, tracking
 
         from .receivers import on_inbound, on_tracking

@@ -199,3 +199,68 @@ def test_dedup_gives_the_same_result_in_any_row_order(rows, data, csv_bytes):
             )
         )
     assert results[0] == results[1]
+
+
+@pytest.mark.django_db
+def test_a_crash_mid_file_keeps_committed_batches_and_a_rerun_inserts_the_rest(
+    campaign, csv_bytes, monkeypatch
+):
+    from leads import importers
+
+    lines = ["email", *[f"p{i}@example.com" for i in range(9)]]
+    writer_class = (
+        importers._PostgresBatchWriter
+        if importers.connection.vendor == "postgresql"
+        else (importers._OrmBatchWriter)
+    )
+    original_write = writer_class.write
+    calls = []
+
+    def crash_on_second_batch(self, lead_import, batch, now):
+        calls.append(len(batch.leads))
+        counts = original_write(self, lead_import, batch, now)  # rows written, then the crash
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return counts
+
+    monkeypatch.setattr(writer_class, "write", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        import_leads_from_csv(campaign=campaign, file=csv_bytes(*lines), batch_size=3)
+    failed = campaign.lead_imports.get()
+    assert failed.status == LeadImportStatus.FAILED and "power cut" in failed.error
+    assert failed.inserted == 3 and failed.rows_read == 3  # the report matches what was committed
+    assert set(Lead.objects.filter(campaign=campaign).values_list("email", flat=True)) == {
+        "p0@example.com",
+        "p1@example.com",
+        "p2@example.com",
+    }
+
+    monkeypatch.setattr(writer_class, "write", original_write)
+    rerun = import_leads_from_csv(campaign=campaign, file=csv_bytes(*lines), batch_size=3)
+    assert (rerun.inserted, rerun.duplicates_in_campaign) == (6, 3)
+    assert Lead.objects.filter(campaign=campaign).count() == 9
+
+
+@pytest.mark.django_db
+def test_final_campaigns_take_no_leads(campaign_in_state, csv_bytes):
+    cancelled = campaign_in_state("cancelled")
+    with pytest.raises(DomainError, match="takes no new leads"):
+        import_leads_from_csv(campaign=cancelled, file=csv_bytes("email", "a@example.com"))
+
+
+@pytest.mark.django_db
+def test_an_unreadable_line_stops_the_import_naming_the_line(campaign):
+    huge = "x" * (200 * 1024)
+    data = f'email,notes\na@example.com,ok\nb@example.com,"{huge}"\n'.encode()
+    with pytest.raises(DomainError, match="Line 3"):
+        import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
+    assert campaign.lead_imports.get().status == LeadImportStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_awkward_characters_survive_the_bulk_path(campaign):
+    data = b'email,company,title\na@example.com,"Back\\\\slash\tTab","Two\nlines"\n'
+    report = import_leads_from_csv(campaign=campaign, file=io.BytesIO(data))
+    assert report.inserted == 1
+    lead = Lead.objects.get(campaign=campaign)
+    assert (lead.company, lead.title) == ("Back\\\\slash\tTab", "Two\nlines")

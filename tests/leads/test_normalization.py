@@ -88,3 +88,13 @@ def test_fast_path_agrees_with_email_validator(local, labels, tld):
     except InvalidEmailError:
         we_accept = False
     assert we_accept == library_accepts, address
+
+
+@given(st.emails())
+def test_validated_form_equals_normalize_email_of_the_input(address):
+    try:
+        validated = validate_and_normalize_email(address)
+    except InvalidEmailError:
+        return
+    if address.isascii():
+        assert validated == normalize_email(address)

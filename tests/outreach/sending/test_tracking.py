@@ -371,3 +371,25 @@ def test_old_message_events_are_summarised_then_pruned(sent, settings):
     assert summary.day == old.date() and summary.count == 3
     assert prune_old_audit_events()["outreach.message_events"] == 0
     assert MessageEventDailySummary.objects.get(campaign=campaign, kind="opened").count == 3
+
+
+def test_forget_person_scrubs_outreach_rows(sent):
+    from leads.services import forget_person
+    from outreach.models import InboundReply
+
+    _, messages = sent
+    message = messages[0]
+    address = message.to_email
+    record_inbound_reply(
+        from_header=address,
+        subject="Re: hi",
+        text=f"Call me, {address}",
+        headers={"In-Reply-To": message.rfc_message_id},
+        message_id_header="<er@x>",
+    )
+    forget_person(email=address, rationale="GDPR request")
+    message.refresh_from_db()
+    assert message.to_email == "" and message.body_text == "" and address not in message.subject
+    assert not InboundReply.objects.filter(text__icontains=address).exists()
+    assert not Message.objects.filter(to_email__iexact=address).exists()
+    assert Message.objects.filter(pk=messages[1].pk).exclude(to_email="").exists()  # others untouched
