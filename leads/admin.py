@@ -471,8 +471,8 @@ class ConsentRecordAdmin(SimpleHistoryAdmin):
 
 @admin.register(LeadPolicy)
 class LeadPolicyAdmin(SimpleHistoryAdmin):
-    list_display = ["campaign", "consent_regions", "unknown_country_needs_consent", "has_icp_weights"]
-    fields = ["campaign", "consent_regions", "unknown_country_needs_consent", "icp_weights"]
+    list_display = ["campaign", "unknown_country_needs_consent", "has_icp_weights"]
+    fields = ["campaign", "unknown_country_needs_consent", "icp_weights"]
 
     @admin.display(boolean=True, description="ICP weights")
     def has_icp_weights(self, policy: LeadPolicy) -> bool:
@@ -481,7 +481,6 @@ class LeadPolicyAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         policy = set_lead_policy(
             campaign=obj.campaign,
-            consent_regions=obj.consent_regions,
             unknown_country_needs_consent=obj.unknown_country_needs_consent,
             icp_weights=obj.icp_weights,
             actor=request.user,

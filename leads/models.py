@@ -337,18 +337,11 @@ class ConsentRecord(models.Model):
 
 
 class LeadPolicy(models.Model):
-    """Per-campaign lead rules: regions whose leads need a consent record, and ICP scoring weights.
-
-    Lives in leads for now because the campaigns app owns Campaign; governance may move it onto the
-    campaign's compliance policy later (one OneToOne row, easy to migrate).
-    """
+    """Per-campaign lead rules: ICP scoring weights, and whether a lead without a country counts
+    as inside the consent regions. The regions themselves live on the campaign's compliance policy
+    (`campaigns.CompliancePolicy`, with client defaults), the one source every app reads."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="lead_policy")
-    consent_regions = models.JSONField(
-        default=list,
-        blank=True,
-        help_text='Regions (EU, EEA, UK, …) or ISO country codes whose leads need consent, e.g. ["EU"].',
-    )
     unknown_country_needs_consent = models.BooleanField(
         default=True,
         help_text="When consent regions are set, treat leads without a country as inside them.",

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Campaign, Client
+from campaigns.models import Campaign
+from campaigns.selectors import Client, effective_policy
 
 from .countries import countries_in_regions
 from .models import (
@@ -129,12 +130,20 @@ def lead_policy_for(campaign_id: int) -> LeadPolicy | None:
     return LeadPolicy.objects.filter(campaign_id=campaign_id).first()
 
 
-def consent_required_for(*, policy: LeadPolicy | None, country: str) -> bool:
-    if policy is None or not policy.consent_regions:
+def consent_regions_for(campaign: Campaign | int) -> tuple[str, ...]:
+    """The regions whose leads need consent: the campaign's compliance policy (or its client's
+    default) is the one place they are kept."""
+    if not isinstance(campaign, Campaign):
+        campaign = Campaign.objects.select_related("client").get(pk=campaign)
+    return tuple(effective_policy(campaign).consent_regions)
+
+
+def consent_required_for(*, policy: LeadPolicy | None, country: str, regions: tuple[str, ...] = ()) -> bool:
+    if not regions:
         return False
     if not country:
-        return policy.unknown_country_needs_consent
-    return country in countries_in_regions(policy.consent_regions)
+        return policy.unknown_country_needs_consent if policy is not None else True
+    return country in countries_in_regions(list(regions))
 
 
 def is_contactable(lead: Lead, *, now: dt.datetime | None = None) -> bool:
@@ -153,7 +162,8 @@ def contactability_blockers(lead: Lead, *, now: dt.datetime | None = None) -> li
     if is_suppressed(client_id=client_id, normalized_email=lead.normalized_email):
         blockers.append("The address or its domain is suppressed.")
     policy = lead_policy_for(lead.campaign_id)
-    if consent_required_for(policy=policy, country=lead.country) and not (
+    regions = consent_regions_for(lead.campaign_id)
+    if consent_required_for(policy=policy, country=lead.country, regions=regions) and not (
         active_consents(client_id=client_id, normalized_email=lead.normalized_email, now=now).exists()
     ):
         blockers.append("The campaign's policy needs consent for this lead's region and none is on record.")
@@ -180,15 +190,20 @@ def contactable_leads(queryset: QuerySet[Lead], *, now: dt.datetime | None = Non
         .exclude(Exists(domain_suppressed))
     )
     needs_consent: Q | None = None
-    policies = LeadPolicy.objects.filter(campaign_id__in=queryset.values("campaign_id")).exclude(
-        consent_regions=[]
+    campaigns = Campaign.objects.filter(pk__in=queryset.values("campaign_id")).select_related("client")
+    unknown_needs = dict(
+        LeadPolicy.objects.filter(campaign__in=campaigns).values_list(
+            "campaign_id", "unknown_country_needs_consent"
+        )
     )
-    for policy in policies:
-        countries = countries_in_regions(policy.consent_regions)
-        in_region = Q(country__in=sorted(countries))
-        if policy.unknown_country_needs_consent:
+    for campaign in campaigns:
+        regions = consent_regions_for(campaign)
+        if not regions:
+            continue
+        in_region = Q(country__in=sorted(countries_in_regions(list(regions))))
+        if unknown_needs.get(campaign.pk, True):
             in_region |= Q(country="")
-        in_campaign = Q(campaign_id=policy.campaign_id) & in_region
+        in_campaign = Q(campaign_id=campaign.pk) & in_region
         needs_consent = in_campaign if needs_consent is None else needs_consent | in_campaign
     if needs_consent is None:
         return queryset

@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import Campaign, Client
-from campaigns.services import record_audit_event
+from campaigns.services import record_audit_event, set_compliance_policy
 
 from . import erasure
 from .countries import REGION_COUNTRIES, countries_in_regions
@@ -269,9 +269,12 @@ def set_lead_policy(
     icp_weights: dict[str, Any] | None = None,
     actor=None,
 ) -> LeadPolicy:
-    """Create or change a campaign's lead policy (consent regions, ICP scoring weights)."""
+    """Change a campaign's lead rules: consent regions (kept on the campaign's compliance policy,
+    the one source every app reads), whether a lead without a country counts as inside them, and
+    ICP scoring weights."""
     with transaction.atomic():
         policy, _ = LeadPolicy.objects.select_for_update().get_or_create(campaign=campaign)
+        regions = None
         if consent_regions is not None:
             regions = [str(r).strip().upper() for r in consent_regions if str(r).strip()]
             unknown = [r for r in regions if not countries_in_regions([r])]
@@ -281,7 +284,12 @@ def set_lead_policy(
                     f"use {', '.join(REGION_COUNTRIES)} or ISO country codes.",
                     field="consent_regions",
                 )
-            policy.consent_regions = regions
+            set_compliance_policy(
+                campaign=campaign,
+                actor=actor,
+                consent_regions=regions,
+                rationale="consent regions set from the lead rules",
+            )
         if unknown_country_needs_consent is not None:
             policy.unknown_country_needs_consent = unknown_country_needs_consent
         if icp_weights is not None:
@@ -296,7 +304,7 @@ def set_lead_policy(
             actor=actor,
             campaign=campaign,
             target=policy,
-            metadata={"consent_regions": policy.consent_regions, "icp": bool(policy.icp_weights)},
+            metadata={"consent_regions": regions, "icp": bool(policy.icp_weights)},
         )
     return policy
 

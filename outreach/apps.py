@@ -7,6 +7,30 @@ class OutreachConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from campaigns.roles import register_role_permissions
+
+        # Day-to-day work on outreach for the operator role (and so approver and admin).
+        register_role_permissions(
+            "operator",
+            [
+                "outreach.view_sendingmailbox",
+                "outreach.view_sequence",
+                "outreach.add_sequence",
+                "outreach.change_sequence",
+                "outreach.view_sequencestep",
+                "outreach.view_stepvariant",
+                "outreach.view_enrollment",
+                "outreach.view_message",
+                "outreach.view_messageevent",
+                "outreach.view_inboundreply",
+                "outreach.view_operatortask",
+                "outreach.add_operatortask",
+                "outreach.change_operatortask",
+                "outreach.view_metricentry",
+                "outreach.add_metricentry",
+            ],
+        )
+
         from campaigns.lifecycle import register_transition_handler
 
         from .services.sending import cancel_campaign_outreach

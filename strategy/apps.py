@@ -7,6 +7,28 @@ class StrategyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from campaigns.roles import register_role_permissions
+
+        # Day-to-day work on strategy for the operator role (and so approver and admin).
+        register_role_permissions(
+            "operator",
+            [
+                "strategy.view_brief",
+                "strategy.add_brief",
+                "strategy.change_brief",
+                "strategy.view_strategybatch",
+                "strategy.add_strategybatch",
+                "strategy.view_strategyvariant",
+                "strategy.change_strategyvariant",
+                "strategy.view_strategydecision",
+                "strategy.view_campaignplan",
+                "strategy.change_campaignplan",
+                "strategy.view_planphase",
+                "strategy.view_calendaritem",
+                "strategy.change_calendaritem",
+            ],
+        )
+
         from campaigns.lifecycle import register_activation_check, register_approval_check
 
         from .selectors import strategy_activation_blockers, strategy_approval_blockers

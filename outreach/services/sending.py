@@ -306,6 +306,10 @@ def _claim_chunk(
         if system_paused(fresh=True):
             stats.stopped_reason = SYSTEM_PAUSED
             return None, []
+        quiet = _quiet_hours_reason(campaign, now)
+        if quiet:
+            stats.stopped_reason = quiet
+            return None, []
         effective_dry_run = dry_run or not campaign.is_live
         start, end = _day_bounds(now, campaign.timezone)
         used = Message.objects.filter(
@@ -436,6 +440,20 @@ def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
 
 
 SYSTEM_PAUSED = "system pause is on"
+
+
+def _quiet_hours_reason(campaign: Campaign, now: datetime) -> str:
+    """The compliance policy's quiet hours, in the campaign's time zone (may run past midnight)."""
+    policy = effective_policy(campaign)
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if start is None or end is None:
+        return ""
+    try:
+        local = now.astimezone(zoneinfo.ZoneInfo(campaign.timezone or "UTC")).time()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = now.time()
+    inside = start <= local < end if start < end else (local >= start or local < end)
+    return f"quiet hours {start:%H:%M}-{end:%H:%M} ({campaign.timezone})" if inside else ""
 
 
 def _daily_cap(campaign: Campaign) -> int:

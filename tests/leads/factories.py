@@ -42,4 +42,3 @@ class LeadPolicyFactory(factory.django.DjangoModelFactory):
         model = LeadPolicy
 
     campaign = factory.SubFactory(CampaignFactory)
-    consent_regions = factory.LazyFunction(lambda: ["EU", "UK"])

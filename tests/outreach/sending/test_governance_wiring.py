@@ -72,3 +72,45 @@ def test_guaranteed_results_creative_needs_the_approver_permission(
     assert CreativeVariant.objects.get(pk=bold.pk).state == CreativeState.IN_REVIEW
     ok = api_as(approver_role_user).post(url, override, format="json")
     assert ok.status_code == 200 and ok.json()["state"] == CreativeState.APPROVED
+
+
+def test_policy_quiet_hours_hold_sending_until_they_end(live_campaign, operator, frozen_now):
+    import datetime as dt
+
+    campaign, sequence = live_campaign(leads=2)
+    campaign_services.set_compliance_policy(
+        campaign=campaign,
+        actor=operator,
+        sender_postal_address="1 Test Street, Testville",
+        quiet_hours_start=dt.time(9, 30),
+        quiet_hours_end=dt.time(11, 0),
+    )
+    prepare(campaign, sequence)
+    stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)  # 10:00 UTC: inside
+    assert stats.sent == 0 and stats.stopped_reason.startswith("quiet hours 09:30-11:00")
+    frozen_now.move_to(dt.datetime(2026, 3, 2, 11, 0, tzinfo=dt.UTC))
+    assert send_due_messages(campaign_id=campaign.pk, dry_run=False).sent == 2
+
+
+def test_operator_without_permission_cannot_approve_a_high_risk_creative_in_the_admin(
+    live_campaign, operator, operator_role_user, approver_role_user, client
+):
+    from django.urls import reverse
+
+    campaign, _ = live_campaign(leads=0)
+    original = CreativeVariant.objects.filter(campaign=campaign).first()
+    bold = creative_services.edit_creative(
+        variant=original,
+        actor=operator,
+        body="Guaranteed results in 30 days. {{ unsubscribe_url }} {{ sender_address }}",
+    )
+    creative_services.submit_creative_for_review(variant=bold, actor=operator)
+    url = reverse("admin:creative_creativebrief_compare", args=[bold.brief_id])
+    form = {"variant": bold.pk, "decision": "approve", "override_rationale": "legal reviewed"}
+    client.force_login(operator_role_user)
+    page = client.post(url, form, follow=True)
+    assert b"approve_high_risk" in page.content
+    assert CreativeVariant.objects.get(pk=bold.pk).state == CreativeState.IN_REVIEW
+    client.force_login(approver_role_user)
+    client.post(url, form, follow=True)
+    assert CreativeVariant.objects.get(pk=bold.pk).state == CreativeState.APPROVED
