@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ from campaigns.models import Campaign, User
 from campaigns.selectors import campaigns_visible_to
 
 from .models import CreativeState, CreativeVariant, Platform
+from .preview import lead_context
 from .selectors import creative_family, creatives_for_campaign, creatives_visible_to
 from .services import (
     approve_creative,
@@ -268,9 +269,25 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = status.HTTP_201_CREATED if updated.pk != variant.pk else status.HTTP_200_OK
         return Response(CreativeSerializer(updated).data, status=code)
 
-    @extend_schema(responses={200: PreviewSerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "lead", int, description="Render for this lead of the campaign (default: a sample lead)."
+            )
+        ],
+        responses={200: PreviewSerializer, 404: OpenApiResponse(description="No such creative or lead.")},
+    )
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, pk: str | None = None) -> Response:
-        """Merge fields rendered against a sample lead."""
-        rendered = render_creative(variant=self.get_object())
+        """Merge fields rendered against a lead of the campaign (`?lead=ID`) or a sample lead."""
+        variant = self.get_object()
+        context = None
+        raw = request.query_params.get("lead")
+        if raw:
+            if not raw.isdigit():
+                raise serializers.ValidationError({"lead": f"Expected a lead id, got {raw!r}."})
+            context = lead_context(campaign=variant.campaign, lead_id=int(raw))
+            if context is None:
+                raise NotFound(f"Lead {raw} is not in campaign {variant.campaign_id}.")
+        rendered = render_creative(variant=variant, context=context)
         return Response(PreviewSerializer(rendered).data)

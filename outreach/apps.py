@@ -50,6 +50,12 @@ class OutreachConfig(AppConfig):
 
         register_erasure_handler("outreach.messages", erase_outreach_personal_data)
 
+        from creative.preview import register_lead_context_provider
+
+        from .services.sending import preview_context_for_lead
+
+        register_lead_context_provider(preview_context_for_lead)
+
         from anymail.signals import inbound, tracking
 
         from .receivers import on_inbound, on_tracking

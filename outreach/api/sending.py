@@ -34,6 +34,7 @@ CycleStatsSerializer = inline_serializer(
         "paused": serializers.BooleanField(),
         "pause_reason": serializers.CharField(),
         "skipped_cycle": serializers.CharField(),
+        "simulated": serializers.BooleanField(),
         "errors": serializers.ListField(child=serializers.CharField()),
         "metrics": serializers.DictField(),
     },

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ class CycleStats:
     paused: bool = False
     pause_reason: str = ""
     skipped_cycle: str = ""
+    simulated: bool = False  # a dry run of a live campaign: nothing it did was kept
     errors: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -115,31 +117,43 @@ def run_cycle(
         if campaign.state != CampaignState.ACTIVE:
             stats.skipped_cycle = f"campaign is {campaign.state}"
             return stats
-        stats.discovered = _discover(campaign)
-        stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
-        for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
-            stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now)
-        stats.scheduled = schedule_due_messages(campaign=campaign, now=now)
-        sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
-        stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed
-        stats.skipped, stats.rescheduled, stats.cap_reached = sent.skipped, sent.rescheduled, sent.cap_reached
-        campaign.refresh_from_db()
-        numbers = funnel_numbers(campaign)
-        stats.metrics = numbers
-        rule, reason = auto_pause_reason(campaign, numbers, now)
-        if rule and campaign.state == CampaignState.ACTIVE:
-            pause_campaign(
-                campaign=campaign,
-                rationale=f"Auto-pause: {reason}",
-                metadata={"rule": rule, "numbers": {k: v for k, v in numbers.items() if k != "by_state"}},
-            )
-            stats.paused, stats.pause_reason = True, reason
+        if dry_run and campaign.is_live:
+            # A dry run of a live campaign is a rehearsal: it must not use up the steps it pretends
+            # to send, so everything it wrote is rolled back and only the numbers are kept.
+            with transaction.atomic():
+                _run_stages(campaign, stats, now=now, dry_run=True, connection=connection)
+                transaction.set_rollback(True)
+            stats.simulated = True
+        else:
+            _run_stages(campaign, stats, now=now, dry_run=dry_run, connection=connection)
     except Exception as exc:  # one campaign's failure is reported, never allowed to stop the others
         logger.exception("cycle of campaign %s failed", campaign_id)
         stats.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         _release_lease(campaign_id, holder)
     return stats
+
+
+def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run: bool, connection) -> None:
+    stats.discovered = _discover(campaign)
+    stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
+    for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
+        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now)
+    stats.scheduled = schedule_due_messages(campaign=campaign, now=now)
+    sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
+    stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed
+    stats.skipped, stats.rescheduled, stats.cap_reached = sent.skipped, sent.rescheduled, sent.cap_reached
+    campaign.refresh_from_db()
+    numbers = funnel_numbers(campaign)
+    stats.metrics = numbers
+    rule, reason = auto_pause_reason(campaign, numbers, now)
+    if rule and campaign.state == CampaignState.ACTIVE:
+        pause_campaign(
+            campaign=campaign,
+            rationale=f"Auto-pause: {reason}",
+            metadata={"rule": rule, "numbers": {k: v for k, v in numbers.items() if k != "by_state"}},
+        )
+        stats.paused, stats.pause_reason = True, reason
 
 
 def _discover(campaign: Campaign) -> int:

@@ -59,6 +59,7 @@ __all__ = [
     "create_sequence",
     "enroll_leads",
     "mark_stale_sending_unknown",
+    "preview_context_for_lead",
     "schedule_due_messages",
     "send_due_messages",
     "stop_enrollments",
@@ -177,9 +178,18 @@ def _merge_context(
         "city": "",
         "sender_name": mailbox_name,
         "sender_company": campaign.client.name,
-        "sender_address": _setting("AICMO_SENDER_POSTAL_ADDRESS", ""),
+        "sender_address": postal_address,
         "unsubscribe_url": token_url,
     }
+
+
+def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, str] | None:
+    """The merge context a send to this lead would use (creative previews ask for it)."""
+    lead = Lead.objects.filter(pk=lead_id, campaign=campaign).first()
+    if lead is None:
+        return None
+    address = effective_policy(campaign).sender_postal_address or _setting("AICMO_SENDER_POSTAL_ADDRESS", "")
+    return _merge_context(lead, campaign, unsubscribe_url("preview"), campaign.client.name, address)
 
 
 def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) -> int:

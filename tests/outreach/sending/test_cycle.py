@@ -30,6 +30,7 @@ STATS_KEYS = {
     "paused",
     "pause_reason",
     "skipped_cycle",
+    "simulated",
     "errors",
     "metrics",
 }
@@ -47,11 +48,12 @@ def test_cycle_runs_every_stage_and_returns_stats(live_campaign):
     assert set(Lead.objects.values_list("state", flat=True)) == {"contacted"}
 
 
-def test_dry_run_cycle_of_a_live_campaign_sends_nothing(live_campaign):
+def test_dry_run_cycle_of_a_live_campaign_sends_nothing_and_uses_nothing_up(live_campaign):
     campaign, _ = live_campaign(leads=3)
     stats = run_cycle(campaign_id=campaign.pk, dry_run=True)
-    assert stats.dry_run and stats.recorded_dry_run == 3 and stats.sent == 0
-    assert mail.outbox == []
+    assert stats.dry_run and stats.simulated and stats.recorded_dry_run == 3 and stats.sent == 0
+    assert mail.outbox == [] and not Message.objects.exists()
+    assert run_cycle(campaign_id=campaign.pk, dry_run=False).sent == 3  # the rehearsal consumed nothing
 
 
 def test_cycles_of_one_campaign_never_overlap(live_campaign, frozen_now):

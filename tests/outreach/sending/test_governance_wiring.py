@@ -114,3 +114,20 @@ def test_operator_without_permission_cannot_approve_a_high_risk_creative_in_the_
     client.force_login(approver_role_user)
     client.post(url, form, follow=True)
     assert CreativeVariant.objects.get(pk=bold.pk).state == CreativeState.APPROVED
+
+
+def test_creative_preview_against_a_real_lead(live_campaign, api_as, operator):
+    from leads.models import Lead
+
+    campaign, _ = live_campaign(leads=1)
+    lead = Lead.objects.get(campaign=campaign)
+    variant = CreativeVariant.objects.filter(campaign=campaign).first()
+    body = api_as(operator).get(f"/api/v1/creatives/{variant.pk}/preview/", {"lead": lead.pk}).json()
+    assert body["body"].startswith(f"Hi {lead.first_name},") and "1 Test Street" in body["body"]
+    other, _ = live_campaign(leads=1)
+    stranger = Lead.objects.get(campaign=other)
+    assert (
+        api_as(operator).get(f"/api/v1/creatives/{variant.pk}/preview/", {"lead": stranger.pk}).status_code
+        == 404
+    )
+    assert api_as(operator).get(f"/api/v1/creatives/{variant.pk}/preview/", {"lead": "x"}).status_code == 400
