@@ -310,7 +310,6 @@ class SequenceAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), **_run_cycle_link(request, "campaign__id__exact")}
-        extra_context["new_sequence_url"] = reverse("admin:outreach_sequence_new")
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
@@ -650,7 +649,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "to_email",
-        "subject",
+        "short_subject",
         "campaign",
         "variant",
         "state",
@@ -705,6 +704,10 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = ["rendered_text", "rendered_html", "idempotency_key"]
+
+    @admin.display(description="Subject", ordering="subject")
+    def short_subject(self, obj: Message) -> str:
+        return obj.subject if len(obj.subject) <= 60 else f"{obj.subject[:59]}…"
 
     @admin.display(description="Variant", ordering="step_variant__label")
     def variant(self, obj: Message) -> str:

@@ -113,6 +113,8 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
         # the Message-ID replies will quote is the one stored on the message
         assert stored.rfc_message_id and parsed["Message-ID"] == stored.rfc_message_id
         assert parsed["Subject"] == stored.subject
+        text_body = parsed.get_body(preferencelist=("plain",)).get_content()
+        assert stored.unsubscribe_url in text_body  # the visible link too, not only the header
 
         # the unsubscribe URL resolves to our view and answers
         path = urlsplit(web[0]).path
@@ -146,3 +148,21 @@ def test_one_click_post_from_a_captured_email_stops_the_sequence(
     assert stats.errors == [] and stats.sent == 1
     follow_up_recipients = [rcpt_tos for _, rcpt_tos, _ in handler.envelopes[2:]]
     assert len(follow_up_recipients) == 1 and follow_up_recipients[0] != [unsubscribed]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="outreach.services.sending._merge_context fills {sender_address} from the "
+    "AICMO_SENDER_POSTAL_ADDRESS setting and ignores the client's compliance-policy address it is given",
+)
+def test_sent_emails_carry_the_clients_postal_address(
+    smtp_sink,
+    live_campaign,  # noqa: F811  (the imported fixture)
+):
+    handler, controller = smtp_sink
+    campaign, _ = live_campaign(leads=1)  # its compliance policy says "1 Test Street, Testville"
+
+    run_cycle(campaign_id=campaign.pk, dry_run=False, connection=_smtp_connection(controller))
+
+    parsed = email.message_from_bytes(handler.envelopes[0][2], policy=policy.default)
+    assert "1 Test Street, Testville" in parsed.get_body(preferencelist=("plain",)).get_content()
