@@ -145,6 +145,42 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class CampaignFilter(admin.SimpleListFilter):
+    """Campaigns in one query (client names joined), under the standard ``campaign__id__exact`` key."""
+
+    title = "campaign"
+    parameter_name = "campaign__id__exact"
+
+    def lookups(self, request, model_admin):
+        campaigns = _campaign_choices(request).only("pk", "name", "client__name")
+        return [(str(c.pk), str(c)) for c in campaigns]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(campaign_id=value) if value and value.isdigit() else queryset
+
+
+class StepVariantFilter(admin.SimpleListFilter):
+    """The A/B arms that have messages (of the chosen campaign, when one is), in one query."""
+
+    title = "step variant"
+    parameter_name = "step_variant__id__exact"
+
+    def lookups(self, request, model_admin):
+        variants = StepVariant.objects.filter(
+            pk__in=Message.objects.values("step_variant_id").distinct()
+        ).select_related("step__sequence")
+        campaign = request.GET.get("campaign__id__exact", "")
+        if campaign.isdigit():
+            variants = variants.filter(step__sequence__campaign_id=campaign)
+        variants = variants.order_by("step__sequence__name", "step__sequence_id", "step__position", "label")
+        return [(str(v.pk), str(v)) for v in variants]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(step_variant_id=value) if value and value.isdigit() else queryset
+
+
 # --- mailboxes -----------------------------------------------------------------------------------
 
 
@@ -262,7 +298,7 @@ class SequenceAdmin(admin.ModelAdmin):
         "enrollment_count",
         "created_at",
     ]
-    list_filter = ["is_active", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["is_active", CampaignFilter]
     search_fields = ["name", "campaign__name"]
     list_select_related = ["campaign__client", "mailbox"]
     readonly_fields = ["campaign", "created_at"]
@@ -610,7 +646,7 @@ class EnrollmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "enrolled_at",
         "ended_at",
     ]
-    list_filter = ["state", "stop_reason", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["state", "stop_reason", CampaignFilter]
     search_fields = ["lead__email", "sequence__name"]
     list_select_related = ["lead", "sequence", "campaign__client"]
     show_full_result_count = False
@@ -661,9 +697,9 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [
         "state",
         "dry_run",
-        ("campaign", admin.RelatedOnlyFieldListFilter),
+        CampaignFilter,
         StepVariantLabelFilter,
-        ("step_variant", admin.RelatedOnlyFieldListFilter),
+        StepVariantFilter,
     ]
     search_fields = ["to_email", "subject"]
     list_select_related = ["campaign__client", "step_variant__step__sequence"]
@@ -735,7 +771,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(MessageEvent)
 class MessageEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "hard", "message_link", "campaign", "provider", "occurred_at", "detail"]
-    list_filter = ["kind", "hard", "provider", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["kind", "hard", "provider", CampaignFilter]
     search_fields = ["message__to_email", "event_key", "detail"]
     list_select_related = ["message", "campaign__client"]
     show_full_result_count = False
@@ -750,7 +786,7 @@ class MessageEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(InboundReply)
 class InboundReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "from_email", "subject", "campaign", "message", "is_auto_reply", "received_at"]
-    list_filter = ["is_auto_reply", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["is_auto_reply", CampaignFilter]
     search_fields = ["from_email", "subject", "message_id_header"]
     list_select_related = ["message", "campaign__client"]
     date_hierarchy = "received_at"

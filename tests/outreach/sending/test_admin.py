@@ -299,3 +299,22 @@ def test_pages_need_staff(client, client_user, live_campaign):
     assert client.get(reverse(RUN)).status_code == 302  # to the admin login
     assert client.post(reverse(RUN), {"campaign": campaign.pk}).status_code == 302
     assert not Message.objects.exists()
+
+
+def test_message_and_enrollment_lists_use_a_constant_number_of_queries(admin_client, live_campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(leads: int) -> dict[str, int]:
+        campaign, _ = live_campaign(leads=leads, mode="dry_run")
+        run_cycle(campaign_id=campaign.pk, dry_run=True)
+        counts = {}
+        for model in ("message", "enrollment"):
+            url = reverse(f"admin:outreach_{model}_changelist")
+            with CaptureQueriesContext(connection) as captured:
+                page = admin_client.get(url, {"campaign__id__exact": campaign.pk})
+            assert page.status_code == 200
+            counts[model] = len(captured)
+        return counts
+
+    assert queries_for(2) == queries_for(8)
