@@ -150,11 +150,6 @@ def test_one_click_post_from_a_captured_email_stops_the_sequence(
     assert len(follow_up_recipients) == 1 and follow_up_recipients[0] != [unsubscribed]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outreach.services.sending._merge_context fills {sender_address} from the "
-    "AICMO_SENDER_POSTAL_ADDRESS setting and ignores the client's compliance-policy address it is given",
-)
 def test_sent_emails_carry_the_clients_postal_address(
     smtp_sink,
     live_campaign,  # noqa: F811  (the imported fixture)
