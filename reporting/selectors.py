@@ -21,7 +21,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from campaigns.models import Campaign, SpendEntry
-from reporting.ab_stats import ComparisonResult, VariantCounts, compare_variants
 from leads.models import Lead, LeadState
 from outreach.models import (
     OPEN_TASK_STATES,
@@ -35,6 +34,7 @@ from outreach.models import (
     OperatorTaskType,
     StepVariant,
 )
+from reporting.ab_stats import ComparisonResult, VariantCounts, compare_variants
 
 DEFAULT_WINDOW_DAYS = 7
 TREND_DAYS = 30
