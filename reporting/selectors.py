@@ -20,7 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from campaigns.models import Campaign, SpendEntry
+from campaigns.models import AuditEvent, Campaign, SpendEntry
 from leads.models import Lead, LeadState
 from outreach.models import (
     OPEN_TASK_STATES,
@@ -35,6 +35,7 @@ from outreach.models import (
     StepVariant,
 )
 from reporting.ab_stats import ComparisonResult, VariantCounts, compare_variants
+from reporting.models import Outcome
 
 DEFAULT_WINDOW_DAYS = 7
 TREND_DAYS = 30
@@ -508,3 +509,108 @@ def ab_results(campaign: Campaign, *, alpha: float = 0.05) -> list[StepABResult]
             )
         )
     return results
+
+
+# --- weekly numbers, ROI ----------------------------------------------------------------------
+
+
+def _campaign_tz(campaign: Campaign):
+    try:
+        return zoneinfo.ZoneInfo(campaign.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def week_numbers(campaign: Campaign, monday: dt.date) -> dict[str, Any]:
+    """What a weekly summary stores, for Monday 00:00 to the next Monday in the campaign's time
+    zone. New qualified leads are counted from the `lead.qualify` audit events of the week."""
+    tz = _campaign_tz(campaign)
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
+    end = start + dt.timedelta(days=7)
+    tasks = (
+        OperatorTask.objects.filter(campaign=campaign, due_at__gte=start, due_at__lt=end)
+        .exclude(task_type=OperatorTaskType.ESCALATION)
+        .aggregate(total=Count("pk"), done=Count("pk", filter=Q(state=OperatorTaskState.DONE)))
+    )
+    engagement = MetricEntry.objects.filter(
+        campaign=campaign, recorded_at__gte=start, recorded_at__lt=end
+    ).aggregate(impressions=Sum("impressions"), engagements=Sum("engagements"), clicks=Sum("clicks"))
+    sends = Message.objects.filter(
+        campaign=campaign, state=MessageState.SENT, sent_at__gte=start, sent_at__lt=end
+    ).aggregate(live=Count("pk", filter=Q(dry_run=False)), dry=Count("pk", filter=Q(dry_run=True)))
+    replies = (
+        MessageEvent.objects.filter(
+            campaign=campaign, kind=MessageEventKind.REPLIED, occurred_at__gte=start, occurred_at__lt=end
+        )
+        .values("message_id")
+        .distinct()
+        .count()
+    )
+    qualified = AuditEvent.objects.filter(
+        campaign=campaign, verb="lead.qualify", created_at__gte=start, created_at__lt=end
+    ).count()
+    spend = SpendEntry.objects.filter(campaign=campaign, created_at__gte=start, created_at__lt=end).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal(0)
+    return {
+        "tasks_total": tasks["total"],
+        "tasks_done": tasks["done"],
+        "completion_rate": _rate(tasks["done"], tasks["total"]),
+        "impressions": engagement["impressions"] or 0,
+        "engagements": engagement["engagements"] or 0,
+        "clicks": engagement["clicks"] or 0,
+        "sent": sends["live"],
+        "dry_run_recorded": sends["dry"],
+        "replies": replies,
+        "new_qualified_leads": qualified,
+        "spend": spend,
+        "currency": campaign.currency or "",
+    }
+
+
+MONEY = Decimal("0.01")
+
+
+def _per(amount: Decimal, count: int) -> Decimal | None:
+    return (amount / count).quantize(MONEY) if count else None
+
+
+@dataclass
+class CampaignROI:
+    currency: str
+    revenue: Decimal
+    spend: Decimal
+    leads: int
+    qualified: int
+    won_deals: int
+    cost_per_lead: Decimal | None
+    cost_per_qualified_lead: Decimal | None
+    cost_per_won_deal: Decimal | None
+    roi: float | None  # (revenue - spend) / spend; None when nothing was spent
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+def campaign_roi(campaign: Campaign, *, metrics: CampaignMetrics | None = None) -> CampaignROI:
+    """Revenue from recorded outcomes against the spend ledger. Outcomes in another currency
+    than the campaign's are not converted; they are left out of revenue (and say so in docs)."""
+    metrics = metrics or campaign_metrics(campaign)
+    currency = campaign.currency or ""
+    outcomes = Outcome.objects.filter(campaign=campaign).aggregate(
+        revenue=Sum("deal_value", filter=Q(currency=currency)), deals=Count("pk")
+    )
+    revenue = (outcomes["revenue"] or Decimal(0)).quantize(MONEY)
+    spend = campaign_spend(campaign).quantize(MONEY)
+    return CampaignROI(
+        currency=currency,
+        revenue=revenue,
+        spend=spend,
+        leads=metrics.leads_total,
+        qualified=metrics.qualified,
+        won_deals=outcomes["deals"],
+        cost_per_lead=_per(spend, metrics.leads_total),
+        cost_per_qualified_lead=_per(spend, metrics.qualified),
+        cost_per_won_deal=_per(spend, outcomes["deals"]),
+        roi=round(float((revenue - spend) / spend), 4) if spend > 0 else None,
+    )
