@@ -514,7 +514,7 @@ def ab_results(campaign: Campaign, *, alpha: float = 0.05) -> list[StepABResult]
 # --- weekly numbers, ROI ----------------------------------------------------------------------
 
 
-def _campaign_tz(campaign: Campaign):
+def campaign_tz(campaign: Campaign):
     try:
         return zoneinfo.ZoneInfo(campaign.timezone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -524,7 +524,7 @@ def _campaign_tz(campaign: Campaign):
 def week_numbers(campaign: Campaign, monday: dt.date) -> dict[str, Any]:
     """What a weekly summary stores, for Monday 00:00 to the next Monday in the campaign's time
     zone. New qualified leads are counted from the `lead.qualify` audit events of the week."""
-    tz = _campaign_tz(campaign)
+    tz = campaign_tz(campaign)
     start = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
     end = start + dt.timedelta(days=7)
     tasks = (

@@ -14,7 +14,7 @@ from campaigns.services import record_audit_event
 from leads.models import Lead, LeadState
 from leads.services import transition_lead
 from reporting.models import Outcome, WeeklySummary
-from reporting.selectors import week_numbers
+from reporting.selectors import campaign_tz, week_numbers
 
 
 def record_outcome(
@@ -83,3 +83,22 @@ def build_weekly_summary(*, campaign: Campaign, week_start: dt.date) -> WeeklySu
 
 def build_weekly_summaries(*, campaigns, week_start: dt.date) -> list[WeeklySummary]:
     return [build_weekly_summary(campaign=c, week_start=week_start) for c in campaigns]
+
+
+def weeks_to_build(campaign: Campaign, now: dt.datetime) -> list[dt.date]:
+    """The last complete ISO week and the week in progress, in the campaign's time zone."""
+    local_today = now.astimezone(campaign_tz(campaign)).date()
+    this_monday = local_today - dt.timedelta(days=local_today.weekday())
+    return [this_monday - dt.timedelta(days=7), this_monday]
+
+
+def build_recent_weekly_summaries(*, campaigns, now: dt.datetime | None = None) -> int:
+    """Rebuild last week's and this week's summary of each campaign; returns rows written.
+    Safe to run any number of times (one row per campaign and week)."""
+    now = now or timezone.now()
+    written = 0
+    for campaign in campaigns:
+        for monday in weeks_to_build(campaign, now):
+            build_weekly_summary(campaign=campaign, week_start=monday)
+            written += 1
+    return written
