@@ -194,7 +194,7 @@ class CampaignMetricsView(APIView):
                 "days",
                 int,
                 default=DEFAULT_WINDOW_DAYS,
-                description=f"Window for last_days (1–{MAX_WINDOW_DAYS}).",
+                description=f"Window for last_days (1 to {MAX_WINDOW_DAYS}).",
             )
         ],
         responses={200: CampaignMetricsSerializer, 404: NOT_FOUND},
@@ -205,7 +205,7 @@ class CampaignMetricsView(APIView):
         raw = request.query_params.get("days", str(DEFAULT_WINDOW_DAYS))
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_WINDOW_DAYS:
             raise serializers.ValidationError(
-                {"days": f"Expected a whole number 1–{MAX_WINDOW_DAYS}, got {raw!r}."}
+                {"days": f"Expected a whole number from 1 to {MAX_WINDOW_DAYS}, got {raw!r}."}
             )
         metrics = campaign_metrics(campaign, days=int(raw))
         return Response(CampaignMetricsSerializer(metrics.as_dict()).data)
