@@ -65,3 +65,12 @@ class WeeklySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} — {self.iso_year}-W{self.iso_week:02d}"
+
+
+class CampaignDashboard(Campaign):
+    """No table: gives the admin a "Campaign dashboards" entry (overview and per-campaign page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "campaign dashboard"
+        verbose_name_plural = "campaign dashboards"
