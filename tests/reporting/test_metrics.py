@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from outreach.models import MessageState, MetricEntry, OperatorTask, StepVariant
-from reporting.selectors import campaign_metrics, daily_trend, metrics_for_campaigns
+from reporting.selectors import (
+    campaign_metrics,
+    daily_trend,
+    list_metrics_for_campaigns,
+    metrics_for_campaigns,
+)
 from tests.reporting.conftest import add_leads, add_messages
 
 
@@ -155,3 +160,22 @@ def test_daily_trend_counts_sends_and_replies_per_local_day(seeded):
     assert (trend[-1].sent, trend[-1].replied) == (13, 1)
     assert (trend[-2].sent, trend[-2].replied) == (6, 2)  # 23:00 yesterday, local
     assert sum(d.sent for d in trend) == 39
+
+
+def test_list_metrics_shape_in_one_query(seeded, campaign_in_state, django_assert_num_queries):
+    empty = campaign_in_state("active", target_clients=4)
+    page = [seeded, empty]
+    with django_assert_num_queries(1):
+        numbers = list_metrics_for_campaigns(page)
+    assert numbers[seeded.pk] == {
+        "current_leads": 54,
+        "qualified_leads": 3,
+        "conversion_rate": round(3 / 54, 4),
+        "goal_progress": 0.3,
+    }
+    assert numbers[empty.pk] == {
+        "current_leads": 0,
+        "qualified_leads": 0,
+        "conversion_rate": 0.0,
+        "goal_progress": 0.0,
+    }
