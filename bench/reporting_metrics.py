@@ -32,6 +32,7 @@ from tqdm import tqdm  # noqa: E402
 
 from campaigns.models import Campaign, Client  # noqa: E402
 from leads.models import Lead, LeadState  # noqa: E402
+from reporting.executive import executive_summary  # noqa: E402
 from reporting.selectors import list_metrics_for_campaigns, metrics_for_campaigns  # noqa: E402
 
 STATES = [
@@ -43,9 +44,8 @@ STATES = [
     LeadState.LOST,
 ]
 RAW = """
-SELECT c.id, COUNT(l.id), COUNT(l.id) FILTER (WHERE l.state IN ('qualified', 'won'))
-FROM campaigns_campaign c LEFT JOIN leads_lead l ON l.campaign_id = c.id
-WHERE c.id = ANY(%s) GROUP BY c.id
+SELECT campaign_id, COUNT(*), COUNT(*) FILTER (WHERE state IN ('qualified', 'won'))
+FROM leads_lead WHERE campaign_id = ANY(%s) GROUP BY campaign_id
 """
 
 
@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--dashboard-leads", type=int, default=100_000, help="Leads of one extra campaign.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Needs PostgreSQL: set DATABASE_URL.")
@@ -117,6 +118,29 @@ def main() -> None:
             f"{size:4d} | {len(list_q)}/{len(full_q)} | {raw_ms:.1f} "
             f"| {list_ms:.1f} ({list_ms / raw_ms:.2f}x) | {full_ms:.1f} ({full_ms / raw_ms:.2f}x)"
         )
+    first = Campaign.objects.filter(name="Bench dashboard").first()
+    if first is None:
+        first = Campaign.objects.create(
+            client=Client.objects.get(slug="bench-reporting"), name="Bench dashboard", target_clients=10
+        )
+        for start in tqdm(range(0, args.dashboard_leads, 20_000), desc="dashboard leads", unit_scale=20_000):
+            Lead.objects.bulk_create(
+                Lead(
+                    campaign=first,
+                    email=f"dash{i}@x{i % 997}.example",
+                    normalized_email=f"dash{i}@x{i % 997}.example",
+                    email_domain=f"x{i % 997}.example",
+                    state=STATES[i % len(STATES)],
+                )
+                for i in range(start, min(start + 20_000, args.dashboard_leads))
+            )
+    with CaptureQueriesContext(connection) as dash_q:
+        executive_summary(first)
+    dash_ms = median_ms(lambda: executive_summary(first), max(3, args.repeats // 3))
+    print(
+        f"dashboard numbers (executive_summary) of a campaign with {first.leads.count()} leads: "
+        f"{len(dash_q)} queries, {dash_ms:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
