@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outreach.tasks.escalate_overdue_tasks",
         "schedule": 7 * 24 * 60 * 60,
     },
+    # Daily: rebuilds last week's and this week's summary per campaign (idempotent per week).
+    "reporting-weekly-summaries": {
+        "task": "reporting.tasks.weekly_summaries",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- governance (campaigns app; see docs/governance.md) --------------------------------------

@@ -1,0 +1,226 @@
+"""Admin for reporting: campaign dashboards (overview and per campaign, SVG charts, CSV export)
+and outcomes, which are recorded through `record_outcome`."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from campaigns.selectors import campaigns_visible_to
+from leads.models import LeadState
+
+from .charts import funnel_svg, trend_svg
+from .executive import executive_summary
+from .models import CampaignDashboard, Outcome, WeeklySummary
+from .selectors import metrics_for_campaigns
+from .services import record_outcome
+
+OVERVIEW_PAGE_SIZE = 50
+FUNNEL_STAGES = [
+    ("Leads", None),
+    (
+        "Contacted+",
+        (LeadState.CONTACTED, LeadState.REPLIED, LeadState.QUALIFIED, LeadState.WON, LeadState.LOST),
+    ),
+    ("Replied+", (LeadState.REPLIED, LeadState.QUALIFIED, LeadState.WON)),
+    ("Qualified", (LeadState.QUALIFIED, LeadState.WON)),
+    ("Won", (LeadState.WON,)),
+]
+
+
+def funnel_stages(by_state: dict[str, int]) -> list[tuple[str, int]]:
+    total = sum(by_state.values())
+    return [
+        (label, total if states is None else sum(by_state.get(s, 0) for s in states))
+        for label, states in FUNNEL_STAGES
+    ]
+
+
+def metrics_csv_rows(summary) -> list[list[str]]:
+    """Flat (section, metric, value) rows of a campaign's numbers for the CSV export."""
+    data = summary.as_dict()
+    metrics = summary.metrics.as_dict()
+    rows = [["section", "metric", "value"]]
+    for key in ("leads_total", "qualified", "won", "conversion_rate", "target_clients", "goal_progress"):
+        rows.append(["funnel", key, str(metrics[key])])
+    for state, n in metrics["by_state"].items():
+        rows.append(["leads_by_state", state, str(n)])
+    for section in ("today_outreach", "last_days_outreach", "lifetime_outreach", "tasks"):
+        for key, value in metrics[section].items():
+            rows.append([section, key, str(value)])
+    for key, value in data["kpis"].items():
+        if key not in metrics:
+            rows.append(["kpis", key, "" if value is None else str(value)])
+    for day in summary.trend:
+        rows.append(["trend_sent", day.day.isoformat(), str(day.sent)])
+        rows.append(["trend_replied", day.day.isoformat(), str(day.replied)])
+    return rows
+
+
+@admin.register(CampaignDashboard)
+class CampaignDashboardAdmin(admin.ModelAdmin):
+    """The changelist is the overview of all campaigns; the change page is the dashboard."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path("", self.admin_site.admin_view(self.overview_view), name="{}_{}_changelist".format(*info)),
+            path(
+                "<int:object_id>/metrics.csv",
+                self.admin_site.admin_view(self.metrics_csv_view),
+                name="{}_{}_csv".format(*info),
+            ),
+            path(
+                "<int:object_id>/change/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="{}_{}_change".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _campaign(self, request: HttpRequest, object_id: int):
+        if not self.has_view_permission(request):
+            raise admin.sites.PermissionDenied
+        return get_object_or_404(campaigns_visible_to(request.user).select_related("client"), pk=object_id)
+
+    def overview_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise admin.sites.PermissionDenied
+        campaigns = campaigns_visible_to(request.user).select_related("client").order_by("-created_at", "-pk")
+        page = Paginator(campaigns, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("p"))
+        metrics = metrics_for_campaigns(page.object_list)
+        rows = [{"campaign": c, "metrics": metrics[c.pk]} for c in page.object_list]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Campaign dashboards",
+            "rows": rows,
+            "page": page,
+        }
+        return TemplateResponse(request, "admin/reporting/overview.html", context)
+
+    def dashboard_view(self, request: HttpRequest, object_id: int, extra_context=None) -> HttpResponse:
+        campaign = self._campaign(request, object_id)
+        summary = executive_summary(campaign)
+        trend = [(d.day.strftime("%d %b"), d.sent, d.replied) for d in summary.trend]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Dashboard: {campaign.name}",
+            "campaign": campaign,
+            "summary": summary,
+            "metrics": summary.metrics,
+            "roi": summary.roi,
+            "funnel_chart": funnel_svg(funnel_stages(summary.metrics.by_state)),
+            "trend_chart": trend_svg(trend),
+            "timeline_url": reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]),
+            "csv_url": reverse("admin:reporting_campaigndashboard_csv", args=[campaign.pk]),
+        }
+        return TemplateResponse(request, "admin/reporting/dashboard.html", context)
+
+    def metrics_csv_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        campaign = self._campaign(request, object_id)
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(metrics_csv_rows(executive_summary(campaign)))
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-metrics.csv"'
+        return response
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = Outcome
+        fields = ["lead", "deal_value", "currency", "won_at", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].required = False
+        self.fields["won_at"].required = False
+        self.fields["lead"].queryset = self.fields["lead"].queryset.filter(
+            state__in=[LeadState.QUALIFIED, LeadState.WON], outcome__isnull=True
+        )
+        self.fields[
+            "lead"
+        ].help_text = "A qualified lead (it is moved to won) or a won lead without an outcome."
+
+    def clean_deal_value(self):
+        value = self.cleaned_data["deal_value"]
+        if value is not None and value < 0:
+            raise forms.ValidationError("The deal value must be zero or more.")
+        return value
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    form = OutcomeForm
+    list_display = ["lead", "campaign", "deal_value", "currency", "won_at", "created_by"]
+    list_filter = ["currency"]
+    search_fields = ["lead__email", "campaign__name"]
+    raw_id_fields = ["lead"]
+    list_select_related = ["lead", "campaign", "created_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an outcome is a record of fact; delete and re-record to correct it
+
+    def save_model(self, request, obj, form, change):
+        saved = record_outcome(
+            lead=form.cleaned_data["lead"],
+            deal_value=form.cleaned_data["deal_value"],
+            currency=form.cleaned_data.get("currency") or "",
+            won_at=form.cleaned_data.get("won_at"),
+            note=form.cleaned_data.get("note") or "",
+            actor=request.user,
+        )
+        obj.pk, obj.campaign_id, obj.currency, obj.won_at = (
+            saved.pk,
+            saved.campaign_id,
+            saved.currency,
+            saved.won_at,
+        )
+
+
+@admin.register(WeeklySummary)
+class WeeklySummaryAdmin(admin.ModelAdmin):
+    list_display = [
+        "campaign",
+        "week_start",
+        "iso_week",
+        "sent",
+        "replies",
+        "new_qualified_leads",
+        "tasks_done",
+        "tasks_total",
+        "spend",
+    ]
+    list_filter = ["week_start"]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
