@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .campaign_types import campaign_type_choices
+from .metrics_hooks import detail_metrics, list_metrics
 from .models import CHANNELS, Campaign, Client, RiskFlag, SpendEntry
 from .selectors import (
     available_transitions,
@@ -52,6 +53,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         help_text='Enabled channels; defaults to ["email"].',
     )
     available_transitions = serializers.SerializerMethodField()
+    current_leads = serializers.SerializerMethodField(help_text="Leads in the campaign now.")
+    qualified_leads = serializers.SerializerMethodField(help_text="Qualified or won leads.")
+    conversion_rate = serializers.SerializerMethodField(help_text="qualified_leads / current_leads.")
+    goal_progress = serializers.SerializerMethodField(help_text="qualified_leads / target_clients.")
 
     class Meta:
         model = Campaign
@@ -79,6 +84,10 @@ class CampaignSerializer(serializers.ModelSerializer):
             "state_reason",
             "state_changed_at",
             "available_transitions",
+            "current_leads",
+            "qualified_leads",
+            "conversion_rate",
+            "goal_progress",
             "created_at",
             "updated_at",
         ]
@@ -93,6 +102,24 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def get_available_transitions(self, obj: Campaign) -> list[str]:
         return available_transitions(obj)
+
+    def _live(self, obj: Campaign) -> dict:
+        live = self.context.get("live_metrics")
+        if live is None:  # a single object outside the list: compute for it alone
+            live = list_metrics([obj])
+        return live.get(obj.pk, {})
+
+    def get_current_leads(self, obj: Campaign) -> int:
+        return self._live(obj).get("current_leads", 0)
+
+    def get_qualified_leads(self, obj: Campaign) -> int:
+        return self._live(obj).get("qualified_leads", 0)
+
+    def get_conversion_rate(self, obj: Campaign) -> float:
+        return self._live(obj).get("conversion_rate", 0.0)
+
+    def get_goal_progress(self, obj: Campaign) -> float:
+        return self._live(obj).get("goal_progress", 0.0)
 
 
 class RiskFlagSerializer(serializers.ModelSerializer):
@@ -144,15 +171,35 @@ class CampaignDetailSerializer(CampaignSerializer):
     )
     risk_flags = serializers.SerializerMethodField(help_text="Open risk flags of the campaign and its work.")
     compliance_policy = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField(
+        help_text="Funnel, goal progress, outreach totals (today, last 7 days, lifetime) and task completion."
+    )
+    today_outreach = serializers.SerializerMethodField(help_text="Today's sends, failures and rates.")
 
     class Meta(CampaignSerializer.Meta):
         fields = [
             *CampaignSerializer.Meta.fields,
+            "metrics",
+            "today_outreach",
             "budget",
             "blocked_reason",
             "risk_flags",
             "compliance_policy",
         ]
+
+    def _metrics(self, obj: Campaign) -> dict:
+        cache = self.context.setdefault("detail_metrics", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = detail_metrics(obj)
+        return cache[obj.pk]
+
+    @extend_schema_field(serializers.DictField())
+    def get_metrics(self, obj: Campaign) -> dict:
+        return self._metrics(obj)
+
+    @extend_schema_field(serializers.DictField())
+    def get_today_outreach(self, obj: Campaign) -> dict:
+        return self._metrics(obj).get("today_outreach", {})
 
     @extend_schema_field(BudgetStatusSerializer)
     def get_budget(self, obj: Campaign) -> dict:
@@ -237,6 +284,14 @@ class CampaignViewSet(
 
     def get_queryset(self):
         return campaigns_visible_to(self.request.user).select_related("client")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """Campaigns with live metrics (current_leads, qualified_leads, conversion_rate,
+        goal_progress), computed for the whole page in one grouped query."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "live_metrics": list_metrics(page)}
+        serializer = self.get_serializer_class()(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(
         methods=["GET"],

@@ -5,3 +5,14 @@ class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = "Reporting"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from campaigns.metrics_hooks import register_campaign_metrics
+
+        from .selectors import campaign_metrics, list_metrics_for_campaigns
+
+        # The campaign API (in campaigns, which cannot import us) shows these live numbers.
+        register_campaign_metrics(
+            list_metrics=list_metrics_for_campaigns,
+            detail_metrics=lambda campaign: campaign_metrics(campaign).as_dict(),
+        )
