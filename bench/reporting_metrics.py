@@ -95,7 +95,16 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     seed(args.campaigns, args.leads)
     print(f"{Campaign.objects.count()} campaigns, {Lead.objects.count()} leads")
-    print("page | queries list/full | raw ms | list ms (ratio) | full metrics ms (ratio)")
+    from rest_framework.test import APIClient
+
+    from campaigns.models import User
+
+    staff, _ = User.objects.get_or_create(username="bench-api", defaults={"is_staff": True})
+    api = APIClient()
+    api.force_authenticate(staff)
+    print(
+        "page | queries list/full/API | raw ms | list ms (ratio) | full metrics ms (ratio) | API ms (ratio)"
+    )
     for size in (10, 25, 100):
 
         def page(size=size):
@@ -111,12 +120,16 @@ def main() -> None:
             list_metrics_for_campaigns(page())
         with CaptureQueriesContext(connection) as full_q:
             metrics_for_campaigns(page())
+        with CaptureQueriesContext(connection) as api_q:
+            assert api.get("/api/v1/campaigns/", {"page_size": size}).status_code == 200
         raw_ms = median_ms(raw, args.repeats)
+        api_ms = median_ms(lambda size=size: api.get("/api/v1/campaigns/", {"page_size": size}), args.repeats)
         list_ms = median_ms(lambda: list_metrics_for_campaigns(page()), args.repeats)
         full_ms = median_ms(lambda: metrics_for_campaigns(page()), args.repeats)
         print(
-            f"{size:4d} | {len(list_q)}/{len(full_q)} | {raw_ms:.1f} "
+            f"{size:4d} | {len(list_q)}/{len(full_q)}/{len(api_q)} | {raw_ms:.1f} "
             f"| {list_ms:.1f} ({list_ms / raw_ms:.2f}x) | {full_ms:.1f} ({full_ms / raw_ms:.2f}x)"
+            f" | {api_ms:.1f} ({api_ms / raw_ms:.2f}x)"
         )
     first = Campaign.objects.filter(name="Bench dashboard").first()
     if first is None:

@@ -102,3 +102,30 @@ def test_outcome_recorded_from_the_admin_wins_the_lead(client, operator, campaig
     outcome = Outcome.objects.get()
     lead.refresh_from_db()
     assert lead.state == "won" and outcome.created_by == operator and outcome.campaign == campaign
+
+
+def test_dashboard_renders_for_a_campaign_with_100k_leads_in_bounded_queries(
+    client, operator, campaign_in_state, django_assert_max_num_queries
+):
+    from leads.models import Lead
+
+    campaign = campaign_in_state("active", target_clients=50)
+    states = ["new", "enriched", "contacted", "replied", "qualified", "lost"]
+    for start in range(0, 100_000, 25_000):
+        Lead.objects.bulk_create(
+            Lead(
+                campaign=campaign,
+                email=f"big{i}@x{i % 997}.example",
+                normalized_email=f"big{i}@x{i % 997}.example",
+                email_domain=f"x{i % 997}.example",
+                state=states[i % len(states)],
+            )
+            for i in range(start, start + 25_000)
+        )
+    client.force_login(operator)
+    url = reverse("admin:reporting_campaigndashboard_change", args=[campaign.pk])
+    client.get(url)  # warm caches
+    with django_assert_max_num_queries(25):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "100000" in response.content.decode().replace(",", "").replace("\u202f", "")
