@@ -10,7 +10,7 @@ from collections import defaultdict
 from django.db.models import Prefetch, QuerySet
 
 from campaigns.models import Campaign, User
-from campaigns.selectors import campaigns_visible_to
+from campaigns.selectors import campaigns_visible_to, effective_policy
 
 from .models import (
     Brief,
@@ -120,9 +120,27 @@ def strategy_approval_blockers(campaign: Campaign) -> list[str]:
 
 
 def strategy_activation_blockers(campaign: Campaign) -> list[str]:
-    """Once strategy work exists for a campaign, it cannot go live without an approved variant."""
-    if not StrategyBatch.objects.filter(campaign_id=campaign.pk).exists():
+    """A campaign goes live only with an approved strategy variant when its compliance policy
+    requires strategy approval (the default) or once strategy work exists for it; when the policy
+    requires client approval, a user of the client must have approved it."""
+    policy = effective_policy(campaign)
+    approved = (
+        StrategyVariant.objects.filter(campaign_id=campaign.pk, state=VariantState.APPROVED)
+        .select_related("decided_by")
+        .first()
+    )
+    required = (
+        policy.require_strategy_approval or StrategyBatch.objects.filter(campaign_id=campaign.pk).exists()
+    )
+    if approved is None:
+        if required:
+            return ["it has no approved strategy variant; approve one before activating"]
         return []
-    if StrategyVariant.objects.filter(campaign_id=campaign.pk, state=VariantState.APPROVED).exists():
-        return []
-    return ["it has no approved strategy variant; approve one before activating"]
+    if policy.require_client_approval:
+        by = approved.decided_by
+        if by is None or by.client_id != campaign.client_id:
+            return [
+                "its compliance policy requires the client's approval of the strategy; a user of the "
+                "client must approve it (the campaign must allow client approval)"
+            ]
+    return []

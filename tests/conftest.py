@@ -65,6 +65,10 @@ PATH_TO_STATE: dict[str, list[str]] = {
 def campaign_in_state(db):
     def make(state: str = CampaignState.DRAFT, **fields) -> Campaign:
         campaign = CampaignFactory(**fields)
+        if "approve" in PATH_TO_STATE[state]:
+            # These campaigns exercise the lifecycle alone: their client's policy waives the strategy
+            # approval that real campaigns need before going live (strategy tests cover that rule).
+            services.set_compliance_policy(client=campaign.client, require_strategy_approval=False)
         for step in PATH_TO_STATE[state]:
             campaign = services.transition_campaign(
                 campaign=campaign, transition=step, rationale="test set-up"

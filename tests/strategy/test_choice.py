@@ -165,3 +165,39 @@ def test_another_apps_approval_rule_keeps_the_campaign_waiting_but_the_decision_
     assert approved.state == VariantState.APPROVED
     assert campaign.state == CampaignState.AWAITING_APPROVAL
     assert CampaignPlan.objects.filter(campaign=campaign).exists()
+
+
+def test_policy_requires_an_approved_strategy_and_client_approval_before_activation(
+    make_campaign, operator, client_user
+):
+    from campaigns import services as campaign_services
+    from campaigns.errors import TransitionNotAllowedError
+    from campaigns.models import Campaign
+
+    bare = make_campaign()
+    for step in ("start_planning", "submit_for_approval", "approve"):
+        campaign_services.transition_campaign(campaign=bare, transition=step, actor=operator)
+    with pytest.raises(TransitionNotAllowedError, match="no approved strategy variant"):
+        campaign_services.activate_campaign(campaign=bare, actor=operator)
+
+    campaign = make_campaign(client=client_user.client, allow_client_approval=True)
+    campaign_services.set_compliance_policy(
+        campaign=campaign, require_client_approval=True, sender_postal_address="1 Main St"
+    )
+    batch = services.generate_strategies(campaign=campaign, actor=operator)
+    variant = batch.variants.order_by("position").first()
+    services.select_strategy_variant(variant=variant, actor=operator)
+    services.approve_strategy_variant(variant=variant, actor=operator, rationale="agency says yes")
+    with pytest.raises(TransitionNotAllowedError, match="requires the client's approval"):
+        campaign_services.activate_campaign(campaign=campaign, actor=operator)
+
+    other = make_campaign(client=client_user.client, allow_client_approval=True)
+    campaign_services.set_compliance_policy(
+        campaign=other, require_client_approval=True, sender_postal_address="1 Main St"
+    )
+    batch = services.generate_strategies(campaign=other, actor=operator)
+    variant = batch.variants.order_by("position").first()
+    services.select_strategy_variant(variant=variant, actor=client_user)
+    services.approve_strategy_variant(variant=variant, actor=client_user, rationale="client signs off")
+    assert campaign_services.activate_campaign(campaign=other, actor=operator).state == "active"
+    assert Campaign.objects.get(pk=other.pk).state == "active"
