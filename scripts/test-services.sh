@@ -71,8 +71,15 @@ stop_test_services() {
     rm -rf "$PG_DIR"
   fi
   if [ -n "${REDIS_DIR:-}" ] && [ -d "$REDIS_DIR" ]; then
-    [ -f "$REDIS_DIR/redis.pid" ] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
-    rm -rf "$REDIS_DIR"
+    if [ -n "${REDIS_PORT:-}" ]; then
+      redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    # Wait for it to exit before removing its folder (it may still be writing its log there).
+    for _ in $(seq 1 50); do
+      redis-cli -p "${REDIS_PORT:-0}" ping >/dev/null 2>&1 || break
+      sleep 0.1
+    done
+    rm -rf "$REDIS_DIR" 2>/dev/null || { sleep 1; rm -rf "$REDIS_DIR" 2>/dev/null; } || true
   fi
 }
 

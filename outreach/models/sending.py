@@ -329,6 +329,7 @@ class InboundReply(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name_plural = "inbound replies"
         constraints = [
             models.UniqueConstraint(
                 fields=["message_id_header"], condition=~Q(message_id_header=""), name="inbound_reply_once"
