@@ -316,7 +316,8 @@ def _claim_chunk(
         if system_paused(fresh=True):
             stats.stopped_reason = SYSTEM_PAUSED
             return None, []
-        quiet = _quiet_hours_reason(campaign, now)
+        policy = effective_policy(campaign)  # read once per chunk: quiet hours and daily volume
+        quiet = _quiet_hours_reason(campaign, policy, now)
         if quiet:
             stats.stopped_reason = quiet
             return None, []
@@ -329,7 +330,7 @@ def _claim_chunk(
             claimed_at__gte=start,
             claimed_at__lt=end,
         ).count()
-        remaining = _daily_cap(campaign) - used
+        remaining = _daily_cap(campaign, policy) - used
         if remaining <= 0:
             stats.cap_reached = True
             return campaign, []
@@ -452,9 +453,8 @@ def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
 SYSTEM_PAUSED = "system pause is on"
 
 
-def _quiet_hours_reason(campaign: Campaign, now: datetime) -> str:
+def _quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
     """The compliance policy's quiet hours, in the campaign's time zone (may run past midnight)."""
-    policy = effective_policy(campaign)
     start, end = policy.quiet_hours_start, policy.quiet_hours_end
     if start is None or end is None:
         return ""
@@ -466,8 +466,8 @@ def _quiet_hours_reason(campaign: Campaign, now: datetime) -> str:
     return f"quiet hours {start:%H:%M}-{end:%H:%M} ({campaign.timezone})" if inside else ""
 
 
-def _daily_cap(campaign: Campaign) -> int:
-    volume = effective_policy(campaign).max_daily_volume
+def _daily_cap(campaign: Campaign, policy) -> int:
+    volume = policy.max_daily_volume
     return campaign.daily_email_cap if volume is None else min(campaign.daily_email_cap, volume)
 
 
@@ -618,7 +618,7 @@ def _send_chunk(
                 [m for m in claimed if m.state != MessageState.SENT],
                 ["state", "last_error", "scheduled_for", "updated_at"],
             )
-            _advance_enrollments([m for m in claimed if m.pk in set(sent_ids)], now)
+            _advance_enrollments([m for m in claimed if m.state == MessageState.SENT], now)
             if sent_ids:
                 record_audit_event(
                     verb="email.dry_run_recorded" if claimed[0].dry_run else "email.sent",
@@ -628,7 +628,7 @@ def _send_chunk(
     finally:
         if opened_connection is not None:
             opened_connection.close()
-    live_sent = sum(1 for m in claimed if m.pk in set(sent_ids) and not m.dry_run)
+    live_sent = sum(1 for m in claimed if m.state == MessageState.SENT and not m.dry_run)
     if live_sent and _cost_per_email() > 0:
         # Booked after the send committed: the cost is incurred; the claim already kept within the cap.
         record_spend(
