@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "leads",
     "outreach",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [
