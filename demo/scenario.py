@@ -127,7 +127,6 @@ def _staff_user(spec: tuple[str, str, str, str], roles: list[str]) -> User:
 def ensure_people_and_client(*, operator: User | None = None) -> DemoRun:
     """The operator and approver (staff users with their roles) and the demo client with its policy,
     suppression list and API user: created by the first run, found (and completed) by later ones."""
-    sync_role_groups()
     operator = operator or _staff_user(OPERATOR_USER, [OPERATOR])
     approver = _staff_user(APPROVER_USER, [OPERATOR, APPROVER])
     client = Client.objects.filter(name=CLIENT_NAME).first()
