@@ -42,7 +42,8 @@ def leads_csv(n: int, run: int) -> bytes:
             lines.append(f"Bad,Row,not-an-address-{i},COO,Carrier,DE,Europe/Berlin")
         else:
             lines.append(
-                f"Lead,{i},lead{i}.r{run}@carrier{i % 97}.example,Fleet Manager,Carrier {i % 97},DE,Europe/Berlin"
+                f"Lead,{i},lead{i}.r{run}@carrier{i % 97}.example,Fleet Manager,Carrier {i % 97},"
+                "DE,Europe/Berlin"
             )
     return ("\n".join(lines) + "\n").encode()
 
