@@ -439,7 +439,7 @@ def enrich_and_score_leads(
         .values_list("pk", flat=True)[:limit]
     )
     # One transaction and one set-based write for the whole batch (row locks taken in id order, as
-    # lead_for_update does); simple-history still gets one historical row per lead, in one insert.
+    # lead_for_update does).
     with transaction.atomic():
         leads = list(
             Lead.objects.select_for_update(of=("self",))
@@ -465,10 +465,9 @@ def enrich_and_score_leads(
             lead.mark_enriched()
             lead.updated_at = now
         if leads:
+            # Machine-computed fields: the batch is audited once below (leads.enriched, with its
+            # count) instead of one simple-history row per lead, which cost more than the update.
             bulk_update_rows(Lead, leads, ["enrichment", "score", "next_action_at", "state", "updated_at"])
-            Lead.history.bulk_history_create(
-                leads, update=True, default_change_reason="enriched and scored", default_date=now
-            )
     done = len(leads)
     if done:
         record_audit_event(

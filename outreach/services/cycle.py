@@ -143,9 +143,11 @@ def run_cycle(
 def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run: bool, connection) -> None:
     stats.discovered = _discover(campaign)
     stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
-    for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
-        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now)
+    # Work only as far ahead as today's cap reaches: the best-scored leads are enrolled and rendered
+    # first, the rest wait (scored) for the next cycles.
     room = scheduling_room(campaign=campaign, now=now, dry_run=dry_run)
+    for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
+        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now, limit=room)
     stats.scheduled = schedule_due_messages(campaign=campaign, now=now, limit=room)
     sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
     stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed

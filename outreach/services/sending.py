@@ -133,7 +133,11 @@ def enroll_leads(
         .exclude(pk__in=already)
         .order_by("-score", "id")
     )
-    lead_rows = list(leads.values_list("pk", "score")[:limit] if limit else leads.values_list("pk", "score"))
+    if limit is not None and limit <= 0:
+        return 0
+    lead_rows = list(
+        leads.values_list("pk", "score")[:limit] if limit is not None else leads.values_list("pk", "score")
+    )
     rows = [
         Enrollment(
             campaign=campaign,

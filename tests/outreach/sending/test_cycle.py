@@ -128,8 +128,8 @@ def test_run_cycle_api(api_as, operator, client_user, other_client_user, live_ca
 def test_a_cycle_renders_only_what_the_daily_cap_can_still_send(live_campaign, frozen_now):
     campaign, _ = live_campaign(leads=30, cap=5)
     first = run_cycle(campaign_id=campaign.pk, dry_run=False)
-    assert first.enrolled == 30 and first.scheduled == 5 and first.sent == 5
-    assert Message.objects.count() == 5  # 25 leads wait in their enrollment, not as rendered messages
+    assert first.enriched == 30 and first.enrolled == 5 and first.scheduled == 5 and first.sent == 5
+    assert Message.objects.count() == 5  # 25 scored leads wait for the next days, not rendered
     again = run_cycle(campaign_id=campaign.pk, dry_run=False)
     assert again.scheduled == 0 and again.sent == 0  # the day's cap is used up
     frozen_now.shift(dt.timedelta(days=1))
