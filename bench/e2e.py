@@ -122,7 +122,7 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.runcall(core_path, 100)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
         return
     stage_times.clear()
 
