@@ -55,11 +55,16 @@ def generated_campaign(**fields):
 def test_a_new_campaign_page_links_to_brief_creative_import_and_dashboard(browser_as):
     campaign = CampaignFactory()
     html = campaign_page(browser_as, campaign)
+    only_this = f"?campaign__id__exact={campaign.pk}"
     expected = {
         "strategy-brief": f"{reverse('admin:strategy_brief_add')}?campaign={campaign.pk}",
         "creative-generate": f"{reverse('admin:creative_generate')}?campaign={campaign.pk}",
         "leads-import": f"{reverse('admin:leads_leadimport_upload')}?campaign={campaign.pk}",
-        "leads-list": f"{reverse('admin:leads_lead_changelist')}?campaign__id__exact={campaign.pk}",
+        "leads-list": reverse("admin:leads_lead_changelist") + only_this,
+        "outreach-new-sequence": f"{reverse('admin:outreach_sequence_new')}?campaign={campaign.pk}",
+        "outreach-generate-tasks": reverse("admin:outreach_operatortask_generate")
+        + f"?campaign={campaign.pk}",
+        "outreach-tasks": reverse("admin:outreach_operatortask_changelist") + only_this,
         "report-dashboard": reverse("admin:reporting_campaigndashboard_change", args=[campaign.pk]),
         "report-csv": reverse("admin:reporting_campaigndashboard_csv", args=[campaign.pk]),
     }
@@ -129,7 +134,7 @@ def test_a_cancelled_campaign_offers_no_new_work(browser_as):
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.CANCELLED
     html = campaign_page(browser_as, campaign)
-    for key in ("strategy-generate", "creative-generate", "leads-import"):
+    for key in ("strategy-generate", "creative-generate", "leads-import", "outreach-new-sequence"):
         assert link(html, key) is None, key
     assert link(html, "strategy-compare") and link(html, "report-dashboard")
     compare = browser_as.get(link(html, "strategy-compare")).content.decode()
@@ -144,7 +149,7 @@ def test_links_follow_permissions_and_the_import_page_refuses_without_one():
     browser = DjangoClient()
     browser.force_login(staff)
     html = campaign_page(browser, CampaignFactory())
-    for key in ("strategy-brief", "creative-generate", "leads-import", "leads-list"):
+    for key in ("strategy-brief", "creative-generate", "leads-import", "leads-list", "outreach-tasks"):
         assert link(html, key) is None, key
     assert link(html, "report-dashboard")  # every staff user sees dashboards
     assert browser.get(reverse("admin:leads_leadimport_upload")).status_code == 403
