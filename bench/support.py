@@ -121,6 +121,9 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
     lead_table, enrollment_table = Lead._meta.db_table, Enrollment._meta.db_table
     step_table, variant_table = SequenceStep._meta.db_table, StepVariant._meta.db_table
     with connection.cursor() as cursor:
+        # The copies are new rows the planner has no statistics for: without this it picks nested
+        # loops over sequential scans (minutes instead of a second for 10,000 rows).
+        cursor.execute("SET enable_nestloop = off")
         cursor.execute(
             f"INSERT INTO {lead_table} ({', '.join(lead_cols)}) "
             f"SELECT {', '.join(lead_select)} FROM {lead_table} WHERE campaign_id = %(source)s",
@@ -149,4 +152,6 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
             f"WHERE m.campaign_id = %(source)s",
             params,
         )
-        return cursor.rowcount
+        copied = cursor.rowcount
+        cursor.execute("RESET enable_nestloop")
+        return copied
