@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import CampaignOperatorTaskListView, OperatorTaskViewSet, RunCycleView
+from .webhooks import batched_tracking_webhook
 
 router = SimpleRouter()
 router.register("tasks", OperatorTaskViewSet, basename="operator-task")
@@ -15,5 +16,7 @@ urlpatterns = [
         CampaignOperatorTaskListView.as_view(),
         name="campaign-operator-tasks",
     ),
+    # ESP tracking webhooks, one set-based write per POST (see outreach/webhooks.py)
+    path("webhooks/<slug:esp>/tracking/", batched_tracking_webhook, name="tracking-webhook-batched"),
     *router.urls,
 ]

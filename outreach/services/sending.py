@@ -337,8 +337,52 @@ def _day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
 COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
 
 
+QUEUE_CHUNKS_AHEAD = 20
+
+
+def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: int) -> list[int]:
+    """Lock the next ``size`` due messages, best leads first. The ranking sorts every due message of
+    the campaign (thousands, joined to their leads), so it is made once for the next 20 chunks and
+    kept in ``queue``; each chunk then locks its share by id, re-checking that they are still due
+    and skipping those another worker holds. Messages that fall due later join at the next refill."""
+    chosen: list[int] = []
+    refilled = False
+    while len(chosen) < size:
+        if not queue:
+            if refilled:
+                break
+            refilled = True
+            queue.extend(
+                Message.objects.filter(
+                    campaign=campaign,
+                    lead__campaign_id=campaign.pk,  # lets the join read only this campaign's leads
+                    state__in=PENDING_STATES,
+                    scheduled_for__lte=now,
+                )
+                .order_by("-lead__score", "scheduled_for", "id")
+                .values_list("pk", flat=True)[: max(size, size * QUEUE_CHUNKS_AHEAD)]
+            )
+            if not queue:
+                break
+        take = queue[: size - len(chosen)]
+        del queue[: len(take)]
+        locked = set(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=take, campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
+            .values_list("pk", flat=True)
+        )
+        chosen.extend(pk for pk in take if pk in locked)
+    return chosen
+
+
 def _claim_chunk(
-    *, campaign_id: int, now: datetime, dry_run: bool, chunk_size: int, stats: SendStats
+    *,
+    campaign_id: int,
+    now: datetime,
+    dry_run: bool,
+    chunk_size: int,
+    stats: SendStats,
+    queue: list[int] | None = None,
 ) -> tuple[Campaign | None, list[Message]]:
     """Under the campaign's row lock: re-check everything, then mark a chunk `sending`."""
     with transaction.atomic():
@@ -379,12 +423,17 @@ def _claim_chunk(
                         stats.stopped_reason = "budget cap reached"
                     return None, []
                 remaining = affordable
-        candidates = list(
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
+        chosen = _lock_next_due(campaign, now, [] if queue is None else queue, min(remaining, chunk_size))
+        loaded = (
+            Message.objects.filter(pk__in=chosen)
             .select_related("lead", "mailbox")
-            .order_by("-lead__score", "scheduled_for", "id")[: min(remaining, chunk_size)]
+            # of the lead only what the checks read (its time zone, its state for first contact)
+            .defer(*_LEAD_COLUMNS_NOT_READ)
+            .in_bulk()
+            if chosen
+            else {}
         )
+        candidates = [loaded[pk] for pk in chosen]
         if not candidates:
             return campaign, []
         contactable = set(
@@ -450,6 +499,13 @@ def _claim_chunk(
     return campaign, claimed
 
 
+_LEAD_COLUMNS_NOT_READ = tuple(
+    f"lead__{f.name}"
+    for f in Lead._meta.concrete_fields
+    if f.name not in ("id", "campaign", "timezone", "state")
+)
+
+
 def update_in_groups(model, objects: list, fields: list[str]) -> None:
     """Write ``fields`` of ``objects`` with one UPDATE per distinct combination of values: a chunk's
     rows mostly share them, so this is a handful of statements where bulk_update builds a CASE per
@@ -511,8 +567,10 @@ def _cost_per_email() -> Decimal:
 def _affordable_emails(campaign: Campaign) -> int | None:
     """How many more live emails the budget pays for (None: no cap). Claimed-but-unbilled count."""
     cost = _cost_per_email()
+    if cost <= 0:
+        return None
     status = budget_status(campaign)
-    if status.cap is None or cost <= 0:
+    if status.cap is None:
         return None
     in_flight = Message.objects.filter(campaign=campaign, dry_run=False, state=MessageState.SENDING).count()
     left = status.cap - status.spent - cost * in_flight
@@ -564,10 +622,16 @@ def send_due_messages(
     """Send what is due for one campaign, chunk by chunk, until nothing is due or a cap is hit."""
     chunk_size = chunk_size or _setting("OUTREACH_CHUNK_SIZE", 50)
     stats = SendStats()
+    queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
     for _ in range(max_chunks):
         current = now or timezone.now()
         campaign, claimed = _claim_chunk(
-            campaign_id=campaign_id, now=current, dry_run=dry_run, chunk_size=chunk_size, stats=stats
+            campaign_id=campaign_id,
+            now=current,
+            dry_run=dry_run,
+            chunk_size=chunk_size,
+            stats=stats,
+            queue=queue,
         )
         if claimed:
             _send_chunk(campaign=campaign, claimed=claimed, now=current, stats=stats, connection=connection)
@@ -651,7 +715,7 @@ def _send_chunk(
                 [m for m in claimed if m.state != MessageState.SENT],
                 ["state", "last_error", "scheduled_for", "updated_at"],
             )
-            _advance_enrollments([m for m in claimed if m.state == MessageState.SENT], now)
+            _advance_enrollments([m for m in claimed if m.state == MessageState.SENT], now, campaign)
             if sent_ids:
                 record_audit_event(
                     verb="email.dry_run_recorded" if claimed[0].dry_run else "email.sent",
@@ -673,10 +737,15 @@ def _send_chunk(
         )
 
 
-def _advance_enrollments(sent: list[Message], now: datetime) -> None:
+def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign) -> None:
     if not sent:
         return
-    enrollments = {e.pk: e for e in Enrollment.objects.filter(pk__in=[m.enrollment_id for m in sent])}
+    enrollments = {
+        e.pk: e
+        for e in Enrollment.objects.filter(pk__in=[m.enrollment_id for m in sent]).only(
+            "id", "sequence_id", "current_step", "state", "ended_at", "next_send_at"
+        )
+    }
     positions = {
         (s.sequence_id, s.position): s
         for s in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrollments.values()})
@@ -698,7 +767,7 @@ def _advance_enrollments(sent: list[Message], now: datetime) -> None:
     update_in_groups(Enrollment, changed, ["current_step", "state", "ended_at", "next_send_at"])
     first_contacts = {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}
     if first_contacts:
-        mark_leads_contacted(lead_ids=first_contacts, campaign=sent[0].campaign)
+        mark_leads_contacted(lead_ids=first_contacts, campaign=campaign)
 
 
 # --- stopping ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -33,10 +34,12 @@ from ..models import (
 from .sending import stop_enrollments
 
 __all__ = [
+    "TrackingBatchResult",
     "TrackingInput",
     "check_circuit_breakers",
     "record_inbound_reply",
     "record_tracking_event",
+    "record_tracking_events",
     "unsubscribe_enrollment",
 ]
 logger = logging.getLogger(__name__)
@@ -73,19 +76,9 @@ class TrackingInput:
     reject_reason: str | None = None
 
 
-def _find_message(data: TrackingInput) -> Message | None:
-    ours = (data.metadata or {}).get("aicmo_message_id")
-    if ours and str(ours).isdigit():
-        found = Message.objects.filter(pk=int(ours)).select_related("campaign", "lead").first()
-        if found:
-            return found
-    if data.message_id:
-        return (
-            Message.objects.filter(provider_message_id=data.message_id)
-            .select_related("campaign", "lead")
-            .first()
-        )
-    return None
+def _our_message_id(data: TrackingInput) -> int | None:
+    ours = str((data.metadata or {}).get("aicmo_message_id") or "")
+    return int(ours) if ours.isdigit() else None
 
 
 def _event_key(data: TrackingInput) -> str:
@@ -104,41 +97,146 @@ def _event_key(data: TrackingInput) -> str:
     return f"{data.esp_name}:h:{hashlib.sha256(raw.encode()).hexdigest()}"[:200]
 
 
-def record_tracking_event(data: TrackingInput) -> MessageEvent | None:
-    """Store one tracking event once (deduplicated by provider event id or a hash) and act on it:
-    hard bounces and complaints suppress the address, unsubscribes too; all stop the sequence."""
-    kind = EVENT_KINDS.get(data.event_type)
-    if kind is None:
-        return None
-    message = _find_message(data)
-    if message is None:
-        logger.info(
-            "tracking %s from %s for unknown message %r ignored",
-            data.event_type,
-            data.esp_name,
-            data.message_id,
-        )
-        return None
+# Events that only add a row: they never change a message's or a lead's state (a late `delivered`
+# never undoes a bounce), except that they reconcile a message left `unknown` by a dead worker.
+PASSIVE_KINDS = frozenset(
+    {MessageEventKind.DELIVERED, MessageEventKind.OPENED, MessageEventKind.CLICKED, MessageEventKind.DEFERRED}
+)
+LOOKUP_BATCH = 1000
+
+
+def _in_batches(values: list, size: int = LOOKUP_BATCH):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass
+class TrackingBatchResult:
+    recorded: int = 0  # new rows
+    duplicates: int = 0  # already stored, or repeated inside the batch
+    unknown: int = 0  # no message of ours matches
+    ignored: int = 0  # event types we do not keep (queued, sent, …)
+    acted: int = 0  # bounces, complaints, unsubscribes and reconciliations acted on
+
+
+def record_tracking_events(inputs: Iterable[TrackingInput]) -> TrackingBatchResult:
+    """Store a batch of tracking events (one ESP webhook POST) with a fixed number of queries for
+    the passive ones (delivered, opened, clicked, deferred): one look-up of the keys already stored,
+    one or two of the messages, one INSERT … ON CONFLICT DO NOTHING for all of them.
+
+    Same rules as one at a time: deduplicated by provider event id (or a hash of the event), also
+    inside the batch; hard bounces, complaints and unsubscribes suppress the address and stop the
+    sequence, in the order they came; circuit breakers are checked once per campaign afterwards."""
+    result = TrackingBatchResult()
     now = timezone.now()
+    keyed: dict[str, tuple[TrackingInput, str]] = {}
+    for data in inputs:
+        kind = EVENT_KINDS.get(data.event_type)
+        if kind is None:
+            result.ignored += 1
+            continue
+        key = _event_key(data)
+        if key in keyed:
+            result.duplicates += 1
+            continue
+        keyed[key] = (data, kind)
+    if not keyed:
+        return result
+    stored: set[str] = set()
+    for keys in _in_batches(list(keyed)):
+        stored.update(MessageEvent.objects.filter(event_key__in=keys).values_list("event_key", flat=True))
+    fresh = [(key, data, kind) for key, (data, kind) in keyed.items() if key not in stored]
+    result.duplicates += len(keyed) - len(fresh)
+
+    facts = ("pk", "campaign_id", "state", "provider_message_id")
+    by_pk: dict[int, tuple] = {}
+    ours = sorted({pk for _, data, _ in fresh if (pk := _our_message_id(data)) is not None})
+    for pks in _in_batches(ours):
+        by_pk.update({row[0]: row for row in Message.objects.filter(pk__in=pks).values_list(*facts)})
+    by_provider: dict[str, tuple] = {}
+    theirs = sorted(
+        {data.message_id for _, data, _ in fresh if data.message_id and (_our_message_id(data) not in by_pk)}
+    )
+    for provider_ids in _in_batches(theirs):
+        by_provider.update(
+            {
+                row[3]: row
+                for row in Message.objects.filter(provider_message_id__in=provider_ids).values_list(*facts)
+            }
+        )
+
+    rows: list[MessageEvent] = []
+    acting: list[tuple[str, TrackingInput, str, int]] = []
+    for key, data, kind in fresh:
+        message = by_pk.get(_our_message_id(data)) or by_provider.get(data.message_id or "")
+        if message is None:
+            result.unknown += 1
+            logger.info(
+                "tracking %s from %s for unknown message %r ignored",
+                data.event_type,
+                data.esp_name,
+                data.message_id,
+            )
+            continue
+        message_pk, campaign_id, state, _ = message
+        if kind in PASSIVE_KINDS and state != MessageState.UNKNOWN:
+            rows.append(_event_row(key, data, kind, message_pk, campaign_id, now))
+        else:
+            acting.append((key, data, kind, message_pk))
+    if rows:
+        # ignore_conflicts: a concurrent POST of the same events may have stored some meanwhile.
+        MessageEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=LOOKUP_BATCH)
+        result.recorded += len(rows)
+    if acting:
+        messages = Message.objects.select_related("campaign__client", "lead").in_bulk(
+            {pk for *_, pk in acting}
+        )
+        breaker_campaigns: set[int] = set()
+        for key, data, kind, message_pk in acting:
+            message = messages[message_pk]
+            if _record_and_act(key, data, kind, message, now):
+                result.recorded += 1
+                result.acted += 1
+                if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
+                    breaker_campaigns.add(message.campaign_id)
+            else:
+                result.duplicates += 1
+        for campaign_id in sorted(breaker_campaigns):
+            check_circuit_breakers(campaign_id=campaign_id, now=now)
+    return result
+
+
+def _event_row(
+    key: str, data: TrackingInput, kind: str, message_pk: int, campaign_id: int, now: datetime
+) -> MessageEvent:
+    return MessageEvent(
+        campaign_id=campaign_id,
+        message_id=message_pk,
+        kind=kind,
+        event_key=key,
+        provider=data.esp_name[:40],
+        hard=_is_hard_bounce(kind, data),
+        occurred_at=data.timestamp or now,
+        detail=(data.description or data.reject_reason or "")[:500],
+        created_at=now,
+    )
+
+
+def _record_and_act(key: str, data: TrackingInput, kind: str, message: Message, now: datetime) -> bool:
+    """One event that changes state: stored and acted on in one transaction, or neither."""
     try:
         with transaction.atomic():
-            event = MessageEvent.objects.create(
-                campaign_id=message.campaign_id,
-                message=message,
-                kind=kind,
-                event_key=_event_key(data),
-                provider=data.esp_name,
-                hard=_is_hard_bounce(kind, data),
-                occurred_at=data.timestamp or now,
-                detail=(data.description or data.reject_reason or "")[:500],
-                created_at=now,
-            )
+            event = _event_row(key, data, kind, message.pk, message.campaign_id, now)
+            event.save(force_insert=True)
             _act_on(event, message, now)
     except IntegrityError:
-        return None  # the same event delivered again: already recorded and acted on
-    if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
-        check_circuit_breakers(campaign_id=message.campaign_id, now=now)
-    return event
+        return False  # the same event delivered again: already recorded and acted on
+    return True
+
+
+def record_tracking_event(data: TrackingInput) -> TrackingBatchResult:
+    """One tracking event (ESPs that post one per request, and the receiver outside a batch)."""
+    return record_tracking_events([data])
 
 
 SOFT_BOUNCE_REASONS = {"blocked", "timed_out", "spam", "other"}
