@@ -1011,7 +1011,11 @@ class _PostgresFileImport:
             issues AS (
                 INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
                 SELECT %(import)s, ord + 1, split_part(verdict, ':', 1), 'email',
-                       CASE verdict {reason_cases} END, left(raw, {ISSUE_VALUE_MAX_LENGTH})
+                       CASE verdict {reason_cases} END,
+                       -- As the Python path files them: the address as given, trimmed for rows
+                       -- already in the campaign.
+                       left(CASE WHEN verdict = 'duplicate_in_campaign' THEN email ELSE raw END,
+                            {ISSUE_VALUE_MAX_LENGTH})
                 FROM verdicts WHERE verdict IS NOT NULL
                 ORDER BY ord
                 RETURNING kind
