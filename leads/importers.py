@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import OperationalError, connection, reset_queries, transaction
+from django.db import DatabaseError, OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
 from campaigns.errors import DomainError
@@ -542,6 +542,8 @@ _FILE_TABLE = "leads_import_file"
 _RESOLVED_TABLE = "leads_import_resolved"
 _CHECKED_TABLE = "leads_import_checked"
 COPY_CHUNK_BYTES = 1024 * 1024
+FILE_PATH_WORK_MEM = "512MB"
+FILE_PATH_TEMP_BUFFERS = "256MB"
 
 # Every character Python's ``str.strip()`` removes (``str.isspace``); the SQL trims the same set.
 PYTHON_WHITESPACE = (
@@ -800,7 +802,15 @@ class _PostgresFileImport:
         lead_import = self.lead_import
         with transaction.atomic(), connection.cursor() as django_cursor:
             cursor = django_cursor.cursor
-            cursor.execute("SET LOCAL work_mem = '128MB'")
+            # Sort a million rows in memory (an external merge sort was a third of the time), for
+            # this transaction only. Bigger local buffers for the temporary tables, when the session
+            # has not used any yet (PostgreSQL refuses the change after that; then it stays as is).
+            cursor.execute(f"SET LOCAL work_mem = '{FILE_PATH_WORK_MEM}'")
+            try:
+                with transaction.atomic():
+                    django_cursor.execute(f"SET LOCAL temp_buffers = '{FILE_PATH_TEMP_BUFFERS}'")
+            except DatabaseError:
+                pass
             started = time.perf_counter()
             copied = self._copy_file(cursor)
             cursor.execute(f"ANALYZE {_FILE_TABLE}")
