@@ -126,7 +126,12 @@ class LeadImportIssue(models.Model):
 
 
 class Lead(FSMModelMixin, models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leads", db_index=False)
+    # No database-level foreign key: PostgreSQL checked it once per inserted row at commit, about
+    # a quarter of a bulk import's database time. Django still cascades deletes through the ORM,
+    # and campaigns are archived through their lifecycle, never hard-deleted in normal operation.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="leads", db_index=False, db_constraint=False
+    )
     email = models.CharField(max_length=EMAIL_MAX_LENGTH, help_text="As given; used for display and sending.")
     normalized_email = models.CharField(
         max_length=EMAIL_MAX_LENGTH,

@@ -22,7 +22,8 @@ def overlapping_files() -> tuple[bytes, bytes]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_overlapping_imports_create_no_duplicates():
+@pytest.mark.parametrize("batch_size", [50, None], ids=["python path in batches", "postgres file path"])
+def test_concurrent_overlapping_imports_create_no_duplicates(batch_size):
     campaign = CampaignFactory()
     files = overlapping_files()
     barrier = threading.Barrier(2)
@@ -31,7 +32,9 @@ def test_concurrent_overlapping_imports_create_no_duplicates():
     def run(data: bytes) -> None:
         try:
             barrier.wait(timeout=10)
-            reports.append(import_leads_from_csv(campaign=campaign, file=io.BytesIO(data), batch_size=50))
+            reports.append(
+                import_leads_from_csv(campaign=campaign, file=io.BytesIO(data), batch_size=batch_size)
+            )
         except Exception as exc:  # surfaced below with the thread's error
             errors.append(exc)
         finally:

@@ -159,3 +159,16 @@ def test_no_normalized_variant_of_a_suppressed_address_is_contactable(data, loca
     lead = LeadFactory(campaign=campaign, email=lead_as.strip())
     assert not is_contactable(lead)
     assert contactable_ids(lead) == set()
+
+
+@pytest.mark.django_db
+def test_deleting_a_campaign_still_deletes_its_leads_without_a_database_foreign_key(csv_bytes):
+    """Lead.campaign has no database-level constraint (bulk imports); Django's CASCADE remains."""
+    from leads.importers import import_leads_from_csv
+
+    doomed, kept = CampaignFactory(), CampaignFactory()
+    for campaign in (doomed, kept):
+        import_leads_from_csv(campaign=campaign, file=csv_bytes("email", "a@example.com", "b@example.com"))
+    doomed.delete()
+    assert not Lead.objects.filter(campaign_id=doomed.pk).exists()
+    assert Lead.objects.filter(campaign=kept).count() == 2
