@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from campaigns.api import ErrorSerializer
+from campaigns.api import BadRequestSerializer, ErrorSerializer
 from campaigns.selectors import campaigns_visible_to
 
 from ..models.operator_tasks import MetricEntry, OperatorTask, OperatorTaskState
@@ -58,6 +58,8 @@ class MetricEntrySerializer(serializers.ModelSerializer):
 
 class OperatorTaskSerializer(serializers.ModelSerializer):
     instructions = InstructionsSerializer(read_only=True)
+    # Empty until done with a link: a plain string, since "" is not a valid `format: uri`.
+    proof_url = serializers.CharField(read_only=True, help_text="Link to the published post; empty if none.")
     creative_snapshot = CreativeSnapshotSerializer(read_only=True)
 
     class Meta:
@@ -123,7 +125,9 @@ class MetricsRequestSerializer(serializers.Serializer):
 
 _write_responses = {
     200: OperatorTaskSerializer,
-    400: OpenApiResponse(ErrorSerializer, description="Missing proof or reason, or an invalid proof URL."),
+    400: OpenApiResponse(
+        BadRequestSerializer, description="Missing proof or reason, or an invalid proof URL."
+    ),
     403: OpenApiResponse(description="Only agency staff work on operator tasks."),
     404: OpenApiResponse(description="No such task for this client."),
     409: OpenApiResponse(ErrorSerializer, description="The task's state does not allow this step."),
