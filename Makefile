@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-sqlite lint migrate demo-data clean help
+.PHONY: install run test test-sqlite lint migrate demo demo-data clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve admin + API with a Celery worker and beat"
 	@echo "make test   - the whole suite on SQLite, then PostgreSQL + Redis, then import-linter and ruff"
+	@echo "make demo   - run a whole demo campaign on simulated days and print its report and audit timeline"
 	@echo "make lint   - import-linter and ruff only"
 
 $(BIN)/python:
@@ -27,6 +28,10 @@ migrate: install
 
 demo-data: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py demo --if-missing --quiet
+
+demo: migrate
+	$(BIN)/python manage.py demo
 
 run: demo-data
 	@echo "Serving on http://localhost:$${AICMO_PORT:-8000}/admin/ and /api/v1/ (Ctrl-C stops web, worker and beat)"

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "leads",
     "outreach",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -217,9 +218,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        # exchange tables (kombu's default is ./control in the working directory)
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

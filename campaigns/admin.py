@@ -8,6 +8,8 @@ model's transition methods directly, which would skip the audit, so we do not us
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +23,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError
+from .lifecycle import activation_blockers, approval_blockers
 from .models import (
     AuditDailySummary,
     AuditEvent,
@@ -157,6 +160,45 @@ def timeline_csv_response(campaign: Campaign, entries: list[TimelineEntry]) -> S
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-timeline.csv"'
     return response
+
+
+# --- links from the campaign page to the work of the apps above ---------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignAdminLink:
+    """One link on the campaign change page, e.g. ("Compare strategies (batch 2)", url).
+
+    ``key`` is stable (the element id is ``campaign-link-<key>``); ``note`` is a short fact shown
+    after the link ("3 in review")."""
+
+    key: str
+    label: str
+    url: str
+    note: str = ""
+
+
+CampaignAdminLinkProvider = Callable[[HttpRequest, Campaign], list[CampaignAdminLink]]
+_campaign_link_providers: dict[str, tuple[int, CampaignAdminLinkProvider]] = {}
+
+
+def register_campaign_admin_links(section: str, provider: CampaignAdminLinkProvider, *, order: int) -> None:
+    """Apps above ``campaigns`` put their pages for a campaign on its change page (strategy,
+    creative, leads, reporting), so an operator reaches every step from there without typing URLs.
+
+    ``provider(request, campaign)`` returns the links this user may follow (check permissions
+    there). Called from the app's admin module, which the admin imports once at start-up;
+    registering a section again replaces it."""
+    _campaign_link_providers[section] = (order, provider)
+
+
+def campaign_admin_link_sections(request: HttpRequest, campaign: Campaign) -> list[dict]:
+    sections = []
+    for section, (_, provider) in sorted(_campaign_link_providers.items(), key=lambda item: item[1][0]):
+        links = provider(request, campaign)
+        if links:
+            sections.append({"name": section, "links": links})
+    return sections
 
 
 @admin.register(Campaign)
@@ -360,9 +402,28 @@ class CampaignAdmin(SimpleHistoryAdmin):
                 {"name": name, "label": LIFECYCLE[name].label.capitalize(), "danger": name == "kill"}
                 for name in available_transitions(campaign)
             ]
+            extra_context["lifecycle_waiting"] = self._lifecycle_waiting(campaign)
+            extra_context["campaign_link_sections"] = campaign_admin_link_sections(request, campaign)
             if request.method == "GET":
                 self._governance_messages(request, campaign)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # The gated next step of a state, and what says whether it is open yet.
+    GATED_STEPS = {
+        CampaignState.AWAITING_APPROVAL: ("approve", approval_blockers),
+        CampaignState.APPROVED: ("activate", activation_blockers),
+    }
+
+    def _lifecycle_waiting(self, campaign: Campaign) -> list[dict]:
+        """Why the next step (approve, activate) has no button yet, e.g. no strategy approved."""
+        gated = self.GATED_STEPS.get(campaign.state)
+        if gated is None:
+            return []
+        name, blockers = gated
+        reasons = blockers(campaign)
+        if not reasons:
+            return []
+        return [{"name": name, "label": LIFECYCLE[name].label.capitalize(), "reasons": reasons}]
 
     def _governance_messages(self, request: HttpRequest, campaign: Campaign) -> None:
         """The operator notification: budget warning / block and open high-severity risk flags."""

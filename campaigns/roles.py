@@ -94,7 +94,7 @@ def sync_role_groups(*, apps: Any = None, using: str = "default") -> dict[str, i
                 .first()
             )
             if match is None:
-                logger.info("role %s: permission %s does not exist (yet); skipped", role, perm)
+                logger.debug("role %s: permission %s does not exist (yet); skipped", role, perm)
                 continue
             found.append(match)
         group.permissions.add(*found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
+from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import Campaign, CampaignState
 
@@ -51,6 +53,46 @@ def findings_html(variant: CreativeVariant) -> str:
             ),
         ),
     )
+
+
+def campaign_creative_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
+    """The creative steps on the campaign page: generate, then review (compare and decide)."""
+    user = request.user
+    links: list[CampaignAdminLink] = []
+    if user.has_perm("creative.add_creativebrief") and not campaign.is_final:
+        links.append(
+            CampaignAdminLink(
+                key="creative-generate",
+                label="Generate creative",
+                url=f"{reverse('admin:creative_generate')}?campaign={campaign.pk}",
+            )
+        )
+    if user.has_perm("creative.view_creativebrief"):
+        counts = {
+            row["state"]: row["n"]
+            for row in CreativeVariant.objects.filter(campaign=campaign)
+            .values("state")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+        if counts:
+            note = ", ".join(
+                f"{counts[state]} {label.lower()}"
+                for state, label in CreativeState.choices
+                if counts.get(state)
+            )
+            links.append(
+                CampaignAdminLink(
+                    key="creative-review",
+                    label="Review creative",
+                    url=f"{reverse('admin:creative_creativebrief_changelist')}?campaign__id__exact={campaign.pk}",
+                    note=note,
+                )
+            )
+    return links
+
+
+register_campaign_admin_links("Creative", campaign_creative_links, order=20)
 
 
 class GenerateForm(forms.Form):
@@ -306,12 +348,20 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
             except DomainError as exc:
                 messages.error(request, str(exc))
             else:
+                brief_ids = {v.brief_id for v in created}
                 messages.success(
                     request,
-                    f"Generated {len(created)} variant(s) in "
-                    f"{len({v.brief_id for v in created})} brief(s), checked and in review.",
+                    f"Generated {len(created)} variant(s) in {len(brief_ids)} brief(s), checked and in "
+                    "review. Compare them and decide.",
                 )
-                return HttpResponseRedirect(reverse("admin:creative_creativebrief_changelist"))
+                if len(brief_ids) == 1:  # straight to the comparison, where the decision is made
+                    return HttpResponseRedirect(
+                        reverse("admin:creative_creativebrief_compare", args=[brief_ids.pop()])
+                    )
+                campaign = form.cleaned_data["campaign"]
+                return HttpResponseRedirect(
+                    f"{reverse('admin:creative_creativebrief_changelist')}?campaign__id__exact={campaign.pk}"
+                )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

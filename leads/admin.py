@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
 
@@ -31,7 +32,7 @@ from .models import (
     Suppression,
     SuppressionReason,
 )
-from .selectors import contactability_blockers, import_issues, suppressed_leads
+from .selectors import contactability_blockers, import_issues, leads_of_campaign, suppressed_leads
 from .services import (
     add_suppression,
     record_consent,
@@ -59,6 +60,43 @@ SCORE_BANDS = {
     "medium": (0.4, 0.7, "Medium"),
     "low": (0.0, 0.4, "Low (< 0.4)"),
 }
+
+
+def campaign_lead_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
+    """The lead steps on the campaign page: import a CSV, the latest import's report, the leads."""
+    user = request.user
+    links: list[CampaignAdminLink] = []
+    if user.has_perm("leads.add_leadimport") and not campaign.is_final:
+        links.append(
+            CampaignAdminLink(
+                key="leads-import",
+                label="Import leads (CSV)",
+                url=f"{reverse('admin:leads_leadimport_upload')}?campaign={campaign.pk}",
+            )
+        )
+    latest = LeadImport.objects.filter(campaign=campaign).order_by("-pk").first()
+    if latest is not None and user.has_perm("leads.view_leadimport"):
+        links.append(
+            CampaignAdminLink(
+                key="leads-import-report",
+                label="Latest import report",
+                url=reverse("admin:leads_leadimport_change", args=[latest.pk]),
+                note=f"{latest.inserted} inserted, {latest.rejected} rejected",
+            )
+        )
+    if user.has_perm("leads.view_lead"):
+        links.append(
+            CampaignAdminLink(
+                key="leads-list",
+                label="Leads",
+                url=f"{reverse('admin:leads_lead_changelist')}?campaign__id__exact={campaign.pk}",
+                note=str(leads_of_campaign(campaign).count()),
+            )
+        )
+    return links
+
+
+register_campaign_admin_links("Leads", campaign_lead_links, order=30)
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -261,8 +299,10 @@ class LeadImportAdmin(admin.ModelAdmin):
 
     def upload_view(self, request: HttpRequest):
         if not self.has_add_permission(request):
-            raise PermissionError
-        form = LeadImportForm(request.POST or None, request.FILES or None)
+            raise PermissionDenied
+        form = LeadImportForm(
+            request.POST or None, request.FILES or None, initial={"campaign": request.GET.get("campaign")}
+        )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
+from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
 from leads.models import LeadState
 
@@ -63,6 +65,27 @@ def metrics_csv_rows(summary) -> list[list[str]]:
         rows.append(["trend_sent", day.day.isoformat(), str(day.sent)])
         rows.append(["trend_replied", day.day.isoformat(), str(day.replied)])
     return rows
+
+
+def campaign_report_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
+    """The report on the campaign page: its dashboard and the metrics CSV."""
+    if not (request.user.is_active and request.user.is_staff):
+        return []
+    return [
+        CampaignAdminLink(
+            key="report-dashboard",
+            label="Dashboard",
+            url=reverse("admin:reporting_campaigndashboard_change", args=[campaign.pk]),
+        ),
+        CampaignAdminLink(
+            key="report-csv",
+            label="Export metrics (CSV)",
+            url=reverse("admin:reporting_campaigndashboard_csv", args=[campaign.pk]),
+        ),
+    ]
+
+
+register_campaign_admin_links("Report", campaign_report_links, order=40)
 
 
 @admin.register(CampaignDashboard)
@@ -137,6 +160,7 @@ class CampaignDashboardAdmin(admin.ModelAdmin):
             "funnel_chart": funnel_svg(funnel_stages(summary.metrics.by_state)),
             "trend_chart": trend_svg(trend),
             "timeline_url": reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]),
+            "campaign_url": reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
             "csv_url": reverse("admin:reporting_campaigndashboard_csv", args=[campaign.pk]),
         }
         return TemplateResponse(request, "admin/reporting/dashboard.html", context)

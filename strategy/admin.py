@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import CHANNELS, Campaign
 
@@ -36,7 +37,12 @@ from .models import (
     StrategyVariant,
     VariantState,
 )
-from .selectors import calendar_month_grid, decisions_for_variant
+from .selectors import (
+    approved_variant_for,
+    brief_for_campaign,
+    calendar_month_grid,
+    decisions_for_variant,
+)
 from .services import (
     BRIEF_FIELDS,
     CALENDAR_EDITABLE_FIELDS,
@@ -76,6 +82,65 @@ def _percent(share: float) -> str:
 
 def _kpi(value: float) -> str:
     return f"{value * 100:.1f} %" if value < 1 else f"{value:g}"
+
+
+def campaign_strategy_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
+    """The strategy steps on the campaign page: brief, generate, compare the latest batch, plan."""
+    user = request.user
+    links: list[CampaignAdminLink] = []
+    brief = brief_for_campaign(campaign)
+    latest = campaign.strategy_batches.order_by("-number").first()
+    if latest is not None and user.has_perm("strategy.view_strategybatch"):
+        approved = approved_variant_for(campaign)
+        links.append(
+            CampaignAdminLink(
+                key="strategy-compare",
+                label=f"Compare strategies (batch {latest.number})",
+                url=compare_url(latest.pk),
+                note=f"approved: {approved.title}" if approved else "no strategy approved yet",
+            )
+        )
+    if brief is None:
+        if user.has_perm("strategy.add_brief") and not campaign.is_final:
+            url = f"{reverse('admin:strategy_brief_add')}?campaign={campaign.pk}"
+            links.append(CampaignAdminLink(key="strategy-brief", label="Write the strategy brief", url=url))
+    else:
+        if user.has_perm("strategy.change_brief") and not campaign.is_final:
+            links.append(
+                CampaignAdminLink(
+                    key="strategy-generate",
+                    label="Generate strategies",
+                    url=reverse("admin:strategy_brief_generate", args=[brief.pk]),
+                )
+            )
+        if user.has_perm("strategy.view_brief"):
+            links.append(
+                CampaignAdminLink(
+                    key="strategy-brief",
+                    label="Brief",
+                    url=reverse("admin:strategy_brief_change", args=[brief.pk]),
+                )
+            )
+    plan_id = CampaignPlan.objects.filter(campaign=campaign).values_list("pk", flat=True).first()
+    if plan_id is not None and user.has_perm("strategy.view_campaignplan"):
+        links.append(
+            CampaignAdminLink(
+                key="strategy-plan",
+                label="Plan",
+                url=reverse("admin:strategy_campaignplan_change", args=[plan_id]),
+            )
+        )
+        links.append(
+            CampaignAdminLink(
+                key="strategy-calendar",
+                label="Content calendar",
+                url=reverse("admin:strategy_campaignplan_month", args=[plan_id]),
+            )
+        )
+    return links
+
+
+register_campaign_admin_links("Strategy", campaign_strategy_links, order=10)
 
 
 # --- brief -----------------------------------------------------------------------------------
@@ -366,7 +431,8 @@ class StrategyBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, batch):
             raise PermissionDenied
         variants = list(batch.variants.select_related("decided_by").order_by("position"))
-        can_decide = request.user.has_perm("strategy.change_strategyvariant")
+        can_decide = request.user.has_perm("strategy.change_strategyvariant") and not batch.campaign.is_final
+        approved = approved_variant_for(batch.campaign)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -376,6 +442,8 @@ class StrategyBatchAdmin(admin.ModelAdmin):
             "variants": variants,
             "rows": comparison_rows(variants),
             "can_decide": can_decide,
+            # Once one strategy is approved nothing else can be selected: no dead-end Select buttons.
+            "approved": approved,
             "other_batches": batch.campaign.strategy_batches.exclude(pk=batch.pk).order_by("-number"),
             "plan": CampaignPlan.objects.filter(campaign=batch.campaign).first(),
         }

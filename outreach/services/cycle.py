@@ -24,7 +24,13 @@ from leads.models import Lead, LeadState
 from leads.services import bulk_add_leads, enrich_and_score_leads
 
 from ..models import CycleLease, Sequence
-from .sending import enroll_leads, mark_stale_sending_unknown, schedule_due_messages, send_due_messages
+from .sending import (
+    enroll_leads,
+    mark_stale_sending_unknown,
+    schedule_due_messages,
+    scheduling_room,
+    send_due_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +143,12 @@ def run_cycle(
 def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run: bool, connection) -> None:
     stats.discovered = _discover(campaign)
     stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
+    # Work only as far ahead as today's cap reaches: the best-scored leads are enrolled and rendered
+    # first, the rest wait (scored) for the next cycles.
+    room = scheduling_room(campaign=campaign, now=now, dry_run=dry_run)
     for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
-        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now)
-    stats.scheduled = schedule_due_messages(campaign=campaign, now=now)
+        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now, limit=room)
+    stats.scheduled = schedule_due_messages(campaign=campaign, now=now, limit=room)
     sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
     stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed
     stats.skipped, stats.rescheduled, stats.cap_reached = sent.skipped, sent.rescheduled, sent.cap_reached

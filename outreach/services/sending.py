@@ -61,6 +61,7 @@ __all__ = [
     "mark_stale_sending_unknown",
     "preview_context_for_lead",
     "schedule_due_messages",
+    "scheduling_room",
     "send_due_messages",
     "stop_enrollments",
     "stop_enrollments_of_lead",
@@ -132,7 +133,11 @@ def enroll_leads(
         .exclude(pk__in=already)
         .order_by("-score", "id")
     )
-    lead_rows = list(leads.values_list("pk", "score")[:limit] if limit else leads.values_list("pk", "score"))
+    if limit is not None and limit <= 0:
+        return 0
+    lead_rows = list(
+        leads.values_list("pk", "score")[:limit] if limit is not None else leads.values_list("pk", "score")
+    )
     rows = [
         Enrollment(
             campaign=campaign,
@@ -192,14 +197,20 @@ def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, s
     return _merge_context(lead, campaign, unsubscribe_url("preview"), campaign.client.name, address)
 
 
-def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) -> int:
-    """Render one Message for every active enrollment whose next step is due. Idempotent."""
+def schedule_due_messages(
+    *, campaign: Campaign, now: datetime | None = None, limit: int | None = None
+) -> int:
+    """Render one Message for every active enrollment whose next step is due (at most ``limit``,
+    highest scores first). Idempotent."""
     now = now or timezone.now()
-    due = list(
+    if limit is not None and limit <= 0:
+        return 0
+    due_enrollments = (
         Enrollment.objects.filter(campaign=campaign, state=EnrollmentState.ACTIVE, next_send_at__lte=now)
         .select_related("lead", "sequence__mailbox")
         .order_by("-lead__score", "next_send_at", "id")
     )
+    due = list(due_enrollments[:limit] if limit is not None else due_enrollments)
     if not due:
         return 0
     steps = {
@@ -256,15 +267,37 @@ def schedule_due_messages(*, campaign: Campaign, now: datetime | None = None) ->
             )
         )
         enrollment.next_send_at = None  # the step is now a Message; its send moves the enrollment on
+    finished_ids = {e.pk for e in finished}
     with transaction.atomic():
         # ignore_conflicts: a concurrent scheduler may have inserted the same (enrollment, step).
         Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
-        Enrollment.objects.bulk_update(
-            [e for e in due if e not in finished], ["next_send_at"], batch_size=500
+        # Every other due enrollment now waits on its Message: one UPDATE, not a CASE per row.
+        Enrollment.objects.filter(pk__in=[e.pk for e in due if e.pk not in finished_ids]).update(
+            next_send_at=None
         )
-        if finished:
-            Enrollment.objects.bulk_update(finished, ["state", "ended_at", "next_send_at"], batch_size=500)
+        update_in_groups(Enrollment, finished, ["state", "ended_at", "next_send_at"])
     return len(messages)
+
+
+def scheduling_room(*, campaign: Campaign, now: datetime, dry_run: bool) -> int:
+    """How many more messages the campaign could still send today: its daily cap, less what it has
+    sent (or claimed) today and what is already scheduled and due. The cycle renders no more than
+    this, so a list of 10,000 leads under a cap of 20 is not rendered 10,000 times on day one (and
+    each message is rendered close to when it goes out)."""
+    policy = effective_policy(campaign)
+    effective_dry_run = dry_run or not campaign.is_live
+    start, end = _day_bounds(now, campaign.timezone)
+    used = Message.objects.filter(
+        campaign=campaign,
+        dry_run=effective_dry_run,
+        state__in=COUNTED_STATES,
+        claimed_at__gte=start,
+        claimed_at__lt=end,
+    ).count()
+    waiting = Message.objects.filter(
+        campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now
+    ).count()
+    return max(0, _daily_cap(campaign, policy) - used - waiting)
 
 
 # --- sending -------------------------------------------------------------------------------------

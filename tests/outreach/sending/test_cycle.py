@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from campaigns.models import AuditEvent, CampaignState
 from leads.models import Lead
 from leads.services import transition_lead
 from outreach.models import CycleLease, Message
 from outreach.services import cycle as cycle_module
+from outreach.services import scheduling_room
 from outreach.services.cycle import run_all, run_cycle
 
 pytestmark = pytest.mark.django_db
@@ -73,10 +76,10 @@ def test_one_campaigns_failure_does_not_stop_the_others(live_campaign, monkeypat
     healthy, _ = live_campaign(leads=2)
     original = cycle_module.schedule_due_messages
 
-    def flaky(*, campaign, now=None):
+    def flaky(*, campaign, **kwargs):
         if campaign.pk == broken.pk:
             raise RuntimeError("template store unavailable")
-        return original(campaign=campaign, now=now)
+        return original(campaign=campaign, **kwargs)
 
     monkeypatch.setattr(cycle_module, "schedule_due_messages", flaky)
     results = {s.campaign_id: s for s in run_all(dry_run=False)}
@@ -120,3 +123,28 @@ def test_run_cycle_api(api_as, operator, client_user, other_client_user, live_ca
     assert api_as(client_user).post(url + "?dry_run=false").status_code == 403
     assert api_as(other_client_user).post(url).status_code == 404
     assert api_as(operator).post(url + "?dry_run=maybe").status_code == 400
+
+
+def test_a_cycle_renders_only_what_the_daily_cap_can_still_send(live_campaign, frozen_now):
+    campaign, _ = live_campaign(leads=30, cap=5)
+    first = run_cycle(campaign_id=campaign.pk, dry_run=False)
+    assert first.enriched == 30 and first.enrolled == 5 and first.scheduled == 5 and first.sent == 5
+    assert Message.objects.count() == 5  # 25 scored leads wait for the next days, not rendered
+    again = run_cycle(campaign_id=campaign.pk, dry_run=False)
+    assert again.scheduled == 0 and again.sent == 0  # the day's cap is used up
+    frozen_now.shift(dt.timedelta(days=1))
+    next_day = run_cycle(campaign_id=campaign.pk, dry_run=False)
+    assert next_day.scheduled == 5 and next_day.sent == 5
+    sent_scores = list(Message.objects.values_list("lead__score", flat=True))
+    waiting_scores = Lead.objects.exclude(messages__isnull=False).values_list("score", flat=True)
+    assert min(sent_scores) >= max(waiting_scores)  # highest scores were rendered and sent first
+
+
+def test_messages_held_for_a_send_window_do_not_use_up_the_days_room(live_campaign, frozen_now):
+    # frozen_now is Monday 10:00 UTC: inside Berlin's window, long before New York's opens.
+    campaign, _ = live_campaign(leads=4, cap=10, lead_timezone="America/New_York")
+    stats = run_cycle(campaign_id=campaign.pk, dry_run=False)
+    assert stats.scheduled == 4 and stats.sent == 0
+    assert all(m.scheduled_for > timezone.now() for m in Message.objects.all())  # New York's 9:00
+    campaign.refresh_from_db()
+    assert scheduling_room(campaign=campaign, now=timezone.now(), dry_run=False) == 10

@@ -1,0 +1,70 @@
+"""Outreach's steps on the campaign page: sequences (email) and operator tasks (manual channels)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
+from campaigns.models import Campaign
+
+from ..models import Sequence
+from ..models.operator_tasks import OPEN_TASK_STATES, OperatorTask
+
+
+def _filtered(url_name: str, campaign: Campaign) -> str:
+    return f"{reverse(url_name)}?campaign__id__exact={campaign.pk}"
+
+
+def campaign_outreach_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
+    user = request.user
+    links: list[CampaignAdminLink] = []
+    if user.has_perm("outreach.add_sequence") and not campaign.is_final:
+        links.append(
+            CampaignAdminLink(
+                key="outreach-new-sequence",
+                label="New email sequence",
+                url=f"{reverse('admin:outreach_sequence_new')}?campaign={campaign.pk}",
+            )
+        )
+    if user.has_perm("outreach.view_sequence"):
+        sequences = Sequence.objects.filter(campaign=campaign).count()
+        if sequences:
+            links.append(
+                CampaignAdminLink(
+                    key="outreach-sequences",
+                    label="Sequences",
+                    url=_filtered("admin:outreach_sequence_changelist", campaign),
+                    note=str(sequences),
+                )
+            )
+    if user.has_perm("outreach.view_message") and Sequence.objects.filter(campaign=campaign).exists():
+        links.append(
+            CampaignAdminLink(
+                key="outreach-messages",
+                label="Messages",
+                url=_filtered("admin:outreach_message_changelist", campaign),
+            )
+        )
+    if user.has_perm("outreach.change_operatortask") and not campaign.is_final:
+        links.append(
+            CampaignAdminLink(
+                key="outreach-generate-tasks",
+                label="Generate operator tasks",
+                url=f"{reverse('admin:outreach_operatortask_generate')}?campaign={campaign.pk}",
+            )
+        )
+    if user.has_perm("outreach.view_operatortask"):
+        open_tasks = OperatorTask.objects.filter(campaign=campaign, state__in=OPEN_TASK_STATES).count()
+        links.append(
+            CampaignAdminLink(
+                key="outreach-tasks",
+                label="Operator tasks",
+                url=_filtered("admin:outreach_operatortask_changelist", campaign),
+                note=f"{open_tasks} open",
+            )
+        )
+    return links
+
+
+register_campaign_admin_links("Outreach", campaign_outreach_links, order=35)

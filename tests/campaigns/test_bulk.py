@@ -1,0 +1,54 @@
+"""bulk_update_rows: per-row values written in one statement, on SQLite and PostgreSQL."""
+
+import datetime as dt
+
+import pytest
+
+from campaigns.bulk import bulk_update_rows
+from campaigns.models import Campaign
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_row_gets_its_own_values_and_other_rows_and_fields_are_untouched():
+    a, b, untouched = CampaignFactory(name="a"), CampaignFactory(name="b"), CampaignFactory(name="c")
+    a.name, a.target_clients, a.channels = "alpha", 7, ["email", "x"]
+    b.name, b.target_clients, b.channels = 'beta\'s "quoted"', 0, []
+    a.end_date, b.end_date = dt.date(2027, 1, 31), None
+    before_objective = Campaign.objects.get(pk=a.pk).objective
+
+    assert bulk_update_rows(Campaign, [a, b], ["name", "target_clients", "channels", "end_date"]) == 2
+
+    fresh_a, fresh_b = Campaign.objects.get(pk=a.pk), Campaign.objects.get(pk=b.pk)
+    assert (fresh_a.name, fresh_a.target_clients, fresh_a.channels, fresh_a.end_date) == (
+        "alpha",
+        7,
+        ["email", "x"],
+        dt.date(2027, 1, 31),
+    )
+    assert (fresh_b.name, fresh_b.target_clients, fresh_b.channels, fresh_b.end_date) == (
+        'beta\'s "quoted"',
+        0,
+        [],
+        None,
+    )
+    assert fresh_a.objective == before_objective
+    assert Campaign.objects.get(pk=untouched.pk).name == "c"
+
+
+def test_batches_split_below_the_parameter_limit(monkeypatch):
+    import campaigns.bulk
+
+    monkeypatch.setattr(campaigns.bulk, "MAX_PARAMETERS", 4)  # 2 params per row → 2 rows a statement
+    rows = [CampaignFactory(name=f"n{i}") for i in range(5)]
+    for i, row in enumerate(rows):
+        row.name = f"renamed {i}"
+    assert bulk_update_rows(Campaign, rows, ["name"]) == 5
+    assert sorted(Campaign.objects.filter(pk__in=[r.pk for r in rows]).values_list("name", flat=True)) == [
+        f"renamed {i}" for i in range(5)
+    ]
+
+
+def test_nothing_to_write_is_a_no_op():
+    assert bulk_update_rows(Campaign, [], ["name"]) == 0
