@@ -126,10 +126,10 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
         client=client, username=f"{marker}-user", email=f"{marker}-user@{marker}.example"
     )
     world = ClientWorld(marker=marker, client=client, user=user, token=token_for(user))
-    # Client users may take strategy and creative decisions on these campaigns, so the fuzzer
-    # reaches the decision endpoints' bodies instead of stopping at 403.
     campaign_services.set_compliance_policy(client=client, actor=operator, sender_postal_address="1 Test St")
 
+    # allow_client_approval: client users may take strategy and creative decisions here, so the
+    # fuzzer reaches the decision endpoints' bodies instead of stopping at a 403.
     draft = _campaign(client, marker, "draft", allow_client_approval=True)
     _brief(draft, marker)
     world.campaigns["draft"] = draft
@@ -187,10 +187,9 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
     )
     generate_operator_tasks(campaign=live, actor=operator)
     task = OperatorTask.objects.filter(campaign=live).order_by("due_at", "id").first()
-    if task is not None:
-        start_task(task=task, actor=operator)
-        complete_task(task=task, actor=operator, proof_url=f"https://www.linkedin.com/posts/{marker}-1")
-        record_metrics(task=task, actor=operator, impressions=120, engagements=9, clicks=3)
+    start_task(task=task, actor=operator)
+    complete_task(task=task, actor=operator, proof_url=f"https://www.linkedin.com/posts/{marker}-1")
+    record_metrics(task=task, actor=operator, impressions=120, engagements=9, clicks=3)
     build_weekly_summary(campaign=live, week_start=START)
     add_suppression(
         reason="manual_dnc", email=f"nope@{marker}-suppressed.example", client=client, actor=operator
