@@ -26,6 +26,7 @@ from ..services.operator_tasks import complete_task, fail_task, record_metrics, 
 __all__ = ["CampaignOperatorTaskListView", "OperatorTaskViewSet"]
 
 DUE_FILTERS = ("today", "overdue")
+MAX_METRIC_COUNT = 2_147_483_647  # PositiveIntegerField's upper bound on PostgreSQL
 
 
 class InstructionsSerializer(serializers.Serializer):
@@ -116,9 +117,10 @@ class ReasonRequestSerializer(serializers.Serializer):
 
 
 class MetricsRequestSerializer(serializers.Serializer):
-    impressions = serializers.IntegerField(min_value=0, default=0)
-    engagements = serializers.IntegerField(min_value=0, default=0)
-    clicks = serializers.IntegerField(min_value=0, default=0)
+    # Capped at the columns' range: a larger number answered 500 on PostgreSQL (found by fuzzing).
+    impressions = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
+    engagements = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
+    clicks = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
     recorded_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
 

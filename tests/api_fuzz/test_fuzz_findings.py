@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from outreach.models import MetricEntry
 from strategy.models import StrategyVariant, VariantState
+from tests.factories import token_for
 
 from .test_fuzz_api import APP, schema
 
@@ -79,3 +81,16 @@ def test_a_permission_error_matches_the_documented_403(client_a):
     )
     assert response.status_code == 403 and set(response.json()) == {"detail"}
     operation.validate_response(response)
+
+
+def test_a_metric_count_beyond_the_column_is_a_400_not_a_500(fuzz_worlds, db, wsgi_in_test_transaction):
+    """Staff recording impressions=1332792427842115 got a 500 on PostgreSQL (integer out of range)."""
+    operator = fuzz_worlds.operator
+    task = fuzz_worlds.client_a.first("operator_task")
+    operation = schema["/api/v1/tasks/{id}/metrics/"]["POST"]
+    case = operation.Case(
+        path_parameters={"id": task}, body={"impressions": 1332792427842115}, media_type="application/json"
+    )
+    response = case.call(app=APP, headers={"Authorization": f"Token {token_for(operator)}"})
+    assert response.status_code == 400 and "impressions" in response.json()
+    assert not MetricEntry.objects.filter(task_id=task, impressions__gt=1000).exists()
