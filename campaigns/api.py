@@ -259,13 +259,24 @@ class TransitionSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.CharField()
+    # Domain errors name a machine-readable code; DRF's own errors (403, 404, 405) carry detail only.
+    code = serializers.CharField(required=False, help_text="Machine-readable reason, on domain errors.")
     state = serializers.CharField(required=False)
+
+
+class BadRequestSerializer(serializers.Serializer):
+    """A 400 is either a domain error (detail and code) or DRF's field errors keyed by field name
+    (``{"reason": ["This field is required."]}``), so neither key is required here."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False, help_text="Machine-readable reason, on domain errors.")
 
 
 _transition_responses = {
     200: CampaignSerializer,
-    400: OpenApiResponse(ErrorSerializer, description="Missing or invalid input (e.g. no reason for kill)."),
+    400: OpenApiResponse(
+        BadRequestSerializer, description="Missing or invalid input (e.g. no reason for kill)."
+    ),
     404: OpenApiResponse(description="No such campaign for this client."),
     409: OpenApiResponse(ErrorSerializer, description="The campaign's state does not allow this transition."),
 }
@@ -305,7 +316,7 @@ class CampaignViewSet(
         request=BudgetCapSerializer,
         responses={
             200: CampaignDetailSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Missing rationale or invalid cap."),
+            400: OpenApiResponse(BadRequestSerializer, description="Missing rationale or invalid cap."),
             403: OpenApiResponse(description="Only agency staff may change a budget cap."),
             404: OpenApiResponse(description="No such campaign for this client."),
         },

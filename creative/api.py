@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api import ErrorSerializer
+from campaigns.api import BadRequestSerializer, ErrorSerializer
 from campaigns.models import Campaign, User
 from campaigns.selectors import campaigns_visible_to
 
@@ -154,7 +154,7 @@ def _visible_campaign(request: Request, campaign_id: int) -> Campaign:
 _decision_responses = {
     200: CreativeSerializer,
     400: OpenApiResponse(
-        ErrorSerializer, description="Missing rationale, or failing checks without override."
+        BadRequestSerializer, description="Missing rationale, or failing checks without override."
     ),
     403: OpenApiResponse(
         description="Client users may decide only when the campaign allows client approval."
@@ -193,7 +193,7 @@ class CampaignCreativeGenerateView(APIView):
         request=GenerateRequestSerializer,
         responses={
             201: CreativeSerializer(many=True),
-            400: OpenApiResponse(ErrorSerializer, description="No approved strategy, or bad input."),
+            400: OpenApiResponse(BadRequestSerializer, description="No approved strategy, or bad input."),
             404: OpenApiResponse(description="No such campaign for this client."),
         },
     )

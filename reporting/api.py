@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api import ErrorSerializer
+from campaigns.api import BadRequestSerializer, ErrorSerializer
 from campaigns.selectors import campaigns_visible_to
 from leads.models import Lead
 
@@ -245,7 +245,7 @@ class CampaignOutcomeCreateView(APIView):
         request=OutcomeSerializer,
         responses={
             201: OutcomeSerializer,
-            400: ErrorSerializer,
+            400: BadRequestSerializer,
             403: OpenApiResponse(description="Only agency staff record outcomes."),
             404: NOT_FOUND,
             409: ErrorSerializer,

@@ -19,6 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from campaigns.api import BadRequestSerializer
 from campaigns.models import CHANNELS, Campaign
 from campaigns.selectors import campaigns_visible_to
 
@@ -58,7 +59,8 @@ from .services import (
 
 class StrategyErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.CharField()
+    # Domain errors name a machine-readable code; DRF's own errors (403, 404, 405) carry detail only.
+    code = serializers.CharField(required=False, help_text="Machine-readable reason, on domain errors.")
     state = serializers.CharField(required=False)
 
 
@@ -104,7 +106,9 @@ class StrategyVariantSerializer(serializers.ModelSerializer):
     kpi_targets = serializers.DictField(child=serializers.FloatField(), read_only=True)
     budget_split = StrategyBudgetLineSerializer(many=True, read_only=True)
     risks = StrategyRiskSerializer(many=True, read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null until decided."
+    )
     decisions = StrategyDecisionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -136,7 +140,9 @@ class StrategyVariantSerializer(serializers.ModelSerializer):
 
 
 class StrategyBatchSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null for system-made batches."
+    )
     variants = StrategyVariantSerializer(many=True, read_only=True)
 
     class Meta:
@@ -294,9 +300,7 @@ def require_staff(request: Request, what: str) -> None:
 _not_found = OpenApiResponse(description="No such campaign (or variant) for this client.")
 _decision_responses = {
     200: StrategyVariantSerializer,
-    400: OpenApiResponse(
-        StrategyErrorSerializer, description="Missing or invalid input (e.g. no rationale)."
-    ),
+    400: OpenApiResponse(BadRequestSerializer, description="Missing or invalid input (e.g. no rationale)."),
     403: OpenApiResponse(StrategyErrorSerializer, description="The campaign does not allow client approval."),
     404: _not_found,
     409: OpenApiResponse(
@@ -322,7 +326,7 @@ class GenerateStrategiesView(generics.GenericAPIView):
         request=StrategyGenerateRequestSerializer,
         responses={
             201: StrategyBatchSerializer,
-            400: OpenApiResponse(StrategyErrorSerializer, description="Invalid variant count or generator."),
+            400: OpenApiResponse(BadRequestSerializer, description="Invalid variant count or generator."),
             403: OpenApiResponse(
                 StrategyErrorSerializer, description="Only agency staff generate strategies."
             ),
@@ -357,6 +361,11 @@ class GenerateStrategiesView(generics.GenericAPIView):
 
 class CampaignBriefView(generics.GenericAPIView):
     serializer_class = StrategyBriefSerializer
+
+    def get_object(self) -> Brief | None:
+        # DRF's OPTIONS metadata calls get_object() to describe PUT; without this it asserted
+        # (no queryset) and answered 500. The brief is found through its campaign, scoped as usual.
+        return brief_for_campaign(visible_campaign(self.request, self.kwargs["campaign_id"]))
 
     @extend_schema(responses={200: StrategyBriefSerializer, 404: _not_found})
     def get(self, request: Request, campaign_id: int) -> Response:

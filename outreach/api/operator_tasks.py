@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from campaigns.api import ErrorSerializer
+from campaigns.api import BadRequestSerializer, ErrorSerializer
 from campaigns.selectors import campaigns_visible_to
 
 from ..models.operator_tasks import MetricEntry, OperatorTask, OperatorTaskState
@@ -26,6 +26,7 @@ from ..services.operator_tasks import complete_task, fail_task, record_metrics, 
 __all__ = ["CampaignOperatorTaskListView", "OperatorTaskViewSet"]
 
 DUE_FILTERS = ("today", "overdue")
+MAX_METRIC_COUNT = 2_147_483_647  # PositiveIntegerField's upper bound on PostgreSQL
 
 
 class InstructionsSerializer(serializers.Serializer):
@@ -58,6 +59,8 @@ class MetricEntrySerializer(serializers.ModelSerializer):
 
 class OperatorTaskSerializer(serializers.ModelSerializer):
     instructions = InstructionsSerializer(read_only=True)
+    # Empty until done with a link: a plain string, since "" is not a valid `format: uri`.
+    proof_url = serializers.CharField(read_only=True, help_text="Link to the published post; empty if none.")
     creative_snapshot = CreativeSnapshotSerializer(read_only=True)
 
     class Meta:
@@ -114,16 +117,19 @@ class ReasonRequestSerializer(serializers.Serializer):
 
 
 class MetricsRequestSerializer(serializers.Serializer):
-    impressions = serializers.IntegerField(min_value=0, default=0)
-    engagements = serializers.IntegerField(min_value=0, default=0)
-    clicks = serializers.IntegerField(min_value=0, default=0)
+    # Capped at the columns' range: a larger number answered 500 on PostgreSQL (found by fuzzing).
+    impressions = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
+    engagements = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
+    clicks = serializers.IntegerField(min_value=0, max_value=MAX_METRIC_COUNT, default=0)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
     recorded_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
 
 
 _write_responses = {
     200: OperatorTaskSerializer,
-    400: OpenApiResponse(ErrorSerializer, description="Missing proof or reason, or an invalid proof URL."),
+    400: OpenApiResponse(
+        BadRequestSerializer, description="Missing proof or reason, or an invalid proof URL."
+    ),
     403: OpenApiResponse(description="Only agency staff work on operator tasks."),
     404: OpenApiResponse(description="No such task for this client."),
     409: OpenApiResponse(ErrorSerializer, description="The task's state does not allow this step."),
