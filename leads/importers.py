@@ -543,6 +543,7 @@ _RESOLVED_TABLE = "leads_import_resolved"
 _CHECKED_TABLE = "leads_import_checked"
 COPY_CHUNK_BYTES = 1024 * 1024
 FILE_PATH_WORK_MEM = "512MB"
+FILE_PATH_MAX_COLUMNS = 1000
 FILE_PATH_TEMP_BUFFERS = "256MB"
 
 # Every character Python's ``str.strip()`` removes (``str.isspace``); the SQL trims the same set.
@@ -615,6 +616,8 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
         return None
     if not "".join(header).strip():
         return None  # blank lines before the header: the Python path counts them
+    if len(header) > FILE_PATH_MAX_COLUMNS:
+        return None  # PostgreSQL tables have at most 1,600 columns
     return _FastPathFile(
         header=header,
         delimiter=delimiter,
