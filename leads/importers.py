@@ -6,9 +6,14 @@ How it stays fast and flat in memory:
   ever held, plus the client's suppression list (whose size does not depend on the file);
 * each batch is written in its own transaction, so a crash loses nothing already committed and a
   re-run inserts only what is missing. The report counters are saved in the same transaction;
-* PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
-  that also files the rows it skipped as duplicate issues, all in one statement. SQLite: one look-up
-  of the batch's addresses and ``bulk_create(ignore_conflicts=True)``;
+* PostgreSQL, whole files (``_PostgresFileImport``, the default there): the file's bytes go
+  straight into ``COPY``; SQL checks, normalizes, deduplicates, suppression-checks and inserts
+  set-based, and hands the rows it cannot decide to ``_check_row`` (the same rules as below). Files
+  it cannot take exactly like Python's csv reader (quotes, ragged or blank lines, not UTF-8…) roll
+  back and go through the batch path, so the outcome is always the batch path's;
+* PostgreSQL, batch path: ``COPY`` of each batch into a temporary table, then one
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING`` that also files the rows it skipped as duplicate
+  issues. SQLite: one look-up of the batch's addresses and ``bulk_create(ignore_conflicts=True)``;
 * duplicates inside a batch are caught with a per-batch set; duplicates across batches conflict
   with a lead that this very import inserted (``Lead.source_import``), which tells "duplicate in
   file" from "already in the campaign" without remembering every address of the file.
@@ -543,6 +548,7 @@ _RESOLVED_TABLE = "leads_import_resolved"
 _CHECKED_TABLE = "leads_import_checked"
 COPY_CHUNK_BYTES = 1024 * 1024
 FILE_PATH_WORK_MEM = "512MB"
+FILE_PATH_MAX_COLUMNS = 1000
 FILE_PATH_TEMP_BUFFERS = "256MB"
 
 # Every character Python's ``str.strip()`` removes (``str.isspace``); the SQL trims the same set.
@@ -615,6 +621,8 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
         return None
     if not "".join(header).strip():
         return None  # blank lines before the header: the Python path counts them
+    if len(header) > FILE_PATH_MAX_COLUMNS:
+        return None  # PostgreSQL tables have at most 1,600 columns
     return _FastPathFile(
         header=header,
         delimiter=delimiter,

@@ -182,7 +182,7 @@ def import_both_ways(data: bytes, *, existing: list[str] = ()) -> tuple[tuple, t
 @pytest.mark.postgres
 @pytest.mark.django_db
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -227,6 +227,7 @@ def test_fast_path_and_python_path_give_the_same_report_leads_and_issues(
         (b"email,name\na@example.com,Ad\\.a\n", "COPY's end-of-data marker"),
         (b"email,name\na@example.com,Ada\nb@example.com,Bj\xf6rn\n" + b"x@example.com,X\n" * 5, "not UTF-8"),
         (b"email;name\r\na@example.com;Ada\nb@example.com;Bob\r\n", "mixed line endings"),
+        (b"email," + b",".join(b"c%d" % i for i in range(1200)) + b"\na@example.com\n", "too many columns"),
     ],
 )
 def test_files_the_fast_path_cannot_take_go_through_the_python_path(data, why, fast_path_outcomes):
