@@ -7,7 +7,8 @@ database can do the same with one join against a ``VALUES`` list, which is what 
     UPDATE table SET f1 = v.column2, f2 = v.column3
     FROM (VALUES (%s, %s, %s), …) AS v WHERE table.pk = v.column1
 
-PostgreSQL and SQLite (3.33+) both accept it, and both name a VALUES list's columns column1, 2, ….
+SQLite (3.33+) runs exactly that (a VALUES list's columns are named column1, 2, …); PostgreSQL
+joins ``unnest()`` of one array per column instead, so the statement has one parameter per column.
 Values go through each field's own ``get_db_prep_save`` (JSON, dates, FSM fields) and, on
 PostgreSQL, are cast to the column's type.
 Like ``bulk_update``, it sends no signals (callers that keep history write it themselves).
@@ -34,29 +35,34 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Seque
     quote = connection.ops.quote_name
     concrete = [meta.get_field(name) for name in fields]
     pk = meta.pk
-    on_postgres = connection.vendor == "postgresql"
 
-    def placeholder(field) -> str:
-        return f"%s::{field.db_type(connection)}" if on_postgres else "%s"
-
-    row_sql = "(" + ", ".join(placeholder(f) for f in (pk, *concrete)) + ")"
     table = quote(meta.db_table)
     assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(concrete, start=2))
-    per_row = len(concrete) + 1
-    batch = max(1, MAX_PARAMETERS // per_row)
+    where = f"WHERE {table}.{quote(pk.column)} = v.column1"
+
+    def prepared(obj: Model) -> list:
+        return [pk.get_db_prep_save(obj.pk, connection)] + [
+            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in concrete
+        ]
+
     updated = 0
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column, unnested side by side: as many placeholders as columns, so the
+            # driver's query conversion does not grow with the row count.
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in (pk, *concrete))
+            names = ", ".join(f"column{i}" for i in range(1, len(concrete) + 2))
+            columns = [list(values) for values in zip(*(prepared(obj) for obj in objects), strict=True)]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) {where}", columns
+            )
+            return cursor.rowcount
+        row_sql = "(" + ", ".join(["%s"] * (len(concrete) + 1)) + ")"
+        batch = max(1, MAX_PARAMETERS // (len(concrete) + 1))
         for start in range(0, len(objects), batch):
             rows = objects[start : start + batch]
-            params: list = []
-            for obj in rows:
-                params.append(pk.get_db_prep_save(obj.pk, connection))
-                for field in concrete:
-                    params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v "
-                f"WHERE {table}.{quote(pk.column)} = v.column1",
-                params,
-            )
+            params = [value for obj in rows for value in prepared(obj)]
+            values = ", ".join([row_sql] * len(rows))
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v {where}", params)
             updated += cursor.rowcount
     return updated
