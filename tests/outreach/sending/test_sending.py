@@ -231,9 +231,7 @@ def test_ranking_made_once_per_run_still_rechecks_each_chunk(live_campaign):
 
     campaign, sequence = live_campaign(leads=8, cap=100)
     prepare(campaign, sequence)
-    ranked = list(
-        Message.objects.filter(campaign=campaign).order_by("-lead__score", "scheduled_for", "id")
-    )
+    ranked = list(Message.objects.filter(campaign=campaign).order_by("-lead__score", "scheduled_for", "id"))
     stopped, suppressed = ranked[-1], ranked[-2]
 
     class StopsOthersDuringTheFirstChunk(EmailBackend):
