@@ -359,6 +359,7 @@ def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: in
                     state__in=PENDING_STATES,
                     scheduled_for__lte=now,
                 )
+                .exclude(pk__in=chosen)  # locked by this chunk already, not claimed yet
                 .order_by("-lead__score", "scheduled_for", "id")
                 .values_list("pk", flat=True)[: max(size, size * QUEUE_CHUNKS_AHEAD)]
             )

@@ -221,3 +221,37 @@ def test_queries_per_chunk_do_not_grow_with_the_chunk_size(live_campaign):
         assert stats.sent == size - 1
         counts[size] = len(queries.captured_queries)
     assert counts[4] == counts[16], counts
+
+
+def test_ranking_made_once_per_run_still_rechecks_each_chunk(live_campaign):
+    """The due messages are ranked once for several chunks; a message stopped, suppressed or
+    already taken after the ranking is still not sent by a later chunk of the same run, and
+    the best leads still go first across chunks."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    campaign, sequence = live_campaign(leads=8, cap=100)
+    prepare(campaign, sequence)
+    ranked = list(Message.objects.filter(campaign=campaign).order_by("-lead__score", "scheduled_for", "id"))
+    stopped, suppressed = ranked[-1], ranked[-2]
+
+    class StopsOthersDuringTheFirstChunk(EmailBackend):
+        calls = 0
+
+        def send_messages(self, messages):
+            StopsOthersDuringTheFirstChunk.calls += 1
+            if StopsOthersDuringTheFirstChunk.calls == 1:
+                Enrollment.objects.filter(pk=stopped.enrollment_id).update(
+                    state=EnrollmentState.STOPPED, stop_reason=StopReason.REPLIED
+                )
+                Message.objects.filter(pk=stopped.pk).update(state=MessageState.CANCELLED)
+                add_suppression(reason="unsubscribed", email=suppressed.to_email, client=campaign.client)
+            return super().send_messages(messages)
+
+    stats = send_due_messages(
+        campaign_id=campaign.pk, dry_run=False, chunk_size=2, connection=StopsOthersDuringTheFirstChunk()
+    )
+    assert stats.sent == 6
+    sent_ids = [m.extra_headers["X-AICMO-Message"] for m in mail.outbox]
+    assert sent_ids == [str(m.pk) for m in ranked[:6]]
+    assert Message.objects.get(pk=stopped.pk).state == MessageState.CANCELLED
+    assert Message.objects.get(pk=suppressed.pk).state == MessageState.CANCELLED
