@@ -507,7 +507,11 @@ def mark_leads_contacted(
         lead.state_reason = rationale[:500]
         lead.updated_at = now
     if leads:
-        bulk_update_rows(Lead, leads, ["state", "state_reason", "updated_at"])
+        # Every row gets the same values: one filtered UPDATE (the FSM transition above checked
+        # each lead's source state; the filter repeats it for rows changed since they were read).
+        Lead.objects.filter(
+            pk__in=[lead.pk for lead in leads], state__in=[LeadState.NEW, LeadState.ENRICHED]
+        ).update(state=LeadState.CONTACTED, state_reason=rationale[:500], updated_at=now)
         Lead.history.bulk_history_create(
             leads, update=True, default_change_reason=rationale, default_date=now
         )
