@@ -66,3 +66,42 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Seque
             cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v {where}", params)
             updated += cursor.rowcount
     return updated
+
+
+def insert_history_rows(model: type[Model], pks: Sequence[int], *, reason: str, when) -> int:
+    """simple-history rows ("changed", no user) for rows already written with a plain UPDATE: one
+    ``INSERT … SELECT`` copying their current columns, where ``bulk_history_create`` would load
+    and build every object in Python first."""
+    if not pks:
+        return 0
+    history = model.history.model
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    source = {f.column for f in meta.concrete_fields}
+    targets, selects, params = [], [], []
+    for field in history._meta.concrete_fields:
+        if field.column == "history_id":
+            continue
+        targets.append(quote(field.column))
+        if field.column in source:
+            selects.append(f"t.{quote(field.column)}")
+        elif field.column == "history_date":
+            selects.append("%s")
+            params.append(field.get_db_prep_save(when, connection))
+        elif field.column == "history_change_reason":
+            selects.append("%s")
+            params.append(reason[: field.max_length] if field.max_length else reason)
+        elif field.column == "history_type":
+            selects.append("'~'")
+        else:  # history_user_id and any other history-only column
+            selects.append("NULL")
+    placeholders = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(targets)}) "
+            f"SELECT {', '.join(selects)} FROM {quote(meta.db_table)} t "
+            f"WHERE t.{quote(meta.pk.column)} IN ({placeholders})",
+            [*params, *pks],
+        )
+        return cursor.rowcount

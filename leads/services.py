@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from campaigns.bulk import bulk_update_rows
+from campaigns.bulk import bulk_update_rows, insert_history_rows
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import Campaign, Client
 from campaigns.services import record_audit_event, set_compliance_policy
@@ -501,24 +501,19 @@ def mark_leads_contacted(
     `enriched` are left as they are."""
 
     now = timezone.now()
-    leads = list(Lead.objects.filter(pk__in=list(lead_ids), state__in=[LeadState.NEW, LeadState.ENRICHED]))
-    for lead in leads:
-        lead.mark_contacted()
-        lead.state_reason = rationale[:500]
-        lead.updated_at = now
-    if leads:
-        # Every row gets the same values: one filtered UPDATE (the FSM transition above checked
-        # each lead's source state; the filter repeats it for rows changed since they were read).
-        Lead.objects.filter(
-            pk__in=[lead.pk for lead in leads], state__in=[LeadState.NEW, LeadState.ENRICHED]
-        ).update(state=LeadState.CONTACTED, state_reason=rationale[:500], updated_at=now)
-        Lead.history.bulk_history_create(
-            leads, update=True, default_change_reason=rationale, default_date=now
+    # The sources of Lead.mark_contacted (new, enriched): the filter is the transition's check,
+    # and every row gets the same values, so one UPDATE and one history INSERT … SELECT.
+    sources = [LeadState.NEW, LeadState.ENRICHED]
+    ids = list(Lead.objects.filter(pk__in=list(lead_ids), state__in=sources).values_list("pk", flat=True))
+    if ids:
+        Lead.objects.filter(pk__in=ids, state__in=sources).update(
+            state=LeadState.CONTACTED, state_reason=rationale[:500], updated_at=now
         )
+        insert_history_rows(Lead, ids, reason=rationale, when=now)
         record_audit_event(
             verb="lead.mark_contacted",
             campaign=campaign,
             rationale=rationale,
-            metadata={"count": len(leads), "lead_ids": [lead.pk for lead in leads][:200]},
+            metadata={"count": len(ids), "lead_ids": ids[:200]},
         )
-    return len(leads)
+    return len(ids)

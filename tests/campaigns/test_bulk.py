@@ -52,3 +52,27 @@ def test_batches_split_below_the_parameter_limit(monkeypatch):
 
 def test_nothing_to_write_is_a_no_op():
     assert bulk_update_rows(Campaign, [], ["name"]) == 0
+
+
+def test_history_rows_copy_the_rows_as_they_are_now():
+    from django.utils import timezone
+
+    from campaigns.bulk import insert_history_rows
+
+    first, second, other = CampaignFactory(name="one"), CampaignFactory(name="two"), CampaignFactory()
+    Campaign.objects.filter(pk__in=[first.pk, second.pk]).update(name="renamed")
+    before_other = other.history.count()
+    when = timezone.now()
+
+    assert insert_history_rows(Campaign, [first.pk, second.pk], reason="bulk rename", when=when) == 2
+
+    for campaign in (first, second):
+        latest = campaign.history.order_by("-history_id").first()
+        assert (latest.name, latest.history_type, latest.history_change_reason) == (
+            "renamed",
+            "~",
+            "bulk rename",
+        )
+        assert latest.history_date == when and latest.history_user is None
+    assert other.history.count() == before_other
+    assert insert_history_rows(Campaign, [], reason="x", when=when) == 0
