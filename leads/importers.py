@@ -853,17 +853,7 @@ class _PostgresFileImport:
                 raise _UseThePythonPath(f"{lead_import.inserted} rows inserted, {expected} expected")
             # Inside an outer transaction (a request, a test) ON COMMIT DROP has not happened yet.
             cursor.execute(f"DROP TABLE {_FILE_TABLE}, {_CHECKED_TABLE}, {_RESOLVED_TABLE}")
-            lead_import.save(
-                update_fields=[
-                    "rows_read",
-                    "blank_lines",
-                    "invalid",
-                    "suppressed",
-                    "duplicates_in_file",
-                    "duplicates_in_campaign",
-                    "inserted",
-                ]
-            )
+            lead_import.save(update_fields=list(_COUNTERS))
 
     def _copy_file(self, cursor) -> int:
         import psycopg
@@ -1321,17 +1311,7 @@ class LeadImporter:
         lead_import.duplicates_in_file += batch.duplicates_in_file + counts.duplicates_in_file
         lead_import.duplicates_in_campaign += counts.duplicates_in_campaign
         lead_import.inserted += counts.inserted
-        lead_import.save(
-            update_fields=[
-                "rows_read",
-                "blank_lines",
-                "invalid",
-                "suppressed",
-                "duplicates_in_file",
-                "duplicates_in_campaign",
-                "inserted",
-            ]
-        )
+        lead_import.save(update_fields=list(_COUNTERS))
 
 
 _COUNTERS = (

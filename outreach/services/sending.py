@@ -279,21 +279,26 @@ def schedule_due_messages(
     return len(messages)
 
 
+def _used_today(campaign: Campaign, now: datetime, *, dry_run: bool) -> int:
+    """Messages of this kind (live or dry-run) claimed today, by the campaign's local date: what
+    its daily cap has used up."""
+    start, end = _day_bounds(now, campaign.timezone)
+    return Message.objects.filter(
+        campaign=campaign,
+        dry_run=dry_run,
+        state__in=COUNTED_STATES,
+        claimed_at__gte=start,
+        claimed_at__lt=end,
+    ).count()
+
+
 def scheduling_room(*, campaign: Campaign, now: datetime, dry_run: bool) -> int:
     """How many more messages the campaign could still send today: its daily cap, less what it has
     sent (or claimed) today and what is already scheduled and due. The cycle renders no more than
     this, so a list of 10,000 leads under a cap of 20 is not rendered 10,000 times on day one (and
     each message is rendered close to when it goes out)."""
     policy = effective_policy(campaign)
-    effective_dry_run = dry_run or not campaign.is_live
-    start, end = _day_bounds(now, campaign.timezone)
-    used = Message.objects.filter(
-        campaign=campaign,
-        dry_run=effective_dry_run,
-        state__in=COUNTED_STATES,
-        claimed_at__gte=start,
-        claimed_at__lt=end,
-    ).count()
+    used = _used_today(campaign, now, dry_run=dry_run or not campaign.is_live)
     waiting = Message.objects.filter(
         campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now
     ).count()
@@ -400,14 +405,7 @@ def _claim_chunk(
             stats.stopped_reason = quiet
             return None, []
         effective_dry_run = dry_run or not campaign.is_live
-        start, end = _day_bounds(now, campaign.timezone)
-        used = Message.objects.filter(
-            campaign=campaign,
-            dry_run=effective_dry_run,
-            state__in=COUNTED_STATES,
-            claimed_at__gte=start,
-            claimed_at__lt=end,
-        ).count()
+        used = _used_today(campaign, now, dry_run=effective_dry_run)
         remaining = _daily_cap(campaign, policy) - used
         if remaining <= 0:
             stats.cap_reached = True
