@@ -313,7 +313,11 @@ ANYMAIL = {
 }
 
 # --- outreach ---------------------------------------------------------------------------------
-OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 50)
+# Messages claimed per chunk (one claim, one set of checks); they are then sent in slices of at
+# most OUTREACH_SEND_SLICE_SECONDS, each under the share lock a kill waits for, so a large chunk
+# never makes a pause or kill wait for more than one slice.
+OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 250)
+OUTREACH_SEND_SLICE_SECONDS = float(os.environ.get("OUTREACH_SEND_SLICE_SECONDS", "1.0"))
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 OUTREACH_RETRY_BASE_SECONDS = env_int("OUTREACH_RETRY_BASE_SECONDS", 60)
 OUTREACH_RETRY_CAP_SECONDS = env_int("OUTREACH_RETRY_CAP_SECONDS", 6 * 60 * 60)

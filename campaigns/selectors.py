@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Model, QuerySet, Sum
+from django.db.models import F, Model, Q, QuerySet, Sum
 
 from .models import (
     TRANSITION_ORDER,
@@ -233,13 +233,16 @@ def _policy_from(row: CompliancePolicy, source: str) -> EffectivePolicy:
 def effective_policy(campaign: Campaign) -> EffectivePolicy:
     """The campaign's own policy if it has one, else its client's default, else the defaults.
     A campaign policy replaces the client default as a whole (no field-by-field mixing)."""
-    own = CompliancePolicy.objects.filter(campaign_id=campaign.pk).first() if campaign.pk else None
-    if own is not None:
-        return _policy_from(own, "campaign")
-    default = CompliancePolicy.objects.filter(client_id=campaign.client_id, campaign__isnull=True).first()
-    if default is not None:
-        return _policy_from(default, "client")
-    return _policy_from(_POLICY_DEFAULTS, "default")
+    # Both candidates in one query, the campaign's own first.
+    own = Q(campaign_id=campaign.pk) if campaign.pk else Q(pk__in=[])
+    row = (
+        CompliancePolicy.objects.filter(own | Q(client_id=campaign.client_id, campaign__isnull=True))
+        .order_by(F("campaign_id").asc(nulls_last=True))
+        .first()
+    )
+    if row is None:
+        return _policy_from(_POLICY_DEFAULTS, "default")
+    return _policy_from(row, "campaign" if row.campaign_id is not None else "client")
 
 
 def compliance_activation_blockers(campaign: Campaign) -> list[str]:

@@ -170,8 +170,18 @@ def contactability_blockers(lead: Lead, *, now: dt.datetime | None = None) -> li
     return blockers
 
 
-def contactable_leads(queryset: QuerySet[Lead], *, now: dt.datetime | None = None) -> QuerySet[Lead]:
+def contactable_leads(
+    queryset: QuerySet[Lead],
+    *,
+    now: dt.datetime | None = None,
+    campaign: Campaign | None = None,
+    regions: tuple[str, ...] | None = None,
+) -> QuerySet[Lead]:
     """Narrow a lead queryset to those outreach may contact (one SQL query when evaluated).
+
+    Given ``campaign`` (and its consent ``regions``, when the caller has read its policy already),
+    the queryset is narrowed to that campaign's leads and nothing is looked up to find out which
+    campaigns it spans: the send path calls this once per chunk.
 
     Erased addresses are matched by digest only in ``is_contactable``: every insertion path checks
     them, and erasure anonymizes the existing leads, so none can be in the table to begin with.
@@ -189,24 +199,30 @@ def contactable_leads(queryset: QuerySet[Lead], *, now: dt.datetime | None = Non
         .exclude(Exists(email_suppressed))
         .exclude(Exists(domain_suppressed))
     )
-    needs_consent: Q | None = None
-    campaigns = Campaign.objects.filter(pk__in=queryset.values("campaign_id")).select_related("client")
+    if campaign is not None:
+        queryset = queryset.filter(campaign_id=campaign.pk)
+        campaigns = [campaign]
+        campaign_regions = {campaign.pk: consent_regions_for(campaign) if regions is None else regions}
+    else:
+        campaigns = list(
+            Campaign.objects.filter(pk__in=queryset.values("campaign_id")).select_related("client")
+        )
+        campaign_regions = {c.pk: consent_regions_for(c) for c in campaigns}
+    needing = [c.pk for c in campaigns if campaign_regions[c.pk]]
+    if not needing:
+        return queryset
     unknown_needs = dict(
-        LeadPolicy.objects.filter(campaign__in=campaigns).values_list(
+        LeadPolicy.objects.filter(campaign_id__in=needing).values_list(
             "campaign_id", "unknown_country_needs_consent"
         )
     )
-    for campaign in campaigns:
-        regions = consent_regions_for(campaign)
-        if not regions:
-            continue
-        in_region = Q(country__in=sorted(countries_in_regions(list(regions))))
-        if unknown_needs.get(campaign.pk, True):
+    needs_consent: Q | None = None
+    for campaign_id in needing:
+        in_region = Q(country__in=sorted(countries_in_regions(list(campaign_regions[campaign_id]))))
+        if unknown_needs.get(campaign_id, True):
             in_region |= Q(country="")
-        in_campaign = Q(campaign_id=campaign.pk) & in_region
+        in_campaign = Q(campaign_id=campaign_id) & in_region
         needs_consent = in_campaign if needs_consent is None else needs_consent | in_campaign
-    if needs_consent is None:
-        return queryset
     consented = ConsentRecord.objects.filter(
         client_id=OuterRef("campaign__client_id"),
         normalized_email=OuterRef("normalized_email"),

@@ -43,7 +43,7 @@ start_postgres() {
   "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U aicmo -A trust -E UTF8 --no-sync >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_EXTRA_OPTS:-}" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_CTL="$bin/pg_ctl"
   export TEST_PG_URL="postgres://aicmo@127.0.0.1:$PG_PORT/aicmo"

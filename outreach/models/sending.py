@@ -127,8 +127,13 @@ class StopReason(models.TextChoices):
 class Enrollment(FSMModelMixin, models.Model):
     """One lead in one sequence. Delays live here (``next_send_at``), never in Celery countdowns."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
+    # Both lead an index below (enrollment_due, one_enrollment_per_lead): no index of their own.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrollments")
     current_step = models.PositiveSmallIntegerField(default=1, help_text="Position of the next step to send.")
     next_send_at = models.DateTimeField(null=True, blank=True)
@@ -180,13 +185,22 @@ PENDING_STATES = (MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED)
 class Message(FSMModelMixin, models.Model):
     """One email of one enrollment step. (enrollment, step) is unique: no lead gets a step twice."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="messages")
+    # Every index is written twice per email (claim, then send): the campaign, enrollment and
+    # mailbox columns lead composite indexes below, so they get no single-column index of their own.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="messages")
     step_variant = models.ForeignKey(StepVariant, on_delete=models.PROTECT, related_name="messages")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
     mailbox = models.ForeignKey(
-        SendingMailbox, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        SendingMailbox,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
     )
     from_email = models.CharField(max_length=320)
     to_email = models.CharField(max_length=320)
@@ -202,9 +216,9 @@ class Message(FSMModelMixin, models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     skip_reason = models.CharField(max_length=300, blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
     rfc_message_id = models.CharField(
-        max_length=300, blank=True, db_index=True, help_text="Our Message-ID header; replies quote it."
+        max_length=300, blank=True, help_text="Our Message-ID header; replies quote it."
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -217,6 +231,10 @@ class Message(FSMModelMixin, models.Model):
             models.Index(fields=["campaign", "state", "scheduled_for"], name="message_due"),
             models.Index(fields=["campaign", "claimed_at"], name="message_claimed"),
             models.Index(fields=["mailbox", "claimed_at"], name="message_mailbox_claimed"),
+            # Equality look-ups only (webhooks, replies): a plain index, without the extra
+            # LIKE-pattern index PostgreSQL gets for db_index on a text column.
+            models.Index(fields=["provider_message_id"], name="message_provider_id"),
+            models.Index(fields=["rfc_message_id"], name="message_rfc_id"),
         ]
 
     def __str__(self) -> str:

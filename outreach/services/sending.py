@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from campaigns.errors import BudgetExhaustedError, DomainError
-from campaigns.lock_objects import campaign_for_update, campaign_state_for_send
+from campaigns.lock_objects import campaign_for_update, campaign_send_gate
 from campaigns.models import Campaign, CampaignState, SpendKind, User
-from campaigns.selectors import budget_status, effective_policy, system_paused
+from campaigns.selectors import budget_status, effective_policy
 from campaigns.services import ensure_budget_allows, record_audit_event, record_spend
 from creative.models import CreativeVariant
 from creative.personalization import render_merge_fields
@@ -345,12 +346,13 @@ COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
 QUEUE_CHUNKS_AHEAD = 20
 
 
-def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: int) -> list[int]:
-    """Lock the next ``size`` due messages, best leads first. The ranking sorts every due message of
-    the campaign (thousands, joined to their leads), so it is made once for the next 20 chunks and
-    kept in ``queue``; each chunk then locks its share by id, re-checking that they are still due
-    and skipping those another worker holds. Messages that fall due later join at the next refill."""
-    chosen: list[int] = []
+def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: int) -> list[Message]:
+    """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
+    message of the campaign (thousands, joined to their leads), so it is made once for the next 20
+    chunks and kept in ``queue``; each chunk then locks its share by id, re-checking that they are
+    still due and skipping those another worker holds, and reads them (with the little of their
+    lead the checks need) in the same query. Messages that fall due later join at the next refill."""
+    chosen: list[Message] = []
     refilled = False
     while len(chosen) < size:
         if not queue:
@@ -364,7 +366,7 @@ def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: in
                     state__in=PENDING_STATES,
                     scheduled_for__lte=now,
                 )
-                .exclude(pk__in=chosen)  # locked by this chunk already, not claimed yet
+                .exclude(pk__in=[m.pk for m in chosen])  # locked by this chunk, not claimed yet
                 .order_by("-lead__score", "scheduled_for", "id")
                 .values_list("pk", flat=True)[: max(size, size * QUEUE_CHUNKS_AHEAD)]
             )
@@ -372,12 +374,15 @@ def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: in
                 break
         take = queue[: size - len(chosen)]
         del queue[: len(take)]
-        locked = set(
+        locked = (
             Message.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=take, campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
-            .values_list("pk", flat=True)
+            .select_related("lead", "mailbox")
+            # of the lead only what the checks read (its time zone, its state for first contact)
+            .defer(*_LEAD_COLUMNS_NOT_READ)
+            .in_bulk()
         )
-        chosen.extend(pk for pk in take if pk in locked)
+        chosen.extend(locked[pk] for pk in take if pk in locked)
     return chosen
 
 
@@ -392,11 +397,11 @@ def _claim_chunk(
 ) -> tuple[Campaign | None, list[Message]]:
     """Under the campaign's row lock: re-check everything, then mark a chunk `sending`."""
     with transaction.atomic():
-        campaign = campaign_for_update(campaign_id)
+        campaign = campaign_for_update(campaign_id, with_system_pause=True)
         if campaign.state != CampaignState.ACTIVE:
             stats.stopped_reason = f"campaign is {campaign.state}"
             return None, []
-        if system_paused(fresh=True):
+        if campaign.system_paused_now:
             stats.stopped_reason = SYSTEM_PAUSED
             return None, []
         policy = effective_policy(campaign)  # read once per chunk: quiet hours and daily volume
@@ -422,22 +427,15 @@ def _claim_chunk(
                         stats.stopped_reason = "budget cap reached"
                     return None, []
                 remaining = affordable
-        chosen = _lock_next_due(campaign, now, [] if queue is None else queue, min(remaining, chunk_size))
-        loaded = (
-            Message.objects.filter(pk__in=chosen)
-            .select_related("lead", "mailbox")
-            # of the lead only what the checks read (its time zone, its state for first contact)
-            .defer(*_LEAD_COLUMNS_NOT_READ)
-            .in_bulk()
-            if chosen
-            else {}
-        )
-        candidates = [loaded[pk] for pk in chosen]
+        candidates = _lock_next_due(campaign, now, [] if queue is None else queue, min(remaining, chunk_size))
         if not candidates:
             return campaign, []
         contactable = set(
             contactable_leads(
-                Lead.objects.filter(pk__in=[m.lead_id for m in candidates]), now=now
+                Lead.objects.filter(pk__in=[m.lead_id for m in candidates]),
+                now=now,
+                campaign=campaign,
+                regions=policy.consent_regions,
             ).values_list("pk", flat=True)
         )
         mailbox_room = _mailbox_room(candidates, now)
@@ -619,7 +617,7 @@ def send_due_messages(
     max_chunks: int = 1000,
 ) -> SendStats:
     """Send what is due for one campaign, chunk by chunk, until nothing is due or a cap is hit."""
-    chunk_size = chunk_size or _setting("OUTREACH_CHUNK_SIZE", 50)
+    chunk_size = chunk_size or _setting("OUTREACH_CHUNK_SIZE", 250)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
     for _ in range(max_chunks):
@@ -642,89 +640,48 @@ def send_due_messages(
 def _send_chunk(
     *, campaign: Campaign, claimed: list[Message], now: datetime, stats: SendStats, connection=None
 ) -> None:
-    max_attempts = _setting("OUTREACH_MAX_ATTEMPTS", 5)
+    """Send a claimed chunk in slices of at most OUTREACH_SEND_SLICE_SECONDS (default 1 s).
+
+    Each slice holds a share lock on the campaign row while it sends and records its messages, so a
+    kill (which takes the row exclusively) waits for the slice in flight, never for the whole chunk;
+    the next slice then reads the kill and cancels what is left. A fast backend sends a whole chunk
+    in one slice (one set of writes per chunk); a slow one (SMTP, an ESP's API) gets short slices,
+    so pausing or killing stays quick whatever the chunk size."""
     needs_provider = any(not m.dry_run for m in claimed)
     opened_connection = None
     if needs_provider and connection is None:
         opened_connection = connection = get_connection(fail_silently=False)
-    sent_ids: list[int] = []
+    slice_seconds = float(_setting("OUTREACH_SEND_SLICE_SECONDS", 1.0))
+    live_sent = 0
+    connection_open = False
+    pending = claimed
     try:
-        # The share lock makes a kill (which takes the row lock exclusively) wait until this chunk is
-        # done; once the kill has committed, the state read here says so and nothing more goes out.
-        with transaction.atomic():
-            state = campaign_state_for_send(campaign.pk)
-            blocker = SYSTEM_PAUSED if system_paused(fresh=True) else ""
-            if state != CampaignState.ACTIVE or blocker:
-                stats.stopped_reason = blocker or f"campaign is {state}"
-                for message in claimed:
-                    if state == CampaignState.CANCELLED:
-                        message.cancel()
-                        message.skip_reason = "campaign killed"
-                    else:
-                        message.release()
-                        message.attempts -= 1
-                update_in_groups(Message, claimed, ["state", "skip_reason", "attempts"])
-                return
-            if opened_connection is not None:
-                opened_connection.open()
-            for message in claimed:
-                if message.dry_run:
-                    message.mark_sent()
-                    message.sent_at = now
-                    stats.dry_run += 1
-                    sent_ids.append(message.pk)
-                    continue
-                try:
-                    message.provider_message_id = _deliver(message, connection)[:200]
-                except Exception as exc:  # classified below; never swallowed silently
-                    kind = classify_send_error(exc)
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    stats.failed += 1
-                    if kind is PermanentSendError or message.attempts >= max_attempts:
-                        message.mark_dead()
-                        stats.dead += 1
-                        logger.warning(
-                            "message %s dead after %s attempt(s): %s",
-                            message.pk,
-                            message.attempts,
-                            message.last_error,
-                        )
-                    else:
-                        message.schedule_retry()
-                        message.scheduled_for = now + retry_delay(
-                            message.attempts,
-                            base=_setting("OUTREACH_RETRY_BASE_SECONDS", 60),
-                            cap=_setting("OUTREACH_RETRY_CAP_SECONDS", 6 * 3600),
-                        )
-                        stats.retried += 1
-                    continue
-                message.mark_sent()
-                message.sent_at = now
-                stats.sent += 1
-                sent_ids.append(message.pk)
-            for message in claimed:
-                message.updated_at = now
-            # Sent ones share every value but the provider's id: one UPDATE per distinct id, so a
-            # backend without ids (SMTP, local) costs one statement whatever the chunk size.
-            done = [m for m in claimed if m.state == MessageState.SENT]
-            update_in_groups(Message, done, ["state", "sent_at", "updated_at"])
-            update_provider_ids([m for m in done if m.provider_message_id])
-            update_in_groups(
-                Message,
-                [m for m in claimed if m.state != MessageState.SENT],
-                ["state", "last_error", "scheduled_for", "updated_at"],
-            )
-            _advance_enrollments([m for m in claimed if m.state == MessageState.SENT], now, campaign)
-            if sent_ids:
-                record_audit_event(
-                    verb="email.dry_run_recorded" if claimed[0].dry_run else "email.sent",
-                    campaign=campaign,
-                    metadata={"count": len(sent_ids), "message_ids": sent_ids[:200]},
-                )
+        while pending:
+            with transaction.atomic():
+                # Once a kill has committed, the state read here says so and nothing more goes out.
+                state, paused = campaign_send_gate(campaign.pk)
+                blocker = SYSTEM_PAUSED if paused else ""
+                if state != CampaignState.ACTIVE or blocker:
+                    stats.stopped_reason = blocker or f"campaign is {state}"
+                    for message in pending:
+                        if state == CampaignState.CANCELLED:
+                            message.cancel()
+                            message.skip_reason = "campaign killed"
+                        else:
+                            message.release()
+                            message.attempts -= 1
+                    update_in_groups(Message, pending, ["state", "skip_reason", "attempts"])
+                    break
+                if opened_connection is not None and not connection_open:
+                    opened_connection.open()
+                    connection_open = True
+                done = _send_slice(pending, connection, now, stats, deadline=time.monotonic() + slice_seconds)
+                _record_slice(campaign, done, now)
+            live_sent += sum(1 for m in done if m.state == MessageState.SENT and not m.dry_run)
+            pending = pending[len(done) :]
     finally:
         if opened_connection is not None:
             opened_connection.close()
-    live_sent = sum(1 for m in claimed if m.state == MessageState.SENT and not m.dry_run)
     if live_sent and _cost_per_email() > 0:
         # Booked after the send committed: the cost is incurred; the claim already kept within the cap.
         record_spend(
@@ -736,34 +693,107 @@ def _send_chunk(
         )
 
 
+def _send_slice(
+    pending: list[Message], connection, now: datetime, stats: SendStats, *, deadline: float
+) -> list[Message]:
+    """Hand messages to the backend until the deadline passes (at least one); returns those handled."""
+    max_attempts = _setting("OUTREACH_MAX_ATTEMPTS", 5)
+    done: list[Message] = []
+    for message in pending:
+        done.append(message)
+        if message.dry_run:
+            message.mark_sent()
+            message.sent_at = now
+            stats.dry_run += 1
+        else:
+            try:
+                message.provider_message_id = _deliver(message, connection)[:200]
+            except Exception as exc:  # classified below; never swallowed silently
+                kind = classify_send_error(exc)
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                stats.failed += 1
+                if kind is PermanentSendError or message.attempts >= max_attempts:
+                    message.mark_dead()
+                    stats.dead += 1
+                    logger.warning(
+                        "message %s dead after %s attempt(s): %s",
+                        message.pk,
+                        message.attempts,
+                        message.last_error,
+                    )
+                else:
+                    message.schedule_retry()
+                    message.scheduled_for = now + retry_delay(
+                        message.attempts,
+                        base=_setting("OUTREACH_RETRY_BASE_SECONDS", 60),
+                        cap=_setting("OUTREACH_RETRY_CAP_SECONDS", 6 * 3600),
+                    )
+                    stats.retried += 1
+            else:
+                message.mark_sent()
+                message.sent_at = now
+                stats.sent += 1
+        if time.monotonic() >= deadline:
+            break
+    return done
+
+
+def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> None:
+    """Write what a slice did: message states, enrollments moved on, first contacts, one audit event."""
+    for message in done:
+        message.updated_at = now
+    sent = [m for m in done if m.state == MessageState.SENT]
+    # Sent ones share every value but the provider's id: one UPDATE per distinct id, so a backend
+    # without ids (SMTP, local) costs one statement whatever the chunk size.
+    update_in_groups(Message, sent, ["state", "sent_at", "updated_at"])
+    update_provider_ids([m for m in sent if m.provider_message_id])
+    update_in_groups(
+        Message,
+        [m for m in done if m.state != MessageState.SENT],
+        ["state", "last_error", "scheduled_for", "updated_at"],
+    )
+    _advance_enrollments(sent, now, campaign)
+    if sent:
+        record_audit_event(
+            verb="email.dry_run_recorded" if sent[0].dry_run else "email.sent",
+            campaign=campaign,
+            metadata={"count": len(sent), "message_ids": [m.pk for m in sent][:200]},
+        )
+
+
 def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign) -> None:
+    """Move each sent message's enrollment past the message's step: on to the next step after its
+    delay, or completed after the last. One UPDATE per step in the chunk (mostly one), guarded by
+    the enrollment still being active at that step, so a stopped one stays stopped."""
     if not sent:
         return
-    enrollments = {
-        e.pk: e
-        for e in Enrollment.objects.filter(pk__in=[m.enrollment_id for m in sent]).only(
-            "id", "sequence_id", "current_step", "state", "ended_at", "next_send_at"
+    steps = {
+        step.pk: step
+        for step in SequenceStep.objects.filter(sequence__campaign_id=campaign.pk).only(
+            "id", "sequence_id", "position", "delay_days"
         )
     }
-    positions = {
-        (s.sequence_id, s.position): s
-        for s in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrollments.values()})
-    }
-    changed: list[Enrollment] = []
+    by_position = {(step.sequence_id, step.position): step for step in steps.values()}
+    by_step: dict[int, list[int]] = {}
     for message in sent:
-        enrollment = enrollments[message.enrollment_id]
-        if enrollment.state != EnrollmentState.ACTIVE:
-            continue
-        following = positions.get((enrollment.sequence_id, enrollment.current_step + 1))
-        enrollment.current_step += 1
+        by_step.setdefault(message.step_id, []).append(message.enrollment_id)
+    for step_id, enrollment_ids in by_step.items():
+        step = steps[step_id]
+        following = by_position.get((step.sequence_id, step.position + 1))
+        at_step = Enrollment.objects.filter(
+            pk__in=enrollment_ids, state=EnrollmentState.ACTIVE, current_step=step.position
+        )
         if following is None:
-            enrollment.complete()
-            enrollment.ended_at = now
-            enrollment.next_send_at = None
+            at_step.update(
+                current_step=step.position + 1,
+                state=EnrollmentState.COMPLETED,
+                ended_at=now,
+                next_send_at=None,
+            )
         else:
-            enrollment.next_send_at = now + timedelta(days=following.delay_days)
-        changed.append(enrollment)
-    update_in_groups(Enrollment, changed, ["current_step", "state", "ended_at", "next_send_at"])
+            at_step.update(
+                current_step=step.position + 1, next_send_at=now + timedelta(days=following.delay_days)
+            )
     first_contacts = {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}
     if first_contacts:
         mark_leads_contacted(lead_ids=first_contacts, campaign=campaign)
