@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "outreach",
     "reporting",
     "demo",
+    "aicmo_site.apps.RuntimeConfig",  # last: tunes the garbage collector once every app is ready
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,10 @@ ANYMAIL = {
     # anymail also reads its ESP keys (e.g. ANYMAIL_MAILGUN_API_KEY) from the environment itself.
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
 }
+
+# --- process tuning (aicmo_site/apps.py) ------------------------------------------------------
+AICMO_GC_TUNING = os.environ.get("AICMO_GC_TUNING", "1") not in ("0", "false", "False", "")
+AICMO_GC_THRESHOLD = env_int("AICMO_GC_THRESHOLD", 20_000)
 
 # --- outreach ---------------------------------------------------------------------------------
 # Messages claimed per chunk (one claim, one set of checks); they are then sent in slices of at

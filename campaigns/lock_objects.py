@@ -15,9 +15,10 @@ def _system_pause_flag():
 
 
 def campaign_for_update(campaign_id: int, *, with_system_pause: bool = False) -> Campaign:
-    """The campaign row, locked. ``with_system_pause`` reads the global switch in the same query
-    (as ``campaign.system_paused_now``): the send path re-checks both under the lock, fresh."""
-    queryset = Campaign.objects.select_for_update(of=("self",))
+    """The campaign row, locked, with its client (named in every audit line and history row).
+    ``with_system_pause`` reads the global switch in the same query (as
+    ``campaign.system_paused_now``): the send path re-checks both under the lock, fresh."""
+    queryset = Campaign.objects.select_for_update(of=("self",)).select_related("client")
     if with_system_pause:
         queryset = queryset.annotate(system_paused_now=_system_pause_flag())
     return queryset.get(pk=campaign_id)

@@ -269,16 +269,19 @@ def _decide(
                 state=locked.state,
                 transition=decision,
             )
+        open_flags = None
         if decision in ("submit_for_review", "approve"):
             _apply_checks(locked)
-            assess_risk(
+            open_flags = assess_risk(
                 campaign=locked.campaign,
                 target=locked,
                 actor=actor,
                 texts=[locked.subject, locked.preheader, locked.body, locked.cta],
             )
         if decision == "approve":
-            ensure_can_approve(user=_user(actor), campaign=locked.campaign, target=locked)
+            ensure_can_approve(
+                user=_user(actor), campaign=locked.campaign, target=locked, open_flags=open_flags
+            )
         override_rationale = (override_rationale or "").strip()
         if decision == "approve" and locked.blocking_findings:
             if not override_rationale:

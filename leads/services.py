@@ -433,18 +433,13 @@ def enrich_and_score_leads(
     now = now or timezone.now()
     policy = lead_policy_for(campaign.pk)
     weights = policy.icp_weights if policy else None
-    lead_ids = list(
-        Lead.objects.filter(campaign=campaign, state=LeadState.NEW, erased_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    # One transaction and one set-based write for the whole batch (row locks taken in id order, as
-    # lead_for_update does).
+    # One transaction, one locking read and one set-based write for the whole batch (row locks
+    # taken in id order, as lead_for_update does).
     with transaction.atomic():
         leads = list(
             Lead.objects.select_for_update(of=("self",))
-            .filter(pk__in=lead_ids, state=LeadState.NEW)
-            .order_by("pk")
+            .filter(campaign=campaign, state=LeadState.NEW, erased_at__isnull=True)
+            .order_by("pk")[:limit]
         )
         for lead in leads:
             verification = verifier.verify(lead.normalized_email)

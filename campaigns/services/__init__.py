@@ -181,7 +181,8 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
             target=campaign,
             metadata={"type": campaign.type, "client_id": client.pk},
         )
-        assess_campaign_risk(campaign=campaign, actor=actor)
+        # Created in this transaction: no other one can see the row, let alone lock it.
+        assess_campaign_risk(campaign=campaign, actor=actor, campaign_locked=True)
     return campaign
 
 
@@ -224,7 +225,7 @@ def update_campaign(
             metadata={"changes": changes},
         )
         if RISK_RELEVANT_FIELDS & set(changes):
-            assess_campaign_risk(campaign=locked, actor=actor)
+            assess_campaign_risk(campaign=locked, actor=actor, campaign_locked=True)
     return locked
 
 

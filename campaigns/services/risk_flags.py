@@ -30,11 +30,15 @@ def assess_risk(
     target: models.Model | None = None,
     texts: Iterable[str] = (),
     actor: User | None = None,
+    campaign_locked: bool = False,
 ) -> list[RiskFlag]:
     """Run the rules for ``target`` (the campaign itself when omitted) and the shared text-claims
     rules over ``texts``; store the findings as flags, idempotently: a finding seen again updates
     its flag, a flag whose finding is gone is resolved, an overridden flag stays overridden unless
-    its severity rises. Returns the target's open flags."""
+    its severity rises. Returns the target's open flags, newest first.
+
+    ``campaign_locked``: the caller's transaction already holds the campaign's row lock (strategy
+    generation, creative review), so it is not taken again."""
     target = campaign if target is None else target
     kind = "campaign" if isinstance(target, Campaign) else target._meta.label_lower
     findings = list(run_rules(kind, target))
@@ -46,16 +50,19 @@ def assess_risk(
     now = timezone.now()
     raised: list[str] = []
     resolved: list[str] = []
-    with transaction.atomic():
-        # The campaign's lock serialises assessments of anything of this campaign.
-        campaign_for_update(campaign.pk)
+    # No savepoint of its own: an error here fails the caller's transaction as a whole.
+    with transaction.atomic(savepoint=False):
+        if not (campaign_locked and transaction.get_connection().in_atomic_block):
+            # The campaign's lock serialises assessments of anything of this campaign.
+            campaign_for_update(campaign.pk)
         existing = {
             flag.code: flag for flag in RiskFlag.objects.filter(target_type=target_type, target_id=target_id)
         }
+        kept: list[RiskFlag] = []  # every flag of the target, as it is after this assessment
         for finding in findings:
             flag = existing.pop(finding.code, None)
             if flag is None:
-                RiskFlag.objects.create(
+                flag = RiskFlag.objects.create(
                     campaign=campaign,
                     severity=finding.severity,
                     code=finding.code,
@@ -67,7 +74,9 @@ def assess_risk(
                     updated_at=now,
                 )
                 raised.append(finding.code)
+                kept.append(flag)
                 continue
+            kept.append(flag)
             rose = SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[flag.severity]
             reopen = flag.status == RiskFlagStatus.RESOLVED or (
                 flag.status == RiskFlagStatus.OVERRIDDEN and rose
@@ -87,6 +96,7 @@ def assess_risk(
                 flag.resolved_at = flag.updated_at = now
                 flag.save()
                 resolved.append(flag.code)
+            kept.append(flag)
         if raised or resolved:
             record_audit_event(
                 verb="risk.assessed",
@@ -96,23 +106,37 @@ def assess_risk(
                 rationale=" ".join(f.message for f in findings if f.code in raised),
                 metadata={"raised": raised, "resolved": resolved},
             )
-    return list(open_risk_flags(target=target))
+    open_flags = [flag for flag in kept if flag.status == RiskFlagStatus.OPEN]
+    return sorted(open_flags, key=lambda flag: (flag.created_at, flag.pk), reverse=True)
 
 
-def assess_campaign_risk(*, campaign: Campaign, actor: User | None = None) -> list[RiskFlag]:
+def assess_campaign_risk(
+    *, campaign: Campaign, actor: User | None = None, campaign_locked: bool = False
+) -> list[RiskFlag]:
     """The campaign's own rules plus the claims rules over its objective, niche and ICP."""
     return assess_risk(
         campaign=campaign,
         target=campaign,
         texts=[campaign.objective, campaign.target_niche, campaign.icp],
         actor=actor,
+        campaign_locked=campaign_locked,
     )
 
 
-def ensure_can_approve(*, user: User | None, campaign: Campaign, target: models.Model) -> None:
+def ensure_can_approve(
+    *,
+    user: User | None,
+    campaign: Campaign,
+    target: models.Model,
+    open_flags: list[RiskFlag] | None = None,
+) -> None:
     """Refuse (ApprovalNotPermittedError) when ``target`` has an open high-severity risk flag and
-    ``user`` lacks ``campaigns.approve_high_risk``. Call it in every approval service."""
-    high = list(open_risk_flags(campaign=campaign, target=target).filter(severity=RiskSeverity.HIGH))
+    ``user`` lacks ``campaigns.approve_high_risk``. Call it in every approval service; pass
+    ``open_flags`` when the same transaction has just assessed the target (``assess_risk``)."""
+    if open_flags is None:
+        high = list(open_risk_flags(campaign=campaign, target=target).filter(severity=RiskSeverity.HIGH))
+    else:
+        high = [flag for flag in open_flags if flag.severity == RiskSeverity.HIGH]
     if not high:
         return
     if user is not None and user.is_authenticated and user.has_perm(APPROVE_HIGH_RISK_PERMISSION):

@@ -65,13 +65,21 @@ class CycleStats:
 
 
 def _acquire_lease(campaign_id: int, holder: str, now: datetime) -> bool:
-    CycleLease.objects.get_or_create(
+    def take() -> bool:
+        return (
+            CycleLease.objects.filter(campaign_id=campaign_id, expires_at__lt=now).update(
+                holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS)
+            )
+            == 1
+        )
+
+    # One UPDATE in the usual case; the campaign's first cycle creates its (expired) lease row.
+    if take():
+        return True
+    _, created = CycleLease.objects.get_or_create(
         campaign_id=campaign_id, defaults={"expires_at": now - timedelta(seconds=1)}
     )
-    taken = CycleLease.objects.filter(campaign_id=campaign_id, expires_at__lt=now).update(
-        holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS)
-    )
-    return taken == 1
+    return created and take()
 
 
 def _release_lease(campaign_id: int, holder: str) -> None:

@@ -192,6 +192,7 @@ def store_batch(
             target=variant,
             actor=actor,
             texts=[variant.title, variant.positioning, *variant.pillars],
+            campaign_locked=True,
         )
     record_audit_event(
         verb="strategy.generated",
