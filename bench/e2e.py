@@ -48,6 +48,14 @@ def leads_csv(n: int, run: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def host_speed() -> float:
+    """Milliseconds for a fixed pure-Python loop: this shared machine's speed drifts by 2x and
+    more over minutes, and every stage drifts with it, so each run prints it next to the times."""
+    started = time.perf_counter()
+    sum(i * i for i in range(2_000_000))
+    return (time.perf_counter() - started) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,8 +140,10 @@ def main() -> None:
         return execute(sql, params, many, context)
 
     # The wrapper costs a counter increment per query; every timed run is counted the same way.
+    speed_before = host_speed()
     with connection.execute_wrapper(count_queries):
         runs = [core_path(n) for n in range(1, 1 + args.runs)]
+    speed_after = host_speed()
     walls = [wall for wall, _ in runs]
     sent = runs[-1][1]
     query_count = sum(stage_queries.values())  # of the last run
@@ -144,6 +154,10 @@ def main() -> None:
     )
     print(f"queries in one run: {query_count}; emails sent by the cycle: {sent} (the daily cap)")
     print(f"legacy: 31.6 s → ratio legacy / median = {31.6 / statistics.median(walls):.0f}x")
+    print(
+        f"host speed (a fixed Python loop; lower is faster): {speed_before:.0f} ms before, "
+        f"{speed_after:.0f} ms after the runs"
+    )
     print("stage medians:")
     for name, values in stage_times.items():
         print(f"  {name:<32} {statistics.median(values) * 1000:7.1f} ms  {stage_queries[name]:4d} queries")

@@ -6,7 +6,7 @@ ones are the defaults, so everything runs with no network and no keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -31,7 +31,9 @@ class EmailVerification:
         return self.syntax_valid and self.has_mx is not False
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "is_valid": self.is_valid}
+        # Shallow (the fields are scalars): dataclasses.asdict deep-copies, which enrichment paid
+        # once per lead.
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "is_valid": self.is_valid}
 
 
 @runtime_checkable

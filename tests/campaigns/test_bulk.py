@@ -76,3 +76,18 @@ def test_history_rows_copy_the_rows_as_they_are_now():
         assert latest.history_date == when and latest.history_user is None
     assert other.history.count() == before_other
     assert insert_history_rows(Campaign, [], reason="x", when=when) == 0
+
+
+def test_json_documents_keep_their_nesting_text_and_nulls():
+    from leads.models import Lead
+
+    campaign = CampaignFactory()
+    first, second = (
+        Lead.objects.create(campaign=campaign, email=f"{n}@x.example", normalized_email=f"{n}@x.example")
+        for n in ("one", "two")
+    )
+    first.enrichment = {"company": "Müller & Söhne", "mx": ["a.example", "b.example"], "n": {"x": 1.5}}
+    second.enrichment = {"quote": 'say "hi"', "flag": None, "empty": {}}
+    assert bulk_update_rows(Lead, [first, second], ["enrichment"]) == 2
+    assert Lead.objects.get(pk=first.pk).enrichment == first.enrichment
+    assert Lead.objects.get(pk=second.pk).enrichment == second.enrichment
