@@ -128,7 +128,8 @@ class CampaignLeadViewSet(
                 except ValueError as exc:
                     raise ValidationError({name: "Expected a number between 0 and 1."}) from exc
         if (flag := params.get("contactable")) is not None:
-            wanted = contactable_leads(Lead.objects.filter(campaign=self.get_campaign())).values("pk")
+            campaign = self.get_campaign()
+            wanted = contactable_leads(Lead.objects.filter(campaign=campaign), campaign=campaign).values("pk")
             leads = (
                 leads.filter(pk__in=wanted)
                 if flag.lower() in ("1", "true", "yes")

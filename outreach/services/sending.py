@@ -130,7 +130,7 @@ def enroll_leads(
         return 0
     already = Enrollment.objects.filter(sequence=sequence).values("lead_id")
     leads = (
-        contactable_leads(Lead.objects.filter(campaign=campaign))
+        contactable_leads(Lead.objects.filter(campaign=campaign), now=now, campaign=campaign)
         .exclude(pk__in=already)
         .order_by("-score", "id")
     )

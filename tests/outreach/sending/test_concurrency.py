@@ -67,7 +67,9 @@ def test_ten_threads_claiming_at_once_send_each_message_exactly_once(live_campai
     assert Message.objects.filter(state=MessageState.SENT).count() == 30
 
 
-def test_no_provider_call_starts_after_the_kill_commits(live_campaign, operator):
+def kill_while_sending(live_campaign, operator, *, chunk_size: int, delay: float):
+    """20 due messages; a sender thread with a slow provider; a kill once its first call is made.
+    Returns the journal's calls before the kill and how long the kill waited for its lock."""
     campaign, sequence = live_campaign(leads=20, cap=100)
     enroll_leads(campaign=campaign, sequence=sequence)
     schedule_due_messages(campaign=campaign)
@@ -76,43 +78,8 @@ def test_no_provider_call_starts_after_the_kill_commits(live_campaign, operator)
         lambda: send_due_messages(
             campaign_id=campaign.pk,
             dry_run=False,
-            chunk_size=4,
-            connection=RecordingBackend(journal, lock, delay=0.05),
-        ),
-        errors,
-    )
-    sender.start()
-    deadline = time.monotonic() + 20
-    while not journal and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert journal, "the sender never started"
-    campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
-    with lock:
-        journal.append(("killed", ""))
-    sender.join(60)
-    assert errors == []
-    killed_at = journal.index(("killed", ""))
-    assert all(kind != "call" for kind, _ in journal[killed_at + 1 :])
-    calls = killed_at
-    assert 1 <= calls < 20
-    assert Message.objects.filter(state=MessageState.SENT).count() == calls
-    assert Message.objects.filter(state=MessageState.CANCELLED).count() == 20 - calls
-
-
-def test_a_kill_waits_for_the_slice_in_flight_not_for_the_whole_chunk(live_campaign, operator, settings):
-    # A slow provider: every message is its own slice, so the kill's wait is one send, and the
-    # rest of the (single, large) chunk is cancelled, not sent.
-    settings.OUTREACH_SEND_SLICE_SECONDS = 0
-    campaign, sequence = live_campaign(leads=20, cap=100)
-    enroll_leads(campaign=campaign, sequence=sequence)
-    schedule_due_messages(campaign=campaign)
-    journal, lock, errors = [], threading.Lock(), []
-    sender = in_thread(
-        lambda: send_due_messages(
-            campaign_id=campaign.pk,
-            dry_run=False,
-            chunk_size=20,
-            connection=RecordingBackend(journal, lock, delay=0.1),
+            chunk_size=chunk_size,
+            connection=RecordingBackend(journal, lock, delay=delay),
         ),
         errors,
     )
@@ -129,11 +96,24 @@ def test_a_kill_waits_for_the_slice_in_flight_not_for_the_whole_chunk(live_campa
     sender.join(60)
     assert errors == []
     killed_at = journal.index(("killed", ""))
-    assert all(kind != "call" for kind, _ in journal[killed_at + 1 :])
+    assert all(kind != "call" for kind, _ in journal[killed_at + 1 :]), journal
     calls = killed_at
-    # The chunk held all 20; the kill committed after the send in flight (and at most one more
-    # that had begun), far from the 2 s the whole chunk would take.
-    assert 1 <= calls <= 3, journal
-    assert waited < 1.5
     assert Message.objects.filter(state=MessageState.SENT).count() == calls
     assert Message.objects.filter(state=MessageState.CANCELLED).count() == 20 - calls
+    return calls, waited
+
+
+def test_no_provider_call_starts_after_the_kill_commits(live_campaign, operator):
+    calls, _ = kill_while_sending(live_campaign, operator, chunk_size=4, delay=0.05)
+    assert 1 <= calls < 20
+
+
+def test_a_kill_waits_for_the_slice_in_flight_not_for_the_whole_chunk(live_campaign, operator, settings):
+    # A slow provider: every message is its own slice, so the kill's wait is one send, and the
+    # rest of the (single, large) chunk is cancelled, not sent.
+    settings.OUTREACH_SEND_SLICE_SECONDS = 0
+    calls, waited = kill_while_sending(live_campaign, operator, chunk_size=20, delay=0.1)
+    # The chunk held all 20; the kill committed after the send in flight (and at most one more
+    # that had begun), far from the 2 s the whole chunk would take.
+    assert 1 <= calls <= 3
+    assert waited < 1.5
