@@ -37,43 +37,37 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Seque
     concrete = [meta.get_field(name) for name in fields]
     pk = meta.pk
 
+    # On PostgreSQL JSON columns travel as text serialized here and cast by the server: psycopg's
+    # per-element jsonb adapter in an array costs more than the whole UPDATE.
+    postgres = connection.vendor == "postgresql"
+    as_text = {f for f in concrete if postgres and isinstance(f, JSONField)}
+
     table = quote(meta.db_table)
-    assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(concrete, start=2))
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.column{i}" + ("::jsonb" if f in as_text else "")
+        for i, f in enumerate(concrete, start=2)
+    )
     where = f"WHERE {table}.{quote(pk.column)} = v.column1"
 
+    def value(obj: Model, field) -> object:
+        raw = getattr(obj, field.attname)
+        if field in as_text:
+            return None if raw is None else json.dumps(raw, cls=field.encoder)
+        return field.get_db_prep_save(raw, connection)
+
     def prepared(obj: Model) -> list:
-        return [pk.get_db_prep_save(obj.pk, connection)] + [
-            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in concrete
-        ]
+        return [pk.get_db_prep_save(obj.pk, connection)] + [value(obj, f) for f in concrete]
 
     updated = 0
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgres:
             # One array per column, unnested side by side: as many placeholders as columns, so the
-            # driver's query conversion does not grow with the row count. JSON columns travel as a
-            # text[] of documents serialized here and cast by the server (psycopg's per-element
-            # jsonb adapter costs more than the whole UPDATE).
-            json_fields = {f for f in concrete if isinstance(f, JSONField)}
-
-            def array_type(field) -> str:
-                return "text" if field in json_fields else field.db_type(connection)
-
-            def value_pg(obj: Model, field) -> object:
-                value = getattr(obj, field.attname)
-                if field not in json_fields:
-                    return field.get_db_prep_save(value, connection)
-                return None if value is None else json.dumps(value, cls=field.encoder)
-
-            def prepared_pg(obj: Model) -> list:
-                return [pk.get_db_prep_save(obj.pk, connection)] + [value_pg(obj, f) for f in concrete]
-
-            arrays = ", ".join(f"%s::{array_type(f)}[]" for f in (pk, *concrete))
-            names = ", ".join(f"column{i}" for i in range(1, len(concrete) + 2))
-            assignments = ", ".join(
-                f"{quote(f.column)} = v.column{i}" + ("::jsonb" if f in json_fields else "")
-                for i, f in enumerate(concrete, start=2)
+            # driver's query conversion does not grow with the row count.
+            arrays = ", ".join(
+                f"%s::{'text' if f in as_text else f.db_type(connection)}[]" for f in (pk, *concrete)
             )
-            columns = [list(values) for values in zip(*(prepared_pg(obj) for obj in objects), strict=True)]
+            names = ", ".join(f"column{i}" for i in range(1, len(concrete) + 2))
+            columns = [list(values) for values in zip(*(prepared(obj) for obj in objects), strict=True)]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) {where}", columns
             )

@@ -1138,10 +1138,7 @@ class LeadImporter:
                 setattr(lead_import, counter, 0)
             return lead_import
         except BaseException as exc:
-            logger.exception("Lead import %s into campaign %s failed", lead_import.pk, self.campaign.pk)
-            LeadImport.objects.filter(pk=lead_import.pk).update(
-                status=LeadImportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-            )
+            self._mark_failed(lead_import, exc)
             raise
         return self._finish(lead_import)
 
@@ -1192,12 +1189,15 @@ class LeadImporter:
                     batch = _Batch()
             self._submit(lead_import, batch)
         except BaseException as exc:
-            logger.exception("Lead import %s into campaign %s failed", lead_import.pk, self.campaign.pk)
-            LeadImport.objects.filter(pk=lead_import.pk).update(
-                status=LeadImportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-            )
+            self._mark_failed(lead_import, exc)
             raise
         return self._finish(lead_import)
+
+    def _mark_failed(self, lead_import: LeadImport, exc: BaseException) -> None:
+        logger.exception("Lead import %s into campaign %s failed", lead_import.pk, self.campaign.pk)
+        LeadImport.objects.filter(pk=lead_import.pk).update(
+            status=LeadImportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
 
     def _finish(self, lead_import: LeadImport) -> LeadImport:
         lead_import.status = LeadImportStatus.FINISHED

@@ -52,7 +52,7 @@ def assess_risk(
     resolved: list[str] = []
     # No savepoint of its own: an error here fails the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        if not (campaign_locked and transaction.get_connection().in_atomic_block):
+        if not campaign_locked:
             # The campaign's lock serialises assessments of anything of this campaign.
             campaign_for_update(campaign.pk)
         existing = {
