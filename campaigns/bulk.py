@@ -7,17 +7,22 @@ database can do the same with one join against a ``VALUES`` list, which is what 
     UPDATE table SET f1 = v.column2, f2 = v.column3
     FROM (VALUES (%s, %s, %s), …) AS v WHERE table.pk = v.column1
 
-SQLite (3.33+) runs exactly that (a VALUES list's columns are named column1, 2, …); PostgreSQL
-joins ``unnest()`` of one array per column instead, so the statement has one parameter per column.
-Values go through each field's own ``get_db_prep_save`` (JSON, dates, FSM fields) and, on
-PostgreSQL, are cast to the column's type.
-Like ``bulk_update``, it sends no signals (callers that keep history write it themselves).
+SQLite (3.33+) runs exactly that (a VALUES list's columns are named column1, 2, …). PostgreSQL
+joins ``jsonb_to_recordset()`` of one JSON document holding every row instead: the statement has
+one parameter however many rows and columns, serialized by the C JSON encoder in one call, and the
+server casts each value to the column's type (psycopg's array adapters dump element by element in
+Python, which cost more than the UPDATE itself). Values go through each field's own
+``get_db_prep_save`` (JSON, dates, FSM fields). Like ``bulk_update``, it sends no signals (callers
+that keep history write it themselves).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import connections, router
 from django.db.models import JSONField, Model
@@ -37,50 +42,78 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Seque
     concrete = [meta.get_field(name) for name in fields]
     pk = meta.pk
 
-    # On PostgreSQL JSON columns travel as text serialized here and cast by the server: psycopg's
-    # per-element jsonb adapter in an array costs more than the whole UPDATE.
-    postgres = connection.vendor == "postgresql"
-    as_text = {f for f in concrete if postgres and isinstance(f, JSONField)}
-
     table = quote(meta.db_table)
+    names = [f"column{i}" for i in range(1, len(concrete) + 2)]
     assignments = ", ".join(
-        f"{quote(f.column)} = v.column{i}" + ("::jsonb" if f in as_text else "")
-        for i, f in enumerate(concrete, start=2)
+        f"{quote(f.column)} = v.{name}" for f, name in zip(concrete, names[1:], strict=True)
     )
     where = f"WHERE {table}.{quote(pk.column)} = v.column1"
 
-    def value(obj: Model, field) -> object:
-        raw = getattr(obj, field.attname)
-        if field in as_text:
-            return None if raw is None else json.dumps(raw, cls=field.encoder)
-        return field.get_db_prep_save(raw, connection)
-
-    def prepared(obj: Model) -> list:
-        return [pk.get_db_prep_save(obj.pk, connection)] + [value(obj, f) for f in concrete]
-
-    updated = 0
     with connection.cursor() as cursor:
-        if postgres:
-            # One array per column, unnested side by side: as many placeholders as columns, so the
-            # driver's query conversion does not grow with the row count.
-            arrays = ", ".join(
-                f"%s::{'text' if f in as_text else f.db_type(connection)}[]" for f in (pk, *concrete)
+        if connection.vendor == "postgresql":
+            # JSON columns keep their documents nested (the recordset hands them over as jsonb);
+            # every other value is what the field would send, as JSON.
+            json_fields = {f for f in concrete if isinstance(f, JSONField)}
+            rows = [
+                dict(
+                    zip(
+                        names,
+                        [pk.get_db_prep_save(obj.pk, connection)]
+                        + [
+                            _json_ready(getattr(obj, f.attname), f)
+                            if f in json_fields
+                            else f.get_db_prep_save(getattr(obj, f.attname), connection)
+                            for f in concrete
+                        ],
+                        strict=True,
+                    )
+                )
+                for obj in objects
+            ]
+            record = ", ".join(
+                f"{name} {f.db_type(connection)}" for name, f in zip(names, (pk, *concrete), strict=True)
             )
-            names = ", ".join(f"column{i}" for i in range(1, len(concrete) + 2))
-            columns = [list(values) for values in zip(*(prepared(obj) for obj in objects), strict=True)]
+            document = json.dumps(rows, default=_json_scalar, allow_nan=False, separators=(",", ":"))
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) {where}", columns
+                f"UPDATE {table} SET {assignments} "
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v ({record}) {where}",
+                [document],
             )
             return cursor.rowcount
+
+        def prepared(obj: Model) -> list:
+            return [pk.get_db_prep_save(obj.pk, connection)] + [
+                f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete
+            ]
+
+        updated = 0
         row_sql = "(" + ", ".join(["%s"] * (len(concrete) + 1)) + ")"
         batch = max(1, MAX_PARAMETERS // (len(concrete) + 1))
         for start in range(0, len(objects), batch):
-            rows = objects[start : start + batch]
-            params = [value for obj in rows for value in prepared(obj)]
-            values = ", ".join([row_sql] * len(rows))
+            chunk = objects[start : start + batch]
+            params = [value for obj in chunk for value in prepared(obj)]
+            values = ", ".join([row_sql] * len(chunk))
             cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v {where}", params)
             updated += cursor.rowcount
     return updated
+
+
+def _json_ready(value: object, field: JSONField) -> object:
+    """A JSON field's value as plain JSON types, through the field's own encoder when it has one."""
+    if value is None or field.encoder is None:
+        return value
+    return json.loads(json.dumps(value, cls=field.encoder))
+
+
+def _json_scalar(value: object) -> object:
+    """Prepared values JSON has no type for, written the way PostgreSQL reads them back."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return f"{value.total_seconds()} seconds"
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"bulk_update_rows cannot send a {type(value).__name__} value to PostgreSQL")
 
 
 def insert_history_rows(model: type[Model], pks: Sequence[int], *, reason: str, when) -> int:

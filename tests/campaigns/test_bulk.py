@@ -91,3 +91,28 @@ def test_json_documents_keep_their_nesting_text_and_nulls():
     assert bulk_update_rows(Lead, [first, second], ["enrichment"]) == 2
     assert Lead.objects.get(pk=first.pk).enrichment == first.enrichment
     assert Lead.objects.get(pk=second.pk).enrichment == second.enrichment
+
+
+def test_times_decimals_and_null_dates_keep_their_exact_values():
+    """Microseconds and time zones survive the trip (PostgreSQL reads them from the JSON text)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from leads.models import Lead
+
+    campaign = CampaignFactory()
+    lead = Lead.objects.create(campaign=campaign, email="t@x.example", normalized_email="t@x.example")
+    when = dt.datetime(2026, 3, 2, 23, 59, 58, 123456, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    lead.next_action_at, lead.score, lead.updated_at = when, 0.123456789, timezone.now()
+    assert bulk_update_rows(Lead, [lead], ["next_action_at", "score", "updated_at"]) == 1
+    fresh = Lead.objects.get(pk=lead.pk)
+    assert (fresh.next_action_at, fresh.score, fresh.updated_at) == (when, 0.123456789, lead.updated_at)
+
+    lead.next_action_at = None
+    bulk_update_rows(Lead, [lead], ["next_action_at"])
+    assert Lead.objects.get(pk=lead.pk).next_action_at is None
+
+    campaign.target_mrr = Decimal("12345.67")
+    assert bulk_update_rows(Campaign, [campaign], ["target_mrr"]) == 1
+    assert Campaign.objects.get(pk=campaign.pk).target_mrr == Decimal("12345.67")
