@@ -19,6 +19,8 @@ EASY_STARTS = (
     "You can try it on one team first.",
 )
 ANGLES = ("direct", "story", "question", "proof", "contrarian")
+SUBJECT_TOPIC_CHARS = 36
+SUBJECT_AUDIENCE_CHARS = 24
 EMAIL_FOOTER = (
     "\n\n--\n{{ sender_name }}, {{ sender_company }}\n{{ sender_address }}\n"
     "Not interested? Unsubscribe: {{ unsubscribe_url }}"
@@ -35,6 +37,22 @@ def _tag(text: str) -> str:
     return "".join(w.capitalize() for w in words[:3]) or "Marketing"
 
 
+def _clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary, without a trailing ellipsis or comma."""
+    text = " ".join(text.replace("…", " ").split()).rstrip(".")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:-—")
+
+
+def _topic(pillar: str) -> str:
+    """A pillar's lead phrase for a subject line: "Clear outcomes: why … choose …" → "Clear outcomes"."""
+    for separator in (":", " — ", " - ", ", told in", " around "):
+        pillar = pillar.split(separator, 1)[0]
+    return _clip(pillar, SUBJECT_TOPIC_CHARS)
+
+
 def _opening(angle: str, r: CreativeRequest) -> str:
     pillar = r.pillar.rstrip(".")
     return {
@@ -47,12 +65,16 @@ def _opening(angle: str, r: CreativeRequest) -> str:
 
 
 def _email(angle: str, r: CreativeRequest) -> CreativeDraft:
+    # Subjects stay well inside the ~78 characters inboxes show (creative.checks warns above that):
+    # the pillar's lead phrase, not the whole pillar sentence.
+    topic = _topic(r.pillar)
+    who = _clip(r.audience.split(" and ")[0], SUBJECT_AUDIENCE_CHARS)
     subjects = {
-        "direct": f'{r.pillar.rstrip(".")} for {{{{ company|default:"your team" }}}}',
-        "story": f'How a team like {{{{ company|default:"yours" }}}} fixed {r.pillar.lower().rstrip(".")}',
+        "direct": f'{topic} for {{{{ company|default:"your team" }}}}',
+        "story": f'How a team like {{{{ company|default:"yours" }}}} fixed {topic.lower()}',
         "question": 'Quick question, {{ first_name|default:"there" }}',
-        "proof": f"What {r.audience} learned about {r.pillar.lower().rstrip('.')}",
-        "contrarian": f"The {r.pillar.lower().rstrip('.')} myth",
+        "proof": f"What {who} learned about {topic.lower()}",
+        "contrarian": f"The {topic.lower()} myth",
     }
     opening = _opening(angle, r)
     reassurance = _pick(EASY_STARTS, r.campaign_name, angle)

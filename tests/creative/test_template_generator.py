@@ -51,3 +51,30 @@ def test_variant_count_bounds():
     assert len(TemplateCreativeGenerator().generate(request(variants=5)).drafts) == 5
     with pytest.raises(ValueError, match="between 1 and 5"):
         TemplateCreativeGenerator().generate(request(variants=6))
+
+
+def test_subjects_stay_short_and_whole_worded_with_long_pillars_and_audiences():
+    """A strategy pillar is a sentence ("Theme: why <audience> choose <offer>"); the subject takes its
+    lead phrase, so it fits an inbox with a long company name merged in."""
+    from creative.personalization import render_merge_fields
+
+    pillar = (
+        "Clear, measurable outcomes: why fleet managers and heads of logistics at carriers… choose a "
+        "free route audit: 12 % fewer empty…"
+    )
+    result = TemplateCreativeGenerator().generate(
+        request(pillar=pillar, audience="fleet managers and heads of logistics at carriers…", variants=5)
+    )
+    subjects = [
+        render_merge_fields(
+            d.subject, {"company": "Northwind Fleet Services", "first_name": "Maximilian"}
+        ).text
+        for d in result.drafts
+    ]
+    assert all(len(subject) <= 78 for subject in subjects), subjects
+    assert not any("…" in subject or subject.endswith((",", ":")) for subject in subjects), subjects
+    assert "Clear, measurable outcomes for Northwind Fleet Services" in subjects
+    assert "What fleet managers learned about clear, measurable outcomes" in subjects
+    for draft in result.drafts:
+        content = CreativeContent(platform="email", subject=draft.subject, body=draft.body, cta=draft.cta)
+        assert "subject_long" not in {f.code for f in run_checks(content, CheckSettings())}
