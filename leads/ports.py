@@ -43,6 +43,13 @@ class EmailVerifier(Protocol):
 
 @runtime_checkable
 class LeadEnricher(Protocol):
+    """Facts about a lead from outside its own row.
+
+    An enricher may also declare ``reads``: the tuple of Lead field names ``enrich`` looks at.
+    Enrichment then loads only those (and what scoring needs) for its batch of leads; without the
+    attribute every field is loaded, so an enricher that reads, say, ``linkedin_url`` works either way.
+    """
+
     def enrich(self, lead: Any) -> dict[str, Any]:
         """Facts to merge into ``Lead.enrichment`` (reads the lead's fields; never writes)."""
 

@@ -413,6 +413,20 @@ def _clear_import_issues(*, email: str, normalized: str) -> int:
 # --- enrichment and scoring -----------------------------------------------------------------------
 
 
+# What enrich_and_score_leads itself reads of a lead (scoring facts, the merged enrichment, state).
+ENRICHMENT_READS = (
+    "campaign",
+    "normalized_email",
+    "enrichment",
+    "title",
+    "company",
+    "company_size",
+    "industry",
+    "country",
+    "state",
+)
+
+
 def enrich_and_score_leads(
     *,
     campaign: Campaign,
@@ -435,12 +449,14 @@ def enrich_and_score_leads(
     weights = policy.icp_weights if policy else None
     # One transaction, one locking read and one set-based write for the whole batch (row locks
     # taken in id order, as lead_for_update does).
+    batch = Lead.objects.select_for_update(of=("self",)).filter(
+        campaign=campaign, state=LeadState.NEW, erased_at__isnull=True
+    )
+    reads = getattr(enricher, "reads", None)
+    if reads is not None:  # the enricher said what it looks at: a third of the columns to load
+        batch = batch.only(*ENRICHMENT_READS, *reads)
     with transaction.atomic():
-        leads = list(
-            Lead.objects.select_for_update(of=("self",))
-            .filter(campaign=campaign, state=LeadState.NEW, erased_at__isnull=True)
-            .order_by("pk")[:limit]
-        )
+        leads = list(batch.order_by("pk")[:limit])
         for lead in leads:
             verification = verifier.verify(lead.normalized_email)
             enrichment = {**lead.enrichment, **enricher.enrich(lead)}

@@ -136,6 +136,8 @@ def is_disposable_domain(domain: str) -> bool:
 class OfflineEnricher:
     """Facts read from the address itself: company domain, free-mail, role address, disposable."""
 
+    reads = ("normalized_email",)
+
     def enrich(self, lead: Any) -> dict[str, Any]:
         normalized = lead.normalized_email
         local, _, domain = normalized.rpartition("@")

@@ -146,6 +146,41 @@ def test_enrich_and_score_leads_marks_new_leads_enriched(campaign, frozen_now):
     assert enrich_and_score_leads(campaign=campaign, verifier=MXEmailVerifier(fake)) == 0  # idempotent
 
 
+class LinkedInEnricher:
+    """A third-party enricher that reads a field the default one does not, and declares nothing."""
+
+    def enrich(self, lead):
+        return {"profile_seen": bool(lead.linkedin_url), "name": f"{lead.first_name} {lead.last_name}"}
+
+
+@pytest.mark.django_db
+def test_an_enricher_reading_any_field_gets_it_without_a_query_per_lead(
+    campaign, django_assert_max_num_queries
+):
+    leads = [
+        LeadFactory(campaign=campaign, linkedin_url="https://www.linkedin.com/in/x" if n % 2 else "")
+        for n in range(6)
+    ]
+    # policy, lock-and-load, one UPDATE, audit (and a savepoint pair inside the test transaction)
+    with django_assert_max_num_queries(6):
+        assert enrich_and_score_leads(campaign=campaign, enricher=LinkedInEnricher()) == 6
+    for lead in leads:
+        lead.refresh_from_db()
+        assert lead.enrichment["profile_seen"] is bool(lead.linkedin_url)
+        assert lead.enrichment["name"] == f"{lead.first_name} {lead.last_name}"
+        assert lead.state == LeadState.ENRICHED
+
+
+@pytest.mark.django_db
+def test_the_default_enricher_loads_only_what_it_declares_and_keeps_the_rest(campaign):
+    lead = LeadFactory(campaign=campaign, email="ada@acme.example", first_name="Ada", title="CTO")
+    assert OfflineEnricher.reads == ("normalized_email",)
+    enrich_and_score_leads(campaign=campaign)
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.title, lead.state) == ("Ada", "CTO", LeadState.ENRICHED)
+    assert lead.enrichment["company_domain"] == "acme.example"
+
+
 @pytest.mark.django_db
 def test_campaign_icp_weights_replace_the_legacy_formula(campaign):
     set_lead_policy(campaign=campaign, icp_weights=ICP)
