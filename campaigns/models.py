@@ -93,12 +93,18 @@ class CampaignMode(models.TextChoices):
     LIVE = "live", "Live"
 
 
+def _rules_just_checked(campaign: Campaign) -> bool:
+    """True once after ``transition_campaign`` found no blocker for this very transition, under the
+    campaign's lock, a moment before calling it: the rules are not run a second time."""
+    return campaign.__dict__.pop("_blockers_checked", False)
+
+
 def _can_approve(campaign: Campaign) -> bool:
-    return not approval_blockers(campaign)
+    return _rules_just_checked(campaign) or not approval_blockers(campaign)
 
 
 def _can_activate(campaign: Campaign) -> bool:
-    return not activation_blockers(campaign)
+    return _rules_just_checked(campaign) or not activation_blockers(campaign)
 
 
 class Campaign(FSMModelMixin, models.Model):

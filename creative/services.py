@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, SpendKind, User
 from campaigns.services import (
     assess_risk,
@@ -181,10 +183,15 @@ def generate_creatives(
                 )
                 _apply_checks(variant)
                 variant.submit_for_review()
-                variant.save()
-                variant.root = variant
-                variant.save(update_fields=["root"])
                 created.append(variant)
+        # All variants in one INSERT; each is the root of its own lineage (a revision points at the
+        # first generation), which needs its id: one UPDATE, then one history row ("+") apiece
+        # that already shows the root.
+        CreativeVariant.objects.bulk_create(created)
+        CreativeVariant.objects.filter(pk__in=[v.pk for v in created]).update(root_id=F("pk"))
+        for variant in created:
+            variant.root_id = variant.pk
+        CreativeVariant.history.bulk_history_create(created, default_date=now)
         if cost > 0:
             record_spend(
                 campaign=campaign,
@@ -272,11 +279,15 @@ def _decide(
         open_flags = None
         if decision in ("submit_for_review", "approve"):
             _apply_checks(locked)
+            # The campaign's lock serialises risk assessments of its content (variant, then
+            # campaign, as before); the locked row is also the one the audit lines name.
+            locked.campaign = campaign_for_update(locked.campaign_id)
             open_flags = assess_risk(
                 campaign=locked.campaign,
                 target=locked,
                 actor=actor,
                 texts=[locked.subject, locked.preheader, locked.body, locked.cta],
+                campaign_locked=True,
             )
         if decision == "approve":
             ensure_can_approve(

@@ -11,6 +11,8 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Q
+
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_timeline_entries
 from leads.models import LeadImport
@@ -32,10 +34,14 @@ def campaign_report_numbers(campaign: Campaign) -> ReportNumbers:
     summary = executive_summary(campaign)
     metrics, lifetime = summary.metrics, summary.metrics.lifetime
     live = Message.objects.filter(campaign=campaign, state=MessageState.SENT, dry_run=False)
-    events = MessageEvent.objects.filter(campaign=campaign, message__dry_run=False)
+    # People (distinct leads) with at least one event of each kind, in one query.
+    kinds = (MessageEventKind.OPENED, MessageEventKind.CLICKED, MessageEventKind.REPLIED)
+    people = MessageEvent.objects.filter(campaign=campaign, message__dry_run=False).aggregate(
+        **{str(kind): Count("message__lead_id", filter=Q(kind=kind), distinct=True) for kind in kinds}
+    )
 
     def leads_with(kind: str) -> int:
-        return events.filter(kind=kind).values("message__lead_id").distinct().count()
+        return people[str(kind)]
 
     # Counted in leads (people), so each stage is a subset of the one above it.
     funnel = [

@@ -113,8 +113,10 @@ def calendar_month_grid(campaign: Campaign, month: dt.date) -> list[list[dict]]:
 
 def strategy_approval_blockers(campaign: Campaign) -> list[str]:
     """A campaign with strategy variants is approved only once one of them is approved."""
-    variants = StrategyVariant.objects.filter(campaign_id=campaign.pk)
-    if not variants.exists() or variants.filter(state=VariantState.APPROVED).exists():
+    states = set(
+        StrategyVariant.objects.filter(campaign_id=campaign.pk).values_list("state", flat=True).distinct()
+    )
+    if not states or VariantState.APPROVED in states:
         return []
     return ["it has strategy variants but none is approved yet; select and approve one first"]
 

@@ -181,8 +181,8 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
             target=campaign,
             metadata={"type": campaign.type, "client_id": client.pk},
         )
-        # Created in this transaction: no other one can see the row, let alone lock it.
-        assess_campaign_risk(campaign=campaign, actor=actor, campaign_locked=True)
+        # Created in this transaction: no other one can see the row, let alone lock it or flag it.
+        assess_campaign_risk(campaign=campaign, actor=actor, campaign_locked=True, new_target=True)
     return campaign
 
 
@@ -354,6 +354,7 @@ def transition_campaign(
                 blockers=blockers,
             )
         from_state = locked.state
+        locked._blockers_checked = step.method in ("approve", "activate", "resume")
         method()
         locked.state_reason = rationale[:500]
         locked.state_changed_at = timezone.now()

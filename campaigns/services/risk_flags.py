@@ -31,6 +31,7 @@ def assess_risk(
     texts: Iterable[str] = (),
     actor: User | None = None,
     campaign_locked: bool = False,
+    new_target: bool = False,
 ) -> list[RiskFlag]:
     """Run the rules for ``target`` (the campaign itself when omitted) and the shared text-claims
     rules over ``texts``; store the findings as flags, idempotently: a finding seen again updates
@@ -38,7 +39,8 @@ def assess_risk(
     its severity rises. Returns the target's open flags, newest first.
 
     ``campaign_locked``: the caller's transaction already holds the campaign's row lock (strategy
-    generation, creative review), so it is not taken again."""
+    generation, creative review), so it is not taken again. ``new_target``: the target was created
+    in the caller's transaction, so it has no flags yet and they are not looked up."""
     target = campaign if target is None else target
     kind = "campaign" if isinstance(target, Campaign) else target._meta.label_lower
     findings = list(run_rules(kind, target))
@@ -55,9 +57,14 @@ def assess_risk(
         if not campaign_locked:
             # The campaign's lock serialises assessments of anything of this campaign.
             campaign_for_update(campaign.pk)
-        existing = {
-            flag.code: flag for flag in RiskFlag.objects.filter(target_type=target_type, target_id=target_id)
-        }
+        existing = (
+            {}
+            if new_target
+            else {
+                flag.code: flag
+                for flag in RiskFlag.objects.filter(target_type=target_type, target_id=target_id)
+            }
+        )
         kept: list[RiskFlag] = []  # every flag of the target, as it is after this assessment
         for finding in findings:
             flag = existing.pop(finding.code, None)
@@ -111,7 +118,11 @@ def assess_risk(
 
 
 def assess_campaign_risk(
-    *, campaign: Campaign, actor: User | None = None, campaign_locked: bool = False
+    *,
+    campaign: Campaign,
+    actor: User | None = None,
+    campaign_locked: bool = False,
+    new_target: bool = False,
 ) -> list[RiskFlag]:
     """The campaign's own rules plus the claims rules over its objective, niche and ICP."""
     return assess_risk(
@@ -120,6 +131,7 @@ def assess_campaign_risk(
         texts=[campaign.objective, campaign.target_niche, campaign.icp],
         actor=actor,
         campaign_locked=campaign_locked,
+        new_target=new_target,
     )
 
 

@@ -154,7 +154,7 @@ def store_batch(
         created_by=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,
     )
-    StrategyVariant.objects.bulk_create(
+    variants = StrategyVariant.objects.bulk_create(
         [
             StrategyVariant(
                 campaign=locked,
@@ -186,13 +186,14 @@ def store_batch(
             description=f"strategy batch {batch.number} ({batch.model_name})",
             enforce_cap=False,
         )
-    for variant in StrategyVariant.objects.filter(batch=batch):
+    for variant in variants:
         assess_risk(
             campaign=locked,
             target=variant,
             actor=actor,
             texts=[variant.title, variant.positioning, *variant.pillars],
             campaign_locked=True,
+            new_target=True,
         )
     record_audit_event(
         verb="strategy.generated",

@@ -82,26 +82,24 @@ def build_plan_and_calendar(*, campaign: Campaign | int, actor: User | None = No
         start, end = _plan_dates(locked)
         days = (end - start).days + 1
         now = timezone.now()
-        plan, created = CampaignPlan.objects.update_or_create(
-            campaign=locked,
-            defaults={
-                "variant": variant,
-                "start_date": start,
-                "end_date": end,
-                "timezone": locked.timezone,
-                "kpi_targets": variant.kpi_targets,
-                "updated_at": now,
-            },
-            create_defaults={
-                "variant": variant,
-                "start_date": start,
-                "end_date": end,
-                "timezone": locked.timezone,
-                "kpi_targets": variant.kpi_targets,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        values = {
+            "variant": variant,
+            "start_date": start,
+            "end_date": end,
+            "timezone": locked.timezone,
+            "kpi_targets": variant.kpi_targets,
+            "updated_at": now,
+        }
+        # The campaign's lock serialises plan building: a plain read, then an insert or an update
+        # (update_or_create adds a row lock and two savepoints for races that cannot happen here).
+        plan = CampaignPlan.objects.filter(campaign=locked).first()
+        created = plan is None
+        if created:
+            plan = CampaignPlan.objects.create(campaign=locked, created_at=now, **values)
+        else:
+            for name, value in values.items():
+                setattr(plan, name, value)
+            plan.save()
         phases = _sync_phases(plan=plan, variant=variant, start=start, days=days)
         calendar_rows = calendar_slots(
             variant=variant, phases=phases, start=start, end=end, tz_name=locked.timezone
@@ -129,7 +127,7 @@ def _sync_phases(
     ranges = _phase_ranges(variant.phases, start, days)
     existing = {p.position: p for p in PlanPhase.objects.filter(plan=plan)}
     total_share = sum(p["share"] for p in variant.phases) or 1.0
-    phases, cumulative = [], 0.0
+    phases, new, cumulative = [], [], 0.0
     for position, (data, (first, last)) in enumerate(zip(variant.phases, ranges, strict=True), start=1):
         cumulative += data["share"]
         values = {
@@ -141,11 +139,16 @@ def _sync_phases(
             "tactics": data["tactics"],
             "metrics": data.get("metrics") or _phase_metrics(variant.kpi_targets, cumulative / total_share),
         }
-        phase = existing.pop(position, None) or PlanPhase(plan=plan, position=position)
-        for name, value in values.items():
-            setattr(phase, name, value)
-        phase.save()
+        phase = existing.pop(position, None)
+        if phase is None:
+            new.append(PlanPhase(plan=plan, position=position, **values))
+            phase = new[-1]
+        else:
+            for name, value in values.items():
+                setattr(phase, name, value)
+            phase.save()
         phases.append(phase)
+    PlanPhase.objects.bulk_create(new)  # a first build: every phase in one INSERT
     if existing:
         PlanPhase.objects.filter(pk__in=[p.pk for p in existing.values()]).delete()
     return phases

@@ -125,6 +125,28 @@ def test_activation_blockers_registered_by_other_apps_are_enforced(campaign_in_s
     assert services.activate_campaign(campaign=campaign).state == S.ACTIVE
 
 
+def test_the_service_runs_the_rules_once_and_the_model_still_runs_them_on_a_direct_call(campaign_in_state):
+    calls = []
+
+    def counted(c: Campaign) -> list[str]:
+        calls.append(c.pk)
+        return []
+
+    lifecycle.register_activation_check(counted)
+    try:
+        activated = services.activate_campaign(campaign=campaign_in_state(S.APPROVED))
+        assert activated.state == S.ACTIVE
+        assert len(calls) == 1  # checked once under the lock, not again by the transition's condition
+        assert "_blockers_checked" not in activated.__dict__  # the one-time pass is used up
+
+        other = Campaign.objects.get(pk=campaign_in_state(S.APPROVED).pk)
+        calls.clear()
+        other.activate()  # a direct call, no service: the condition runs the rules itself
+        assert len(calls) == 1
+    finally:
+        lifecycle._activation_checks.remove(counted)
+
+
 def test_kill_handlers_run_in_the_same_transaction(campaign_in_state):
     campaign = campaign_in_state(S.ACTIVE)
 

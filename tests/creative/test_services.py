@@ -27,6 +27,11 @@ def test_email_and_social_briefs_each_get_three_checked_variants_in_review(appro
             assert variant.root_id == variant.pk and variant.generation == 1
             assert variant.checks_run_at is not None
             assert variant.blocking_findings == []
+            # one history row per new variant, already showing it as the root of its lineage
+            assert list(variant.history.values_list("history_type", "root_id", "state")) == [
+                ("+", variant.pk, CreativeState.IN_REVIEW)
+            ]
+    assert [v.root_id for v in created] == [v.pk for v in created]
     linkedin_brief = briefs.get(platform="linkedin")
     assert linkedin_brief.calendar_item is not None  # social briefs come from the calendar
     assert len(created) == 6
