@@ -6,7 +6,7 @@ How it stays fast and flat in memory:
   ever held, plus the client's suppression list (whose size does not depend on the file);
 * each batch is written in its own transaction, so a crash loses nothing already committed and a
   re-run inserts only what is missing. The report counters are saved in the same transaction;
-* PostgreSQL, whole files (``_PostgresFileImport``, the default there): the file's bytes go
+* PostgreSQL, whole files of 512 KB or more (``_PostgresFileImport``, the default there): the file's bytes go
   straight into ``COPY``; SQL checks, normalizes, deduplicates, suppression-checks and inserts
   set-based, and hands the rows it cannot decide to ``_check_row`` (the same rules as below). Files
   it cannot take exactly like Python's csv reader (quotes, ragged or blank lines, not UTF-8…) roll
@@ -378,6 +378,15 @@ def _rewindable(stream) -> bool:
         return False
 
 
+def _remaining_bytes(stream) -> int:
+    """Bytes from the stream's position to its end (the position is kept)."""
+    start = stream.tell()
+    try:
+        return stream.seek(0, io.SEEK_END) - start
+    finally:
+        stream.seek(start)
+
+
 def _is_retryable(exc: BaseException) -> bool:
     cause = exc.__cause__
     return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"}
@@ -547,6 +556,10 @@ _FILE_TABLE = "leads_import_file"
 _RESOLVED_TABLE = "leads_import_resolved"
 _CHECKED_TABLE = "leads_import_checked"
 COPY_CHUNK_BYTES = 1024 * 1024
+# Below this size the batch path is quicker: the file path's temporary tables, ANALYZE and large
+# statement cost a fixed ~10 ms, more than Python spends on a few thousand rows (measured: 1,000
+# rows 41 vs 34 ms, 3,000 rows 82 vs 73 ms, 10,000 rows 208 vs 214 ms).
+FILE_PATH_MIN_BYTES = 512 * 1024
 FILE_PATH_WORK_MEM = "512MB"
 FILE_PATH_MAX_COLUMNS = 1000
 FILE_PATH_TEMP_BUFFERS = "256MB"
@@ -1091,7 +1104,11 @@ class LeadImporter:
     ) -> LeadImport:
         mapping = parse_mapping(mapping)
         lead_import = None
-        if self.postgres_file_path and _rewindable(stream):
+        if (
+            self.postgres_file_path
+            and _rewindable(stream)
+            and _remaining_bytes(stream) >= FILE_PATH_MIN_BYTES
+        ):
             start = stream.tell()
             lead_import = self._import_on_postgres(stream, filename=filename, mapping=mapping)
             if lead_import is not None and lead_import.status == LeadImportStatus.FINISHED:

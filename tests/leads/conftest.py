@@ -7,6 +7,15 @@ import pytest
 from tests.factories import CampaignFactory
 
 
+@pytest.fixture(autouse=True)
+def postgres_file_path_for_small_files(monkeypatch):
+    """The tests' files are small; on PostgreSQL they take the file path (COPY + SQL) as big files
+    do, so both paths stay covered. test_small_files_take_the_batch_path undoes this."""
+    from leads import importers
+
+    monkeypatch.setattr(importers, "FILE_PATH_MIN_BYTES", 0)
+
+
 @pytest.fixture
 def campaign(db):
     return CampaignFactory()

@@ -264,3 +264,16 @@ def test_an_ascii_text_without_at_sign_is_refused_with_the_words_the_sql_uses(te
     with pytest.raises(InvalidEmailError) as err:
         validate_and_normalize_email(text)
     assert str(err.value) == importers.NO_AT_SIGN_REASON
+
+
+@pytest.mark.postgres
+def test_small_files_take_the_batch_path_and_big_ones_the_file_path(db, monkeypatch, fast_path_outcomes):
+    monkeypatch.setattr(importers, "FILE_PATH_MIN_BYTES", 512 * 1024)
+    rows = ["Email,First Name"] + [f"p{i}@small.example,P{i}" for i in range(20)]
+    small = io.BytesIO(("\n".join(rows) + "\n").encode())
+    report = import_leads_from_csv(campaign=CampaignFactory(), file=small, filename="small.csv")
+    assert (report.inserted, fast_path_outcomes) == (20, [])  # never tried: the batch path took it
+    monkeypatch.setattr(importers, "FILE_PATH_MIN_BYTES", len(small.getvalue()))
+    small.seek(0)
+    report = import_leads_from_csv(campaign=CampaignFactory(), file=small, filename="small.csv")
+    assert (report.inserted, fast_path_outcomes) == (20, ["fast"])
