@@ -310,11 +310,17 @@ def transition_campaign(
     actor: User | None = None,
     rationale: str = "",
     metadata: dict[str, Any] | None = None,
+    campaign_locked: bool = False,
 ) -> Campaign:
     """Move a campaign through its lifecycle: lock, check, transition, save, hooks, audit.
 
     Raises TransitionNotAllowedError (naming the current state and what is allowed) and changes
     nothing when the transition is illegal or a rule blocks it.
+
+    ``campaign_locked``: ``campaign`` is the instance the caller's transaction has locked (and
+    keeps current): it is not locked and read again, and no savepoint is taken. The checks still
+    run before anything is written, so a refusal leaves the caller's transaction usable; an error
+    while writing fails the caller's transaction as a whole.
     """
     step = LIFECYCLE.get(transition)
     if step is None:
@@ -324,56 +330,25 @@ def transition_campaign(
     rationale = (rationale or "").strip()
     if step.rationale_required and not rationale:
         raise DomainError(f"A rationale is required to {step.label} a campaign.", field="reason")
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
-    with transaction.atomic():
-        try:
-            locked = campaign_for_update(campaign_id)
-        except Campaign.DoesNotExist:
-            raise DomainError(f"Campaign {campaign_id} does not exist.") from None
-        method = getattr(locked, step.method)
-        if not can_proceed(method, check_conditions=False):
-            sources = ", ".join(_allowed_sources(step.method))
-            raise TransitionNotAllowedError(
-                f"Cannot {step.label} campaign {campaign_id}: it is {locked.state}; "
-                f"{step.label} is allowed only from: {sources}.",
-                state=locked.state,
-                transition=transition,
-            )
-        blockers: list[str] = []
-        if step.method == "approve":
-            # Open high-severity risk flags on the campaign need an approver's permission.
-            ensure_can_approve(user=actor, campaign=locked, target=locked)
-            blockers = approval_blockers(locked)
-        elif step.method in ("activate", "resume"):
-            blockers = activation_blockers(locked)
-        if blockers:
-            raise TransitionNotAllowedError(
-                f"Cannot {step.label} campaign {campaign_id}: " + "; ".join(blockers),
-                state=locked.state,
-                transition=transition,
-                blockers=blockers,
-            )
-        from_state = locked.state
-        locked._blockers_checked = step.method in ("approve", "activate", "resume")
-        method()
-        locked.state_reason = rationale[:500]
-        locked.state_changed_at = timezone.now()
-        locked._change_reason = rationale or step.verb
-        locked._history_user = history_user(actor)
-        locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-        for handler in transition_handlers(step.method):
-            handler(campaign=locked, actor=actor, rationale=rationale)
-        record_audit_event(
-            verb=step.verb,
-            actor=actor,
-            campaign=locked,
-            target=locked,
-            rationale=rationale,
-            metadata={"from": from_state, "to": locked.state, **(metadata or {})},
-        )
+    if campaign_locked:
+        if not isinstance(campaign, Campaign) or not transaction.get_connection().in_atomic_block:
+            raise TypeError("campaign_locked=True needs the locked Campaign inside the caller's transaction")
+        _check_transition(campaign, step, transition, actor)
+        with transaction.atomic(savepoint=False):
+            from_state = _apply_transition(campaign, step, actor, rationale, metadata)
+        locked = campaign
+    else:
+        campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
+        with transaction.atomic():
+            try:
+                locked = campaign_for_update(campaign_id)
+            except Campaign.DoesNotExist:
+                raise DomainError(f"Campaign {campaign_id} does not exist.") from None
+            _check_transition(locked, step, transition, actor)
+            from_state = _apply_transition(locked, step, actor, rationale, metadata)
     logger.info(
         "campaign %s: %s -> %s by %s",
-        campaign_id,
+        locked.pk,
         from_state,
         locked.state,
         actor.get_username() if actor else SYSTEM_ACTOR_LABEL,
@@ -381,24 +356,93 @@ def transition_campaign(
     return locked
 
 
+def _check_transition(locked: Campaign, step, transition: str, actor: User | None) -> None:
+    """Refuse (before any write) a transition the state or a registered rule does not allow."""
+    method = getattr(locked, step.method)
+    if not can_proceed(method, check_conditions=False):
+        sources = ", ".join(_allowed_sources(step.method))
+        raise TransitionNotAllowedError(
+            f"Cannot {step.label} campaign {locked.pk}: it is {locked.state}; "
+            f"{step.label} is allowed only from: {sources}.",
+            state=locked.state,
+            transition=transition,
+        )
+    blockers: list[str] = []
+    if step.method == "approve":
+        # Open high-severity risk flags on the campaign need an approver's permission.
+        ensure_can_approve(user=actor, campaign=locked, target=locked)
+        blockers = approval_blockers(locked)
+    elif step.method in ("activate", "resume"):
+        blockers = activation_blockers(locked)
+    if blockers:
+        raise TransitionNotAllowedError(
+            f"Cannot {step.label} campaign {locked.pk}: " + "; ".join(blockers),
+            state=locked.state,
+            transition=transition,
+            blockers=blockers,
+        )
+
+
+def _apply_transition(
+    locked: Campaign, step, actor: User | None, rationale: str, metadata: dict[str, Any] | None
+) -> str:
+    """Transition, save (with its history row), run the hooks and audit; returns the old state."""
+    from_state = locked.state
+    # The rules were checked just now under the same lock: the transition's condition trusts that.
+    locked._blockers_checked = step.method in ("approve", "activate", "resume")
+    getattr(locked, step.method)()
+    locked.state_reason = rationale[:500]
+    locked.state_changed_at = timezone.now()
+    locked._change_reason = rationale or step.verb
+    locked._history_user = history_user(actor)
+    locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    for handler in transition_handlers(step.method):
+        handler(campaign=locked, actor=actor, rationale=rationale)
+    record_audit_event(
+        verb=step.verb,
+        actor=actor,
+        campaign=locked,
+        target=locked,
+        rationale=rationale,
+        metadata={"from": from_state, "to": locked.state, **(metadata or {})},
+    )
+    return from_state
+
+
 def start_campaign_planning(
-    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
 ) -> Campaign:
     return transition_campaign(
-        campaign=campaign, transition="start_planning", actor=actor, rationale=rationale
+        campaign=campaign,
+        transition="start_planning",
+        actor=actor,
+        rationale=rationale,
+        campaign_locked=campaign_locked,
     )
 
 
 def submit_campaign_for_approval(
-    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
 ) -> Campaign:
     return transition_campaign(
-        campaign=campaign, transition="submit_for_approval", actor=actor, rationale=rationale
+        campaign=campaign,
+        transition="submit_for_approval",
+        actor=actor,
+        rationale=rationale,
+        campaign_locked=campaign_locked,
     )
 
 
-def approve_campaign(*, campaign: Campaign | int, actor: User | None = None, rationale: str = "") -> Campaign:
-    return transition_campaign(campaign=campaign, transition="approve", actor=actor, rationale=rationale)
+def approve_campaign(
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
+) -> Campaign:
+    return transition_campaign(
+        campaign=campaign,
+        transition="approve",
+        actor=actor,
+        rationale=rationale,
+        campaign_locked=campaign_locked,
+    )
 
 
 def activate_campaign(

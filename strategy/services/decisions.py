@@ -190,7 +190,7 @@ def approve_strategy_variant(
             rationale=rationale,
             metadata=_variant_metadata(locked),
         )
-        build_plan_and_calendar(campaign=locked_campaign, actor=actor)
+        build_plan_and_calendar(campaign=locked_campaign, actor=actor, locked_with=locked)
         _advance_campaign_to_approved(
             campaign=locked_campaign, actor=actor, variant=locked, rationale=rationale
         )
@@ -200,17 +200,16 @@ def approve_strategy_variant(
 def _advance_campaign_to_approved(
     *, campaign: Campaign, actor: User | None, variant: StrategyVariant, rationale: str
 ) -> None:
+    """``campaign`` is the row this transaction locked (approve_strategy_variant): the transitions
+    use it as it is, without locking and reading it again."""
     reason = rationale or f"strategy variant {variant.pk} approved"
-    state = Campaign.objects.values_list("state", flat=True).get(pk=campaign.pk)
-    if state == CampaignState.DRAFT:
-        start_campaign_planning(campaign=campaign.pk, actor=actor, rationale=reason)
-        state = CampaignState.PLANNING
-    if state == CampaignState.PLANNING:
-        submit_campaign_for_approval(campaign=campaign.pk, actor=actor, rationale=reason)
-        state = CampaignState.AWAITING_APPROVAL
-    if state == CampaignState.AWAITING_APPROVAL:
+    if campaign.state == CampaignState.DRAFT:
+        start_campaign_planning(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
+    if campaign.state == CampaignState.PLANNING:
+        submit_campaign_for_approval(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
+    if campaign.state == CampaignState.AWAITING_APPROVAL:
         try:
-            approve_campaign(campaign=campaign.pk, actor=actor, rationale=reason)
+            approve_campaign(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
         except TransitionNotAllowedError as exc:
             # Another app's rule still blocks campaign approval; the strategy decision stands and
             # the campaign waits in awaiting_approval with the reason logged.

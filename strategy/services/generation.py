@@ -214,8 +214,9 @@ def store_batch(
         },
     )
     reason = f"strategy batch {batch.number} generated"
+    # This transaction holds the campaign's lock (taken above): the transitions use that row.
     if locked.state == CampaignState.DRAFT:
-        locked = start_campaign_planning(campaign=locked, actor=actor, rationale=reason)
+        start_campaign_planning(campaign=locked, actor=actor, rationale=reason, campaign_locked=True)
     if locked.state == CampaignState.PLANNING:
-        submit_campaign_for_approval(campaign=locked, actor=actor, rationale=reason)
+        submit_campaign_for_approval(campaign=locked, actor=actor, rationale=reason, campaign_locked=True)
     return batch

@@ -23,6 +23,7 @@ from ..models import (
     CampaignPlan,
     PlanPhase,
     StrategyVariant,
+    VariantState,
 )
 from ..selectors import approved_variant_for
 from .lookups import jsonable, resolve_campaign
@@ -67,57 +68,70 @@ def _phase_metrics(kpis: dict[str, float], cumulative_share: float) -> dict[str,
     }
 
 
-def build_plan_and_calendar(*, campaign: Campaign | int, actor: User | None = None) -> CampaignPlan:
+def build_plan_and_calendar(
+    *, campaign: Campaign | int, actor: User | None = None, locked_with: StrategyVariant | None = None
+) -> CampaignPlan:
     """Lay the approved variant over the campaign's dates (default 90 days from today) and fill
     the content calendar from its cadence. Re-running updates in place: no duplicate items, and
-    items an operator edited are left as they are."""
+    items an operator edited are left as they are.
+
+    ``locked_with``: the variant the caller has just approved, in a transaction that holds the
+    lock of ``campaign`` (a Campaign instance): neither is locked or looked up again."""
+    if locked_with is not None:
+        if not isinstance(campaign, Campaign) or locked_with.state != VariantState.APPROVED:
+            raise TypeError("locked_with needs the locked Campaign and its approved variant")
+        with transaction.atomic(savepoint=False):
+            return _build_plan(campaign, locked_with, actor)
     campaign = resolve_campaign(campaign)
     with transaction.atomic():
         locked = campaign_for_update(campaign.pk)
-        variant = approved_variant_for(locked)
-        if variant is None:
-            raise TransitionNotAllowedError(
-                f"Campaign {locked.pk} has no approved strategy variant; approve one before building a plan."
-            )
-        start, end = _plan_dates(locked)
-        days = (end - start).days + 1
-        now = timezone.now()
-        values = {
-            "variant": variant,
-            "start_date": start,
-            "end_date": end,
-            "timezone": locked.timezone,
-            "kpi_targets": variant.kpi_targets,
-            "updated_at": now,
-        }
-        # The campaign's lock serialises plan building: a plain read, then an insert or an update
-        # (update_or_create adds a row lock and two savepoints for races that cannot happen here).
-        plan = CampaignPlan.objects.filter(campaign=locked).first()
-        created = plan is None
-        if created:
-            plan = CampaignPlan.objects.create(campaign=locked, created_at=now, **values)
-        else:
-            for name, value in values.items():
-                setattr(plan, name, value)
-            plan.save()
-        phases = _sync_phases(plan=plan, variant=variant, start=start, days=days)
-        calendar_rows = calendar_slots(
-            variant=variant, phases=phases, start=start, end=end, tz_name=locked.timezone
+        return _build_plan(locked, approved_variant_for(locked), actor)
+
+
+def _build_plan(locked: Campaign, variant: StrategyVariant | None, actor: User | None) -> CampaignPlan:
+    if variant is None:
+        raise TransitionNotAllowedError(
+            f"Campaign {locked.pk} has no approved strategy variant; approve one before building a plan."
         )
-        counts = _sync_calendar_items(plan=plan, rows=calendar_rows, now=now)
-        record_audit_event(
-            verb="strategy.plan_built" if created else "strategy.plan_rebuilt",
-            actor=actor,
-            campaign=locked,
-            target=plan,
-            metadata={
-                "variant_id": variant.pk,
-                "start_date": start.isoformat(),
-                "end_date": end.isoformat(),
-                "phases": len(phases),
-                **counts,
-            },
-        )
+    start, end = _plan_dates(locked)
+    days = (end - start).days + 1
+    now = timezone.now()
+    values = {
+        "variant": variant,
+        "start_date": start,
+        "end_date": end,
+        "timezone": locked.timezone,
+        "kpi_targets": variant.kpi_targets,
+        "updated_at": now,
+    }
+    # The campaign's lock serialises plan building: a plain read, then an insert or an update
+    # (update_or_create adds a row lock and two savepoints for races that cannot happen here).
+    plan = CampaignPlan.objects.filter(campaign=locked).first()
+    created = plan is None
+    if created:
+        plan = CampaignPlan.objects.create(campaign=locked, created_at=now, **values)
+    else:
+        for name, value in values.items():
+            setattr(plan, name, value)
+        plan.save()
+    phases = _sync_phases(plan=plan, variant=variant, start=start, days=days)
+    calendar_rows = calendar_slots(
+        variant=variant, phases=phases, start=start, end=end, tz_name=locked.timezone
+    )
+    counts = _sync_calendar_items(plan=plan, rows=calendar_rows, now=now)
+    record_audit_event(
+        verb="strategy.plan_built" if created else "strategy.plan_rebuilt",
+        actor=actor,
+        campaign=locked,
+        target=plan,
+        metadata={
+            "variant_id": variant.pk,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "phases": len(phases),
+            **counts,
+        },
+    )
     return plan
 
 

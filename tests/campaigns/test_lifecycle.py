@@ -170,3 +170,26 @@ def test_history_records_state_changes_with_reason(campaign_in_state):
     latest = campaign.history.first()
     assert latest.state == S.PAUSED
     assert latest.history_change_reason == "client on holiday"
+
+
+def test_a_caller_holding_the_lock_passes_the_row_and_a_refusal_leaves_its_transaction_usable(
+    campaign_in_state,
+):
+    from django.db import transaction
+
+    from campaigns.lock_objects import campaign_for_update
+
+    campaign = campaign_in_state(S.DRAFT)
+    with pytest.raises(TypeError, match="locked Campaign"):
+        services.transition_campaign(campaign=campaign.pk, transition="start_planning", campaign_locked=True)
+    with transaction.atomic():
+        locked = campaign_for_update(campaign.pk)
+        with pytest.raises(TransitionNotAllowedError, match="it is draft"):
+            services.transition_campaign(campaign=locked, transition="pause", campaign_locked=True)
+        moved = services.transition_campaign(
+            campaign=locked, transition="start_planning", campaign_locked=True, rationale="go"
+        )
+        assert moved is locked and locked.state == S.PLANNING
+    campaign.refresh_from_db()
+    assert campaign.state == S.PLANNING
+    assert AuditEvent.objects.filter(campaign=campaign, verb="campaign.planning_started").exists()
