@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignState
+from campaigns.selectors import effective_policy
 from campaigns.services import pause_campaign
 from leads.adapters.sources import configured_source_names, get_lead_source, records_from_source
 from leads.models import Lead, LeadState
@@ -73,13 +74,14 @@ def _acquire_lease(campaign_id: int, holder: str, now: datetime) -> bool:
             == 1
         )
 
-    # One UPDATE in the usual case; the campaign's first cycle creates its (expired) lease row.
+    # One UPDATE in the usual case; the campaign's first cycle creates its lease row, held.
     if take():
         return True
     _, created = CycleLease.objects.get_or_create(
-        campaign_id=campaign_id, defaults={"expires_at": now - timedelta(seconds=1)}
+        campaign_id=campaign_id,
+        defaults={"holder": holder, "expires_at": now + timedelta(seconds=LEASE_SECONDS)},
     )
-    return created and take()
+    return created
 
 
 def _release_lease(campaign_id: int, holder: str) -> None:
@@ -153,10 +155,14 @@ def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run
     stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
     # Work only as far ahead as today's cap reaches: the best-scored leads are enrolled and rendered
     # first, the rest wait (scored) for the next cycles.
-    room = scheduling_room(campaign=campaign, now=now, dry_run=dry_run)
+    # Read once for the planning stages; the send path re-reads it under the campaign's lock.
+    policy = effective_policy(campaign)
+    room = scheduling_room(campaign=campaign, now=now, dry_run=dry_run, policy=policy)
     for sequence in Sequence.objects.filter(campaign=campaign, is_active=True):
-        stats.enrolled += enroll_leads(campaign=campaign, sequence=sequence, now=now, limit=room)
-    stats.scheduled = schedule_due_messages(campaign=campaign, now=now, limit=room)
+        stats.enrolled += enroll_leads(
+            campaign=campaign, sequence=sequence, now=now, limit=room, policy=policy
+        )
+    stats.scheduled = schedule_due_messages(campaign=campaign, now=now, limit=room, policy=policy)
     sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
     stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed
     stats.skipped, stats.rescheduled, stats.cap_reached = sent.skipped, sent.rescheduled, sent.cap_reached

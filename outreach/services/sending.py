@@ -29,7 +29,7 @@ from django.utils import timezone
 from campaigns.errors import BudgetExhaustedError, DomainError
 from campaigns.lock_objects import campaign_for_update, campaign_send_gate
 from campaigns.models import Campaign, CampaignState, SpendKind, User
-from campaigns.selectors import budget_status, effective_policy
+from campaigns.selectors import EffectivePolicy, budget_status, effective_policy
 from campaigns.services import ensure_budget_allows, record_audit_event, record_spend
 from creative.models import CreativeVariant
 from creative.personalization import render_merge_fields
@@ -121,16 +121,27 @@ def create_sequence(
 
 
 def enroll_leads(
-    *, campaign: Campaign, sequence: Sequence, now: datetime | None = None, limit: int | None = None
+    *,
+    campaign: Campaign,
+    sequence: Sequence,
+    now: datetime | None = None,
+    limit: int | None = None,
+    policy: EffectivePolicy | None = None,
 ) -> int:
-    """Enroll contactable leads not yet in the sequence, highest score first (idempotent)."""
+    """Enroll contactable leads not yet in the sequence, highest score first (idempotent).
+    ``policy``: the campaign's effective policy when the caller has read it already."""
     now = now or timezone.now()
     first = sequence.steps.order_by("position").first()
     if first is None:
         return 0
     already = Enrollment.objects.filter(sequence=sequence).values("lead_id")
     leads = (
-        contactable_leads(Lead.objects.filter(campaign=campaign), now=now, campaign=campaign)
+        contactable_leads(
+            Lead.objects.filter(campaign=campaign),
+            now=now,
+            campaign=campaign,
+            regions=None if policy is None else policy.consent_regions,
+        )
         .exclude(pk__in=already)
         .order_by("-score", "id")
     )
@@ -199,10 +210,14 @@ def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, s
 
 
 def schedule_due_messages(
-    *, campaign: Campaign, now: datetime | None = None, limit: int | None = None
+    *,
+    campaign: Campaign,
+    now: datetime | None = None,
+    limit: int | None = None,
+    policy: EffectivePolicy | None = None,
 ) -> int:
     """Render one Message for every active enrollment whose next step is due (at most ``limit``,
-    highest scores first). Idempotent."""
+    highest scores first). Idempotent. ``policy``: as for ``enroll_leads``."""
     now = now or timezone.now()
     if limit is not None and limit <= 0:
         return 0
@@ -220,7 +235,7 @@ def schedule_due_messages(
             "variants__creative"
         )
     }
-    postal_address = effective_policy(campaign).sender_postal_address or _setting(
+    postal_address = (policy or effective_policy(campaign)).sender_postal_address or _setting(
         "AICMO_SENDER_POSTAL_ADDRESS", ""
     )
     existing = set(
@@ -293,12 +308,14 @@ def _used_today(campaign: Campaign, now: datetime, *, dry_run: bool) -> int:
     ).count()
 
 
-def scheduling_room(*, campaign: Campaign, now: datetime, dry_run: bool) -> int:
+def scheduling_room(
+    *, campaign: Campaign, now: datetime, dry_run: bool, policy: EffectivePolicy | None = None
+) -> int:
     """How many more messages the campaign could still send today: its daily cap, less what it has
     sent (or claimed) today and what is already scheduled and due. The cycle renders no more than
     this, so a list of 10,000 leads under a cap of 20 is not rendered 10,000 times on day one (and
     each message is rendered close to when it goes out)."""
-    policy = effective_policy(campaign)
+    policy = policy or effective_policy(campaign)
     used = _used_today(campaign, now, dry_run=dry_run or not campaign.is_live)
     waiting = Message.objects.filter(
         campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now
