@@ -356,7 +356,7 @@ def transition_campaign(
     return locked
 
 
-def _check_transition(locked: Campaign, step, transition: str, actor: User | None) -> None:
+def _check_transition(locked: Campaign, step: LifecycleStep, transition: str, actor: User | None) -> None:
     """Refuse (before any write) a transition the state or a registered rule does not allow."""
     method = getattr(locked, step.method)
     if not can_proceed(method, check_conditions=False):
@@ -384,12 +384,14 @@ def _check_transition(locked: Campaign, step, transition: str, actor: User | Non
 
 
 def _apply_transition(
-    locked: Campaign, step, actor: User | None, rationale: str, metadata: dict[str, Any] | None
+    locked: Campaign, step: LifecycleStep, actor: User | None, rationale: str, metadata: dict[str, Any] | None
 ) -> str:
     """Transition, save (with its history row), run the hooks and audit; returns the old state."""
     from_state = locked.state
-    # The rules were checked just now under the same lock: the transition's condition trusts that.
-    locked._blockers_checked = step.method in ("approve", "activate", "resume")
+    if step.method in ("approve", "activate", "resume"):
+        # The rules were checked just now under the same lock: the transition's condition trusts
+        # that, once (campaigns.models._rules_just_checked).
+        locked._blockers_checked = True
     getattr(locked, step.method)()
     locked.state_reason = rationale[:500]
     locked.state_changed_at = timezone.now()
