@@ -187,7 +187,11 @@ def contactable_leads(
     them, and erasure anonymizes the existing leads, so none can be in the table to begin with.
     """
     now = now or timezone.now()
-    client_scoped = Q(client__isnull=True) | Q(client_id=OuterRef("campaign__client_id"))
+    # A known campaign's client is a constant: no join to the campaign table per lead (the planner,
+    # misjudging a freshly imported list as one row, scanned it once per lead).
+    client_scoped = Q(client__isnull=True) | Q(
+        client_id=campaign.client_id if campaign is not None else OuterRef("campaign__client_id")
+    )
     email_suppressed = Suppression.objects.filter(
         client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
     )

@@ -88,6 +88,25 @@ def test_domain_suppression_is_scoped_to_its_client():
 
 
 @pytest.mark.django_db
+def test_a_known_campaign_applies_its_own_clients_suppressions_and_global_ones_only():
+    """The send path passes the campaign (its client is then a constant in the query)."""
+    client, other = ClientFactory(), ClientFactory()
+    campaign = CampaignFactory(client=client)
+    own_blocked, foreign_blocked, global_blocked, fine = (
+        LeadFactory(campaign=campaign, email=address)
+        for address in ("a@own.example", "b@foreign.example", "c@everyone.example", "d@ok.example")
+    )
+    add_suppression(domain="own.example", reason="legal", client=client)
+    add_suppression(domain="foreign.example", reason="legal", client=other)
+    add_suppression(email="c@everyone.example", reason="complaint")
+    found = set(
+        contactable_leads(Lead.objects.all(), campaign=campaign, regions=()).values_list("pk", flat=True)
+    )
+    assert found == {foreign_blocked.pk, fine.pk}
+    assert own_blocked.pk not in found and global_blocked.pk not in found
+
+
+@pytest.mark.django_db
 def test_global_suppression_applies_to_every_client():
     leads = [LeadFactory(email="x@spam.example"), LeadFactory(email="y@ok.example")]
     add_suppression(domain="spam.example", reason="complaint")
