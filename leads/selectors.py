@@ -170,6 +170,20 @@ def contactability_blockers(lead: Lead, *, now: dt.datetime | None = None) -> li
     return blockers
 
 
+def _suppressions_matching(client) -> tuple[QuerySet[Suppression], QuerySet[Suppression]]:
+    """Suppression entries matching the outer lead's address and its domain, global or of
+    ``client`` (a client id, or an ``OuterRef`` to the lead's campaign's client)."""
+    client_scoped = Q(client__isnull=True) | Q(client_id=client)
+    return (
+        Suppression.objects.filter(
+            client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
+        ),
+        Suppression.objects.filter(
+            client_scoped, kind=SuppressionKind.DOMAIN, value=OuterRef("email_domain")
+        ),
+    )
+
+
 def contactable_leads(
     queryset: QuerySet[Lead],
     *,
@@ -189,15 +203,8 @@ def contactable_leads(
     now = now or timezone.now()
     # A known campaign's client is a constant: no join to the campaign table per lead (the planner,
     # misjudging a freshly imported list as one row, scanned it once per lead).
-    client_scoped = Q(client__isnull=True) | Q(
-        client_id=campaign.client_id if campaign is not None else OuterRef("campaign__client_id")
-    )
-    email_suppressed = Suppression.objects.filter(
-        client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
-    )
-    domain_suppressed = Suppression.objects.filter(
-        client_scoped, kind=SuppressionKind.DOMAIN, value=OuterRef("email_domain")
-    )
+    client = campaign.client_id if campaign is not None else OuterRef("campaign__client_id")
+    email_suppressed, domain_suppressed = _suppressions_matching(client)
     queryset = (
         queryset.filter(state__in=CONTACTABLE_STATES, erased_at__isnull=True)
         .exclude(Exists(email_suppressed))
@@ -205,14 +212,11 @@ def contactable_leads(
     )
     if campaign is not None:
         queryset = queryset.filter(campaign_id=campaign.pk)
-        campaigns = [campaign]
         campaign_regions = {campaign.pk: consent_regions_for(campaign) if regions is None else regions}
     else:
-        campaigns = list(
-            Campaign.objects.filter(pk__in=queryset.values("campaign_id")).select_related("client")
-        )
+        campaigns = Campaign.objects.filter(pk__in=queryset.values("campaign_id")).select_related("client")
         campaign_regions = {c.pk: consent_regions_for(c) for c in campaigns}
-    needing = [c.pk for c in campaigns if campaign_regions[c.pk]]
+    needing = [campaign_id for campaign_id, needed in campaign_regions.items() if needed]
     if not needing:
         return queryset
     unknown_needs = dict(
@@ -228,7 +232,7 @@ def contactable_leads(
         in_campaign = Q(campaign_id=campaign_id) & in_region
         needs_consent = in_campaign if needs_consent is None else needs_consent | in_campaign
     consented = ConsentRecord.objects.filter(
-        client_id=OuterRef("campaign__client_id"),
+        client_id=client,
         normalized_email=OuterRef("normalized_email"),
         withdrawn_at__isnull=True,
         captured_at__lte=now,
@@ -238,13 +242,7 @@ def contactable_leads(
 
 def suppressed_leads(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     """Leads whose address or domain is suppressed for their client or globally (admin filter)."""
-    client_scoped = Q(client__isnull=True) | Q(client_id=OuterRef("campaign__client_id"))
-    email_match = Suppression.objects.filter(
-        client_scoped, kind=SuppressionKind.EMAIL, value=OuterRef("normalized_email")
-    )
-    domain_match = Suppression.objects.filter(
-        client_scoped, kind=SuppressionKind.DOMAIN, value=OuterRef("email_domain")
-    )
+    email_match, domain_match = _suppressions_matching(OuterRef("campaign__client_id"))
     return queryset.filter(Exists(email_match) | Exists(domain_match))
 
 

@@ -412,39 +412,23 @@ def _apply_transition(
 
 
 def start_campaign_planning(
-    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
 ) -> Campaign:
     return transition_campaign(
-        campaign=campaign,
-        transition="start_planning",
-        actor=actor,
-        rationale=rationale,
-        campaign_locked=campaign_locked,
+        campaign=campaign, transition="start_planning", actor=actor, rationale=rationale
     )
 
 
 def submit_campaign_for_approval(
-    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
+    *, campaign: Campaign | int, actor: User | None = None, rationale: str = ""
 ) -> Campaign:
     return transition_campaign(
-        campaign=campaign,
-        transition="submit_for_approval",
-        actor=actor,
-        rationale=rationale,
-        campaign_locked=campaign_locked,
+        campaign=campaign, transition="submit_for_approval", actor=actor, rationale=rationale
     )
 
 
-def approve_campaign(
-    *, campaign: Campaign | int, actor: User | None = None, rationale: str = "", campaign_locked: bool = False
-) -> Campaign:
-    return transition_campaign(
-        campaign=campaign,
-        transition="approve",
-        actor=actor,
-        rationale=rationale,
-        campaign_locked=campaign_locked,
-    )
+def approve_campaign(*, campaign: Campaign | int, actor: User | None = None, rationale: str = "") -> Campaign:
+    return transition_campaign(campaign=campaign, transition="approve", actor=actor, rationale=rationale)
 
 
 def activate_campaign(

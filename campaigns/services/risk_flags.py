@@ -81,29 +81,28 @@ def assess_risk(
                     updated_at=now,
                 )
                 raised.append(finding.code)
-                kept.append(flag)
-                continue
+            else:
+                rose = SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[flag.severity]
+                reopen = flag.status == RiskFlagStatus.RESOLVED or (
+                    flag.status == RiskFlagStatus.OVERRIDDEN and rose
+                )
+                if reopen or flag.severity != finding.severity or flag.message != finding.message:
+                    flag.severity, flag.message, flag.updated_at = finding.severity, finding.message, now
+                    flag.target_repr = str(target)[:300]
+                    if reopen:
+                        flag.status = RiskFlagStatus.OPEN
+                        flag.resolution_rationale, flag.resolved_by, flag.resolved_at = "", None, None
+                        raised.append(finding.code)
+                    flag.save()
             kept.append(flag)
-            rose = SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[flag.severity]
-            reopen = flag.status == RiskFlagStatus.RESOLVED or (
-                flag.status == RiskFlagStatus.OVERRIDDEN and rose
-            )
-            if reopen or flag.severity != finding.severity or flag.message != finding.message:
-                flag.severity, flag.message, flag.updated_at = finding.severity, finding.message, now
-                flag.target_repr = str(target)[:300]
-                if reopen:
-                    flag.status = RiskFlagStatus.OPEN
-                    flag.resolution_rationale, flag.resolved_by, flag.resolved_at = "", None, None
-                    raised.append(finding.code)
-                flag.save()
-        for flag in existing.values():
+        for flag in existing.values():  # no longer found
             if flag.status == RiskFlagStatus.OPEN:
                 flag.status = RiskFlagStatus.RESOLVED
                 flag.resolution_rationale = "No longer found when re-assessed."
                 flag.resolved_at = flag.updated_at = now
                 flag.save()
                 resolved.append(flag.code)
-            kept.append(flag)
+        kept.extend(existing.values())
         if raised or resolved:
             record_audit_event(
                 verb="risk.assessed",

@@ -15,11 +15,9 @@ from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, User
 from campaigns.services import (
     SYSTEM_ACTOR_LABEL,
-    approve_campaign,
     ensure_can_approve,
     record_audit_event,
-    start_campaign_planning,
-    submit_campaign_for_approval,
+    transition_campaign,
 )
 
 from ..lock_objects import variant_for_update, variants_of_campaign_for_update
@@ -30,6 +28,7 @@ from ..models import (
     VariantState,
 )
 from ..selectors import approved_variant_for
+from .generation import submit_locked_campaign
 from .planning import build_plan_and_calendar
 
 logger = logging.getLogger(__name__)
@@ -190,7 +189,7 @@ def approve_strategy_variant(
             rationale=rationale,
             metadata=_variant_metadata(locked),
         )
-        build_plan_and_calendar(campaign=locked_campaign, actor=actor, locked_with=locked)
+        build_plan_and_calendar(campaign=locked_campaign, actor=actor, campaign_locked=True, variant=locked)
         _advance_campaign_to_approved(
             campaign=locked_campaign, actor=actor, variant=locked, rationale=rationale
         )
@@ -203,13 +202,12 @@ def _advance_campaign_to_approved(
     """``campaign`` is the row this transaction locked (approve_strategy_variant): the transitions
     use it as it is, without locking and reading it again."""
     reason = rationale or f"strategy variant {variant.pk} approved"
-    if campaign.state == CampaignState.DRAFT:
-        start_campaign_planning(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
-    if campaign.state == CampaignState.PLANNING:
-        submit_campaign_for_approval(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
+    submit_locked_campaign(campaign, actor=actor, rationale=reason)
     if campaign.state == CampaignState.AWAITING_APPROVAL:
         try:
-            approve_campaign(campaign=campaign, actor=actor, rationale=reason, campaign_locked=True)
+            transition_campaign(
+                campaign=campaign, transition="approve", actor=actor, rationale=reason, campaign_locked=True
+            )
         except TransitionNotAllowedError as exc:
             # Another app's rule still blocks campaign approval; the strategy decision stands and
             # the campaign waits in awaiting_approval with the reason logged.

@@ -19,8 +19,7 @@ from campaigns.services import (
     ensure_budget_allows,
     record_audit_event,
     record_spend,
-    start_campaign_planning,
-    submit_campaign_for_approval,
+    transition_campaign,
 )
 
 from ..adapters import get_generator
@@ -213,10 +212,22 @@ def store_batch(
             "cost_currency": batch.cost_currency,
         },
     )
-    reason = f"strategy batch {batch.number} generated"
-    # This transaction holds the campaign's lock (taken above): the transitions use that row.
-    if locked.state == CampaignState.DRAFT:
-        start_campaign_planning(campaign=locked, actor=actor, rationale=reason, campaign_locked=True)
-    if locked.state == CampaignState.PLANNING:
-        submit_campaign_for_approval(campaign=locked, actor=actor, rationale=reason, campaign_locked=True)
+    submit_locked_campaign(locked, actor=actor, rationale=f"strategy batch {batch.number} generated")
     return batch
+
+
+def submit_locked_campaign(campaign: Campaign, *, actor: User | None, rationale: str) -> None:
+    """Move a campaign this transaction has locked on to awaiting approval (draft → planning →
+    awaiting approval, whichever steps are left), each step an audited transition on that row."""
+    for state, transition in (
+        (CampaignState.DRAFT, "start_planning"),
+        (CampaignState.PLANNING, "submit_for_approval"),
+    ):
+        if campaign.state == state:
+            transition_campaign(
+                campaign=campaign,
+                transition=transition,
+                actor=actor,
+                rationale=rationale,
+                campaign_locked=True,
+            )

@@ -23,7 +23,6 @@ from ..models import (
     CampaignPlan,
     PlanPhase,
     StrategyVariant,
-    VariantState,
 )
 from ..selectors import approved_variant_for
 from .lookups import jsonable, resolve_campaign
@@ -69,23 +68,28 @@ def _phase_metrics(kpis: dict[str, float], cumulative_share: float) -> dict[str,
 
 
 def build_plan_and_calendar(
-    *, campaign: Campaign | int, actor: User | None = None, locked_with: StrategyVariant | None = None
+    *,
+    campaign: Campaign | int,
+    actor: User | None = None,
+    campaign_locked: bool = False,
+    variant: StrategyVariant | None = None,
 ) -> CampaignPlan:
     """Lay the approved variant over the campaign's dates (default 90 days from today) and fill
     the content calendar from its cadence. Re-running updates in place: no duplicate items, and
     items an operator edited are left as they are.
 
-    ``locked_with``: the variant the caller has just approved, in a transaction that holds the
-    lock of ``campaign`` (a Campaign instance): neither is locked or looked up again."""
-    if locked_with is not None:
-        if not isinstance(campaign, Campaign) or locked_with.state != VariantState.APPROVED:
-            raise TypeError("locked_with needs the locked Campaign and its approved variant")
+    ``campaign_locked`` (as in ``transition_campaign``): ``campaign`` is the row the caller's
+    transaction holds locked, so it is not locked again and no savepoint is taken. ``variant``: the
+    campaign's approved variant, when the caller has it already."""
+    if campaign_locked:
+        if not isinstance(campaign, Campaign):
+            raise TypeError("campaign_locked=True needs the locked Campaign")
         with transaction.atomic(savepoint=False):
-            return _build_plan(campaign, locked_with, actor)
+            return _build_plan(campaign, variant or approved_variant_for(campaign), actor)
     campaign = resolve_campaign(campaign)
     with transaction.atomic():
         locked = campaign_for_update(campaign.pk)
-        return _build_plan(locked, approved_variant_for(locked), actor)
+        return _build_plan(locked, variant or approved_variant_for(locked), actor)
 
 
 def _build_plan(locked: Campaign, variant: StrategyVariant | None, actor: User | None) -> CampaignPlan:

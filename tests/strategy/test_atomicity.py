@@ -71,10 +71,15 @@ def test_failure_after_variants_leaves_nothing(make_campaign, operator, monkeypa
 def test_failure_while_advancing_the_campaign_rolls_back_the_new_batch(make_campaign, operator, monkeypatch):
     campaign = make_campaign()
 
-    def refuse(**kwargs):
-        raise InjectedFailure("campaign service down (injected)")
+    real_transition = generation.transition_campaign
 
-    monkeypatch.setattr(generation, "submit_campaign_for_approval", refuse)
+    def refuse_submission(**kwargs):
+        # planning starts (and is written); the submission after it fails
+        if kwargs["transition"] == "submit_for_approval":
+            raise InjectedFailure("campaign service down (injected)")
+        return real_transition(**kwargs)
+
+    monkeypatch.setattr(generation, "transition_campaign", refuse_submission)
     with pytest.raises(InjectedFailure):
         services.generate_strategies(campaign=campaign, actor=operator)
     _assert_nothing_left(campaign)
