@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from aicmo_site.request_limits import as_limit_error
 from campaigns.errors import (
     ApprovalNotPermittedError,
     DomainError,
@@ -16,6 +17,9 @@ from campaigns.errors import (
 
 
 def exception_handler(exc, context):
+    # Input limits (ours, and Django's RequestDataTooBig / TooManyFieldsSent): 413/400 naming the limit.
+    if (limit_error := as_limit_error(exc)) is not None:
+        return Response(limit_error.as_dict(), status=limit_error.http_status)
     if isinstance(exc, ApprovalNotPermittedError):
         return Response(exc.as_dict(), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, TransitionNotAllowedError | SystemPausedError):

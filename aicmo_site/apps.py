@@ -26,6 +26,8 @@ class RuntimeConfig(AppConfig):
     verbose_name = "AICMO runtime"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the hardening deploy checks)
+
         if not settings.AICMO_GC_TUNING:
             return
         gc.collect()

@@ -2,16 +2,19 @@
 
 Local default: SQLite and Celery's filesystem broker under ``var/`` (no servers needed).
 Production: set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` (Redis), ``SECRET_KEY``,
-``ALLOWED_HOSTS``, ``DEBUG=0`` and, for real email, ``EMAIL_BACKEND`` plus the ESP's anymail keys.
+``ALLOWED_HOSTS``, ``DEBUG=0``, ``ANYMAIL_WEBHOOK_SECRET`` (ESP webhooks are refused without it) and,
+for real email, ``EMAIL_BACKEND`` plus the ESP's anymail keys (its webhook signing key among them).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,9 @@ _DEV_SECRET = "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuv
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Previous keys, still accepted when verifying signatures (unsubscribe links already sent,
+# sessions): rotate SECRET_KEY without breaking them (docs/SECURITY.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Public base URL used in links we put into emails (unsubscribe, tracking).
@@ -71,6 +77,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "anymail",
+    "axes",  # admin login lockout (AXES_* below)
+    "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "campaigns",
     "strategy",
     "creative",
@@ -83,13 +91,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: oversized requests and Django's own body limits answer a
+    # JSON 413/400 naming the limit (AICMO_MAX_* below, docs/SECURITY.md "Input limits").
+    "aicmo_site.request_limits.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last, as django-axes asks: turns a locked-out login into its 429 answer
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aicmo_site.urls"
@@ -133,6 +147,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "campaigns.User"
+# First: refuses locked-out logins (django-axes) and, with DEBUG off, the demo accounts' published
+# passwords; then Django's own backend authenticates (aicmo_site/auth_backends.py).
+AUTHENTICATION_BACKENDS = [
+    "aicmo_site.auth_backends.LoginGuardBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,15 +182,21 @@ LOGGING = {
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication that answers 429 after AICMO_AUTH_FAILURE_LIMIT failures per address
+        "aicmo_site.authentication.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every write endpoint names its action; who may take it is decided in campaigns.permissions.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "campaigns.api_permissions.ActionPermission",
+    ],
     "DEFAULT_PAGINATION_CLASS": "aicmo_site.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's anon/user throttles, letting requests through (with a warning) while the cache is down
+        "aicmo_site.throttling.FailOpenAnonRateThrottle",
+        "aicmo_site.throttling.FailOpenUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
@@ -178,6 +204,12 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aicmo_site.api_errors.exception_handler",
+    # JSON with a depth check before parsing (AICMO_MAX_JSON_DEPTH); form and multipart as DRF's.
+    "DEFAULT_PARSER_CLASSES": [
+        "aicmo_site.request_limits.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -192,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation with a request body documents its 413 (input limits, request_limits.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aicmo_site.request_limits.document_limit_responses",
+    ],
     # One name per choice set, so generated clients get stable enum names.
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "campaigns.models.CHANNELS",
@@ -201,15 +238,88 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- input limits (docs/SECURITY.md "Input limits"; aicmo_site/request_limits.py, leads/importers.py) --
+# Largest request body of any kind (a CSV upload, multipart or text/csv): 413 above it. A file of
+# 1,000,000 leads (8 columns) is ~85 MB.
+AICMO_MAX_UPLOAD_BYTES = env_int("AICMO_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+# Largest JSON (or form) body: 413 above it. 10,000 pushed leads with every field at its maximum
+# length fit. Django's own body limit is the same number, so both answer alike.
+AICMO_MAX_JSON_BODY_BYTES = env_int("AICMO_MAX_JSON_BODY_BYTES", 16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = AICMO_MAX_JSON_BODY_BYTES
+# Deepest nesting of arrays and objects in a JSON body: 400 above it (checked before parsing).
+AICMO_MAX_JSON_DEPTH = env_int("AICMO_MAX_JSON_DEPTH", 32)
+# Cells per CSV row (header included) and characters per cell: 400 above either, checked as the
+# file streams, before a row is held in memory.
+AICMO_MAX_CSV_COLUMNS = env_int("AICMO_MAX_CSV_COLUMNS", 500)
+AICMO_MAX_CSV_CELL_CHARS = env_int("AICMO_MAX_CSV_CELL_CHARS", 10_000)
+# Leads per API push (POST /api/v1/campaigns/{id}/leads/): 400 above it; larger lists go as a CSV.
+AICMO_MAX_PUSH_ROWS = env_int("AICMO_MAX_PUSH_ROWS", 10_000)
+# Multipart uploads are counted as they stream (a body without a truthful Content-Length).
+FILE_UPLOAD_HANDLERS = [
+    "aicmo_site.request_limits.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- caching (throttling, locks) -------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Short socket timeouts: an unreachable Redis must fail fast (the throttles then fail open) rather
+# than hang every API request.
+_REDIS_TIMEOUT = float(os.environ.get("REDIS_CACHE_TIMEOUT_SECONDS", "2"))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _REDIS_TIMEOUT, "socket_timeout": _REDIS_TIMEOUT},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- brute force: failed API tokens, admin logins (docs/SECURITY.md) ---------------------------
+# Behind reverse proxies: how many append to X-Forwarded-For (0: the TCP peer is the client).
+AICMO_TRUSTED_PROXY_COUNT = env_int("AICMO_TRUSTED_PROXY_COUNT", 0)
+# This many failed token authentications from one address within the window → 429 until it ends.
+AICMO_AUTH_FAILURE_LIMIT = env_int("AICMO_AUTH_FAILURE_LIMIT", 10)
+AICMO_AUTH_FAILURE_WINDOW_SECONDS = env_int("AICMO_AUTH_FAILURE_WINDOW_SECONDS", 300)
+# django-axes: the admin login locks a username + address pair after this many failures, for the
+# cool-off (counted from the last failure; a failure while locked restarts it). The attempts are
+# in the database (not the cache), so a Redis outage does not lift the lockout.
+# Unlock: `manage.py axes_reset` (all), `axes_reset_username NAME`, `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env_int("AICMO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AICMO_LOGIN_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "aicmo_site.client_address.client_address"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# --- Content-Security-Policy (django-csp 4) ----------------------------------------------------
+# Scripts only from our own origin (no inline script anywhere; the API docs pages' two inline
+# scripts carry the per-request nonce: templates/drf_spectacular/). Styles allow inline because the
+# admin templates use style attributes; scripts are what the policy is for.
+_CSP_DIRECTIVES = {
+    "default-src": [csp_constants.SELF],
+    "script-src": [csp_constants.SELF, csp_constants.NONCE],
+    "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
+    "img-src": [csp_constants.SELF, "data:"],
+    "font-src": [csp_constants.SELF],
+    "connect-src": [csp_constants.SELF],
+    # ReDoc runs its search index in a worker it creates from a blob: URL
+    "worker-src": [csp_constants.SELF, "blob:"],
+    "object-src": [csp_constants.NONE],
+    "base-uri": [csp_constants.SELF],
+    "form-action": [csp_constants.SELF],
+    "frame-ancestors": [csp_constants.NONE],
+}
+if os.environ.get("CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = [os.environ["CSP_REPORT_URI"]]
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only (trying a change).
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -309,7 +419,15 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AICMO <campaigns@localhost>")
 ANYMAIL = {
-    # anymail also reads its ESP keys (e.g. ANYMAIL_MAILGUN_API_KEY) from the environment itself.
+    # anymail reads only Django settings, never the environment: every ANYMAIL_<NAME> variable that
+    # holds a credential (…_KEY, …_SECRET, …_TOKEN: ANYMAIL_MAILGUN_API_KEY,
+    # ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, …) becomes ANYMAIL["<NAME>"]. With DEBUG off webhooks are
+    # refused without WEBHOOK_SECRET and their ESP's signing key (docs/SECURITY.md).
+    **{
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name.endswith(("_KEY", "_SECRET", "_TOKEN")) and value
+    },
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
 }
 
@@ -339,8 +457,14 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
+    # One year; preload only on request (SECURE_HSTS_PRELOAD=1): the preload list commits the domain
+    # and every subdomain to HTTPS in browsers for months, and leaving it is slow.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 asks for preload; it is a deliberate opt-in here (aicmo_site.E002 checks
+        # that an opted-in preload has the year and subdomains it needs).
+        SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"

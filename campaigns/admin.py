@@ -7,7 +7,6 @@ model's transition methods directly, which would skip the audit, so we do not us
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError
+from .exports import csv_lines
 from .lifecycle import activation_blockers, approval_blockers
 from .models import (
     AuditDailySummary,
@@ -38,6 +38,7 @@ from .models import (
     SystemSwitch,
     User,
 )
+from .permissions import is_allowed, pause_status, require_action
 from .selectors import (
     BUDGET_EXHAUSTED,
     BUDGET_WARNING,
@@ -149,14 +150,8 @@ class RiskFlagInline(admin.TabularInline):
         return False
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def timeline_csv_response(campaign: Campaign, entries: list[TimelineEntry]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in [TimelineEntry.CSV_HEADER, *(e.as_row() for e in entries)])
+    rows = csv_lines([TimelineEntry.CSV_HEADER, *(e.as_row() for e in entries)])
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-timeline.csv"'
     return response
@@ -222,6 +217,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
         "state_display",
         "state_reason",
         "state_changed_at",
+        "pause_display",
         "mode",
         "budget_display",
         "blocked_reason_display",
@@ -243,6 +239,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
                     "state_display",
                     "state_reason",
                     "state_changed_at",
+                    "pause_display",
                 )
             },
         ),
@@ -279,6 +276,21 @@ class CampaignAdmin(SimpleHistoryAdmin):
     @admin.display(description="State", ordering="state")
     def state_display(self, obj: Campaign) -> str:
         return state_badge(obj) if obj.pk else "-"
+
+    @admin.display(description="Paused")
+    def pause_display(self, obj: Campaign) -> str:
+        status = pause_status(obj) if obj.pk else None
+        if status is None:
+            return "Not paused."
+        return format_html(
+            '<span id="pause-status" data-kind="{}" data-safety="{}"><strong>{}</strong>: {}<br>'
+            "Who may resume it: {}.</span>",
+            status["kind"],
+            "yes" if status["safety"] else "no",
+            obj.get_pause_kind_display() if obj.pause_kind else "Paused",
+            status["reason"] or "no reason recorded",
+            status["resumable_by"],
+        )
 
     @admin.display(description="Budget")
     def budget_display(self, obj: Campaign) -> str:
@@ -401,12 +413,22 @@ class CampaignAdmin(SimpleHistoryAdmin):
             extra_context["lifecycle_buttons"] = [
                 {"name": name, "label": LIFECYCLE[name].label.capitalize(), "danger": name == "kill"}
                 for name in available_transitions(campaign)
+                if self._may_take(request, campaign, name)
             ]
             extra_context["lifecycle_waiting"] = self._lifecycle_waiting(campaign)
             extra_context["campaign_link_sections"] = campaign_admin_link_sections(request, campaign)
             if request.method == "GET":
                 self._governance_messages(request, campaign)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _may_take(request: HttpRequest, campaign: Campaign, transition: str) -> bool:
+        """Only the steps this user's role allows get a button (the service checks again)."""
+        if not is_allowed(request.user, f"campaign.{transition}", campaign):
+            return False
+        if transition == "resume" and campaign.is_safety_paused:
+            return is_allowed(request.user, "campaign.resume_safety_pause", campaign)
+        return True
 
     # The gated next step of a state, and what says whether it is open yet.
     GATED_STEPS = {
@@ -445,8 +467,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
 
     def budget_cap_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=object_id)
-        if not request.user.has_perm("campaigns.manage_budget"):
-            raise PermissionDenied
+        require_action(request.user, "campaign.change_budget", campaign)
         form = BudgetCapForm(request.POST or None, initial={"budget_cap": campaign.budget_cap})
         if request.method == "POST" and form.is_valid():
             try:
@@ -487,7 +508,9 @@ class CampaignAdmin(SimpleHistoryAdmin):
         if step is None:
             messages.error(request, f"Unknown transition {transition!r}.")
             return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
-        form = RationaleForm(request.POST or None, required=step.rationale_required)
+        # Resuming a safety pause (circuit breaker, auto-pause rule) needs a rationale too.
+        required = step.rationale_required or (transition == "resume" and campaign.is_safety_paused)
+        form = RationaleForm(request.POST or None, required=required)
         if request.method == "POST" and form.is_valid():
             try:
                 transition_campaign(

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from .campaign_types import campaign_type_choices
 from .metrics_hooks import detail_metrics, list_metrics
-from .models import CHANNELS, Campaign, Client, RiskFlag, SpendEntry
+from .models import CHANNELS, Campaign, Client, PauseKind, RiskFlag, SpendEntry
+from .permissions import is_client_user, pause_status
 from .selectors import (
     available_transitions,
     budget_status,
@@ -23,6 +24,8 @@ from .selectors import (
     spending_blocked_reason,
 )
 from .services import (
+    AGENCY_FIELDS,
+    CLIENT_WRITABLE_FIELDS,
     LIFECYCLE,
     create_campaign,
     kill_campaign,
@@ -31,9 +34,6 @@ from .services import (
     resume_campaign,
     transition_campaign,
 )
-
-# What a client's own users may do to their campaigns; the rest of the lifecycle is the agency's.
-CLIENT_TRANSITIONS = frozenset({"pause", "resume", "kill", "complete"})
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -83,6 +83,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "state",
             "state_reason",
             "state_changed_at",
+            "pause_kind",
             "available_transitions",
             "current_leads",
             "qualified_leads",
@@ -96,9 +97,39 @@ class CampaignSerializer(serializers.ModelSerializer):
             "state",
             "state_reason",
             "state_changed_at",
+            "pause_kind",
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            field: {"help_text": f"Agency staff only: {Campaign._meta.get_field(field).help_text}"}
+            for field in AGENCY_FIELDS
+            if field in ("allow_client_approval", "budget_cap", "currency", "daily_email_cap")
+        }
+
+    def to_internal_value(self, data):
+        """Client users write only the client fields; approval rights, budget, caps and currency
+        are the agency's. Naming one is a 400 that says which (not silently ignored), with the
+        errors of the other fields."""
+        request = self.context.get("request")
+        refused: dict[str, list[str]] = {}
+        if request is not None and is_client_user(request.user) and hasattr(data, "keys"):
+            refused = {
+                field: [
+                    f"Set by your agency; client users may not write {field}. "
+                    f"Client users may write: {', '.join(CLIENT_WRITABLE_FIELDS)}."
+                ]
+                for field in sorted(set(data.keys()) & set(AGENCY_FIELDS))
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from exc
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
 
     def get_available_transitions(self, obj: Campaign) -> list[str]:
         return available_transitions(obj)
@@ -162,8 +193,23 @@ class CompliancePolicySummarySerializer(serializers.Serializer):
     has_sender_postal_address = serializers.BooleanField()
 
 
+class PauseStatusSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[k for k in PauseKind.values if k],
+        help_text="manual: a person paused it; circuit_breaker / auto_pause: a safety rule did.",
+    )
+    safety = serializers.BooleanField(help_text="A safety pause: only an approver resumes it.")
+    reason = serializers.CharField(help_text="Why it was paused.")
+    since = serializers.DateTimeField(allow_null=True)
+    resume_action = serializers.CharField(help_text="The permission action resuming needs.")
+    resumable_by = serializers.CharField(help_text="Who may resume it.")
+    rationale_required = serializers.BooleanField(help_text="Resuming needs a reason.")
+    you_may_resume = serializers.BooleanField(help_text="Whether the caller may resume it.")
+
+
 class CampaignDetailSerializer(CampaignSerializer):
-    """The detail adds governance: budget, why spending is blocked, open risk flags, policy."""
+    """The detail adds governance: budget, why spending is blocked, open risk flags, policy, and
+    for a paused campaign why it is paused and who may resume it."""
 
     budget = serializers.SerializerMethodField()
     blocked_reason = serializers.SerializerMethodField(
@@ -175,10 +221,14 @@ class CampaignDetailSerializer(CampaignSerializer):
         help_text="Funnel, goal progress, outreach totals (today, last 7 days, lifetime) and task completion."
     )
     today_outreach = serializers.SerializerMethodField(help_text="Today's sends, failures and rates.")
+    pause = serializers.SerializerMethodField(
+        help_text="While paused: what paused it and why, and who may resume it; null otherwise."
+    )
 
     class Meta(CampaignSerializer.Meta):
         fields = [
             *CampaignSerializer.Meta.fields,
+            "pause",
             "metrics",
             "today_outreach",
             "budget",
@@ -204,6 +254,11 @@ class CampaignDetailSerializer(CampaignSerializer):
     @extend_schema_field(BudgetStatusSerializer)
     def get_budget(self, obj: Campaign) -> dict:
         return budget_status(obj).as_dict()
+
+    @extend_schema_field(PauseStatusSerializer(allow_null=True))
+    def get_pause(self, obj: Campaign) -> dict | None:
+        request = self.context.get("request")
+        return pause_status(obj, request.user if request is not None else None)
 
     def get_blocked_reason(self, obj: Campaign) -> str:
         return spending_blocked_reason(obj)
@@ -275,7 +330,12 @@ class BadRequestSerializer(serializers.Serializer):
 _transition_responses = {
     200: CampaignSerializer,
     400: OpenApiResponse(
-        BadRequestSerializer, description="Missing or invalid input (e.g. no reason for kill)."
+        BadRequestSerializer,
+        description="Missing or invalid input (e.g. no reason for kill, or for resuming a safety pause).",
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="The caller's role may not take this step (a safety pause is resumed by an approver).",
     ),
     404: OpenApiResponse(description="No such campaign for this client."),
     409: OpenApiResponse(ErrorSerializer, description="The campaign's state does not allow this transition."),
@@ -288,6 +348,15 @@ class CampaignViewSet(
     """Campaigns of the caller's client (staff: all clients)."""
 
     serializer_class = CampaignDetailSerializer
+    # Who may: campaigns.permissions (the lifecycle steps of `transition` are checked one by one).
+    write_actions = {
+        "create": "campaign.create",
+        "budget": "campaign.change_budget",
+        "pause": "campaign.pause",
+        "resume": "campaign.resume",
+        "kill": "campaign.kill",
+        "transition": "campaign.transition",
+    }
 
     def get_serializer_class(self):
         # The list stays cheap (no per-row budget or flag queries); everything else is a detail.
@@ -317,14 +386,16 @@ class CampaignViewSet(
         responses={
             200: CampaignDetailSerializer,
             400: OpenApiResponse(BadRequestSerializer, description="Missing rationale or invalid cap."),
-            403: OpenApiResponse(description="Only agency staff may change a budget cap."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Only the admin role (campaigns.manage_budget) changes a cap."
+            ),
             404: OpenApiResponse(description="No such campaign for this client."),
         },
     )
     @action(detail=True, methods=["get", "post"])
     def budget(self, request: Request, pk: str | None = None) -> Response:
-        """GET: budget status and the latest ledger entries. POST (staff): change the cap with a
-        rationale; spending resumes when the new cap leaves room."""
+        """GET: budget status and the latest ledger entries. POST (admin role, `campaigns.manage_budget`):
+        change the cap with a rationale; spending resumes when the new cap leaves room."""
         campaign = self.get_object()
         if request.method == "GET":
             entries = SpendEntry.objects.filter(campaign=campaign).order_by("-created_at", "-id")[:50]
@@ -334,8 +405,6 @@ class CampaignViewSet(
                     "recent_entries": SpendEntrySerializer(entries, many=True).data,
                 }
             )
-        if not request.user.is_staff:
-            raise PermissionDenied("Only agency staff may change a campaign's budget cap.")
         body = BudgetCapSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         updated = raise_budget_cap(
@@ -362,6 +431,22 @@ class CampaignViewSet(
                 raise PermissionDenied("You can only create campaigns for your own client.")
         serializer.instance = create_campaign(client=client, actor=user, **data)
 
+    @extend_schema(
+        responses={
+            201: CampaignDetailSerializer,
+            400: OpenApiResponse(
+                BadRequestSerializer,
+                description="Field errors, keyed by field; for client users also any agency-only field.",
+            ),
+            403: OpenApiResponse(ErrorSerializer, description="The caller's role may not create campaigns."),
+        }
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Create a campaign. Client users write only the client fields (name, type, objective,
+        target_niche, icp, target_clients, target_mrr, channels, timezone, start_date, end_date);
+        approval rights, budget cap, daily email cap and currency are set by the agency."""
+        return super().create(request, *args, **kwargs)
+
     def _transition(self, request: Request, service, pk: str | None) -> Response:
         campaign = self.get_object()
         body = ReasonSerializer(data=request.data)
@@ -380,7 +465,8 @@ class CampaignViewSet(
     @extend_schema(request=ReasonSerializer, responses=_transition_responses)
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        """Resume a paused campaign."""
+        """Resume a paused campaign. One a safety rule paused (circuit breaker, auto-pause rule; see
+        `pause` in the detail) is resumed only by an approver, with a `reason`."""
         return self._transition(request, resume_campaign, pk)
 
     @extend_schema(
@@ -392,28 +478,20 @@ class CampaignViewSet(
         """Cancel the campaign for good: scheduled work is cancelled and in-flight work stops."""
         return self._transition(request, kill_campaign, pk)
 
-    @extend_schema(
-        request=TransitionSerializer,
-        responses={
-            **_transition_responses,
-            403: OpenApiResponse(ErrorSerializer, description="Client users may not take this step."),
-        },
-    )
+    @extend_schema(request=TransitionSerializer, responses=_transition_responses)
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
         """Take any lifecycle step by name (start_planning, submit_for_approval, approve, activate,
         pause, resume, complete, kill, return_to_planning). Client users may pause, resume, kill and
-        complete, and approve only when the campaign allows client approval."""
+        complete, and approve only when the campaign allows client approval; each step is the action
+        `campaign.<step>` of docs/SECURITY.md."""
         campaign = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        name = body.validated_data["transition"]
-        user = request.user
-        if not user.is_staff:
-            allowed = name in CLIENT_TRANSITIONS or (name == "approve" and campaign.allow_client_approval)
-            if not allowed:
-                raise PermissionDenied(f"Client users may not {LIFECYCLE[name].label} a campaign.")
         updated = transition_campaign(
-            campaign=campaign, transition=name, actor=user, rationale=body.validated_data.get("reason", "")
+            campaign=campaign,
+            transition=body.validated_data["transition"],
+            actor=request.user,
+            rationale=body.validated_data.get("reason", ""),
         )
         return Response(self.get_serializer(updated).data, status=status.HTTP_200_OK)

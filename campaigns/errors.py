@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 
 class DomainError(Exception):
     """A business rule refused the request. ``str(err)`` is written for the person who asked."""
@@ -41,3 +43,12 @@ class ApprovalNotPermittedError(DomainError):
     """The user lacks the permission an approval needs (e.g. a high-severity risk flag is open)."""
 
     code = "approval_not_permitted"
+
+
+class ActionNotPermittedError(ApprovalNotPermittedError, PermissionDenied):
+    """The user's role does not allow the action (``campaigns.permissions.require_action``).
+
+    A domain error (the API answers 403 with ``detail`` and ``code``; admin pages that show domain
+    errors as messages show it) and Django's ``PermissionDenied`` (anything else answers 403)."""
+
+    code = "action_not_permitted"

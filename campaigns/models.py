@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MinLengthValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from .campaign_types import campaign_type_choices
+from .currencies import validate_currency_code
 from .lifecycle import activation_blockers, approval_blockers
 
 CHANNELS = (
@@ -88,6 +89,19 @@ TRANSITION_ORDER = (
 )
 
 
+class PauseKind(models.TextChoices):
+    """Why a paused campaign is paused. A safety pause is resumed only by an approver, with a
+    rationale (``campaign.resume_safety_pause``); a manual one by whoever may resume it."""
+
+    NONE = "", "Not paused"
+    MANUAL = "manual", "Paused by a person"
+    CIRCUIT_BREAKER = "circuit_breaker", "Circuit breaker (complaints or bounces)"
+    AUTO_PAUSE = "auto_pause", "Auto-pause rule"
+
+
+SAFETY_PAUSE_KINDS = frozenset({PauseKind.CIRCUIT_BREAKER, PauseKind.AUTO_PAUSE})
+
+
 class CampaignMode(models.TextChoices):
     DRY_RUN = "dry_run", "Dry run (records what would be sent, sends nothing)"
     LIVE = "live", "Live"
@@ -151,6 +165,13 @@ class Campaign(FSMModelMixin, models.Model):
         max_length=500, blank=True, help_text="Why the last state change happened."
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    pause_kind = models.CharField(
+        max_length=20,
+        choices=PauseKind.choices,
+        blank=True,
+        default=PauseKind.NONE,
+        help_text="While paused: who or what paused it (safety pauses need an approver to resume).",
+    )
     # --- budget (written only by campaigns.services budget functions) ---------------------------
     budget_cap = models.DecimalField(
         max_digits=12,
@@ -163,7 +184,7 @@ class Campaign(FSMModelMixin, models.Model):
     currency = models.CharField(
         max_length=3,
         default="USD",
-        validators=[MinLengthValidator(3)],
+        validators=[validate_currency_code],
         help_text="ISO 4217 code every spend entry of this campaign is booked in.",
     )
     budget_warned_at = models.DateTimeField(
@@ -185,6 +206,7 @@ class Campaign(FSMModelMixin, models.Model):
             ("approve_high_risk", "Can approve work that carries a high-severity risk flag"),
             ("override_checks", "Can override failing checks and risk flags with a rationale"),
             ("manage_budget", "Can change a campaign's budget cap"),
+            ("resume_safety_pause", "Can resume a campaign a circuit breaker or auto-pause rule paused"),
         ]
         indexes = [models.Index(fields=["client", "state"]), models.Index(fields=["state"])]
         constraints = [
@@ -206,6 +228,10 @@ class Campaign(FSMModelMixin, models.Model):
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def is_safety_paused(self) -> bool:
+        return self.state == CampaignState.PAUSED and self.pause_kind in SAFETY_PAUSE_KINDS
 
     # --- lifecycle -----------------------------------------------------------------------------
     # Transition methods only move the state; services save, audit and run follow-up work.

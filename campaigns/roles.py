@@ -39,6 +39,8 @@ _APPROVER_PERMISSIONS = [
     "campaigns.approve_high_risk",
     "campaigns.override_checks",
     "campaigns.change_riskflag",
+    # circuit breakers and auto-pause rules are lifted by an approver, with a rationale
+    "campaigns.resume_safety_pause",
 ]
 _ADMIN_PERMISSIONS = [
     "campaigns.add_client",

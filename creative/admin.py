@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import Campaign, CampaignState
+from campaigns.permissions import require_action
 
 from .models import CreativeBrief, CreativeState, CreativeVariant, Platform
 from .selectors import creative_family
@@ -152,8 +153,7 @@ class CreativeBriefAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, brief):
             raise PermissionDenied
         if request.method == "POST":
-            if not request.user.has_perm("creative.change_creativevariant"):
-                raise PermissionDenied
+            require_action(request.user, "creative.decide", brief.campaign)
             decision = request.POST.get("decision", "")
             service = DECISION_SERVICES.get(decision)
             variant_id = request.POST.get("variant", "")

@@ -6,13 +6,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.api import BadRequestSerializer, ErrorSerializer
-from campaigns.models import Campaign, User
+from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
 
 from .models import CreativeState, CreativeVariant, Platform
@@ -143,10 +143,6 @@ class PreviewSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
 
 
-def _may_decide(user: User, campaign: Campaign) -> bool:
-    return bool(user.is_staff or campaign.allow_client_approval)
-
-
 def _visible_campaign(request: Request, campaign_id: int) -> Campaign:
     return get_object_or_404(campaigns_visible_to(request.user), pk=campaign_id)
 
@@ -157,7 +153,11 @@ _decision_responses = {
         BadRequestSerializer, description="Missing rationale, or failing checks without override."
     ),
     403: OpenApiResponse(
-        description="Client users may decide only when the campaign allows client approval."
+        ErrorSerializer,
+        description=(
+            "The caller's role may not decide (client users: only where the campaign allows client "
+            "approval); approving creative that fails its checks is an override, the approver role's."
+        ),
     ),
     404: OpenApiResponse(description="No such creative for this client."),
     409: OpenApiResponse(ErrorSerializer, description="The creative's state does not allow this decision."),
@@ -189,19 +189,20 @@ class CampaignCreativeListView(generics.ListAPIView):
 
 
 class CampaignCreativeGenerateView(APIView):
+    write_actions = {"post": "creative.generate"}
+
     @extend_schema(
         request=GenerateRequestSerializer,
         responses={
             201: CreativeSerializer(many=True),
             400: OpenApiResponse(BadRequestSerializer, description="No approved strategy, or bad input."),
+            403: OpenApiResponse(ErrorSerializer, description="Only agency staff generate creative."),
             404: OpenApiResponse(description="No such campaign for this client."),
         },
     )
     def post(self, request: Request, campaign_id: int) -> Response:
         """Generate N variants per platform brief from the approved strategy (staff only)."""
         campaign = _visible_campaign(request, campaign_id)
-        if not request.user.is_staff:
-            raise PermissionDenied("Only agency staff generate creative.")
         body = GenerateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         created = generate_creatives(campaign=campaign, actor=request.user, **body.validated_data)
@@ -212,14 +213,18 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """One creative variant with its check findings and its lineage."""
 
     serializer_class = CreativeDetailSerializer
+    write_actions = {
+        "approve": "creative.decide",
+        "request_changes": "creative.decide",
+        "reject": "creative.decide",
+        "edit": "creative.edit",
+    }
 
     def get_queryset(self):
         return creatives_visible_to(self.request.user)
 
     def _decide(self, request: Request, service, *, rationale_only: bool = False) -> Response:
         variant = self.get_object()
-        if not _may_decide(request.user, variant.campaign):
-            raise PermissionDenied("This campaign does not allow client approval; the agency decides.")
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         kwargs = {"rationale": body.validated_data.get("rationale", "")}
@@ -251,6 +256,7 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={
             200: CreativeSerializer,
             201: CreativeSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Only agency staff edit creative."),
             404: OpenApiResponse(description="Not found"),
         },
     )
@@ -259,8 +265,6 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         """Edit content (staff). An approved, in-review or rejected version is kept as it is and a new
         draft version is answered with 201; drafts change in place (200)."""
         variant = self.get_object()
-        if not request.user.is_staff:
-            raise PermissionDenied("Only agency staff edit creative.")
         body = EditSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)

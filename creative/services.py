@@ -13,9 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, SpendKind, User
+from campaigns.permissions import action_denial, is_allowed
 from campaigns.services import (
     assess_risk,
     ensure_budget_allows,
@@ -295,6 +296,16 @@ def _decide(
             )
         override_rationale = (override_rationale or "").strip()
         if decision == "approve" and locked.blocking_findings:
+            if actor is not None and not is_allowed(actor, "creative.override_checks", locked):
+                # Whatever allow_client_approval says: approving failing work is an override, and
+                # overrides are the agency's (the approver role), never the client's.
+                problems = "; ".join(f["message"] for f in locked.blocking_findings)
+                raise ActionNotPermittedError(
+                    f"Creative {variant_id} fails its checks: {problems} Fix it first; "
+                    + action_denial(actor, "creative.override_checks", locked),
+                    action="creative.override_checks",
+                    findings=locked.blocking_findings,
+                )
             if not override_rationale:
                 problems = "; ".join(f["message"] for f in locked.blocking_findings)
                 raise DomainError(

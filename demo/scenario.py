@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services as campaign_services
+from campaigns.demo_accounts import DEMO_PASSWORDS
 from campaigns.models import Campaign, CampaignState, Client, User
 from campaigns.roles import APPROVER, OPERATOR, sync_role_groups
 from creative import services as creative_services
@@ -58,9 +59,10 @@ SAMPLE_CSV = Path(__file__).resolve().parent / "data" / "sample_leads.csv"
 CLIENT_NAME = "Northwind Fleet Services"
 CAMPAIGN_PREFIX = "Demo: fleet managers"
 TIMEZONE = "Europe/Berlin"
-OPERATOR_USER = ("operator", "operator-demo-pass", "Olivia", "Operator")
-APPROVER_USER = ("approver", "approver-demo-pass", "Dana", "Approver")
-CLIENT_API_USER = ("northwind-api", "northwind-demo-pass")
+# Published logins (README): campaigns.demo_accounts keeps them from working with DEBUG off.
+OPERATOR_USER = ("operator", DEMO_PASSWORDS["operator"], "Olivia", "Operator")
+APPROVER_USER = ("approver", DEMO_PASSWORDS["approver"], "Dana", "Approver")
+CLIENT_API_USER = ("northwind-api", DEMO_PASSWORDS["northwind-api"])
 CYCLE_HOURS = (10, 16)  # local times of the two daily cycles (16:00 Berlin is 10:00 in New York)
 DEAL_VALUE = Decimal("18000")
 DATA_COST = Decimal("120.00")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
+from django.core.files import File
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -14,29 +16,49 @@ from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from campaigns.api import BadRequestSerializer
+from campaigns.limits import MAX_PUSH_ROWS, MAX_UPLOAD_BYTES, InputLimitExceededError, input_limit
 from campaigns.models import Campaign, Client
 from campaigns.selectors import campaigns_visible_to, clients_visible_to
 
 from .importers import import_lead_records, import_leads_from_csv, lead_import_report
-from .models import Lead, LeadSource, LeadState, Suppression, SuppressionReason
-from .selectors import contactable_leads, suppressed_leads, suppressions_visible_to
+from .models import EMAIL_MAX_LENGTH, Lead, LeadSource, LeadState, Suppression, SuppressionReason
+from .normalization import InvalidEmailError, normalize_email
+from .selectors import (
+    contactable_leads,
+    is_suppressed,
+    suppressed_leads,
+    suppressions_of_address,
+    suppressions_visible_to,
+)
 from .services import add_suppression
 
 SCORE_BANDS = {"high": (0.7, 1.01), "medium": (0.4, 0.7), "low": (0.0, 0.4)}
 
 
 class CSVBodyParser(BaseParser):
-    """A raw ``text/csv`` body, spooled to disk past 1 MB so a large upload never sits in memory."""
+    """A raw ``text/csv`` body, spooled to disk past 1 MB so a large upload never sits in memory,
+    and cut at AICMO_MAX_UPLOAD_BYTES as it streams. Handed on as a nameless ``File`` (the spooled
+    file's own ``name`` is an int, a file descriptor, once it has rolled over to disk)."""
 
     media_type = "text/csv"
 
     def parse(self, stream, media_type=None, parser_context=None):
+        maximum = input_limit(MAX_UPLOAD_BYTES)
         spooled = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (the importer reads it later)
+        received = 0
         if stream is not None:
             while chunk := stream.read(256 * 1024):
+                received += len(chunk)
+                if received > maximum:
+                    spooled.close()
+                    raise InputLimitExceededError(
+                        f"The CSV body is more than {maximum:,} bytes; at most {maximum:,} are accepted.",
+                        limit=MAX_UPLOAD_BYTES,
+                    )
                 spooled.write(chunk)
         spooled.seek(0)
-        return {"file": spooled}
+        return {"file": File(spooled, name="")}
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -92,6 +114,7 @@ class CampaignLeadViewSet(
 
     serializer_class = LeadSerializer
     lookup_value_regex = r"\d+"
+    write_actions = {"create": "leads.add", "import_csv": "leads.import"}  # campaigns.permissions
 
     def get_campaign(self) -> Campaign:
         if not hasattr(self, "_campaign"):
@@ -171,23 +194,37 @@ class CampaignLeadViewSet(
             {
                 "leads": serializers.ListField(
                     child=serializers.DictField(),
-                    max_length=10_000,
+                    max_length=settings.AICMO_MAX_PUSH_ROWS,
                     help_text="Objects keyed by lead field: email (required), first_name, last_name, "
                     "title, company, company_size, industry, country, timezone, linkedin_url.",
                 )
             },
         ),
-        responses={201: ImportReportSerializer, 404: OpenApiResponse(description="No such campaign.")},
+        responses={
+            201: ImportReportSerializer,
+            400: OpenApiResponse(
+                BadRequestSerializer,
+                description="No leads list, or more leads than AICMO_MAX_PUSH_ROWS (then with limit "
+                "and max), or JSON nested deeper than AICMO_MAX_JSON_DEPTH.",
+            ),
+            404: OpenApiResponse(description="No such campaign."),
+        },
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
-        """API push: up to 10,000 leads as JSON, through the same checks as a CSV import (validation,
-        dedup, suppression). Answers with the import report; rejected rows are numbered from 1."""
+        """API push: up to AICMO_MAX_PUSH_ROWS leads (10,000 by default) as JSON, through the same
+        checks as a CSV import (validation, dedup, suppression). Answers with the import report;
+        rejected rows are numbered from 1."""
         campaign = self.get_campaign()
         leads = request.data.get("leads") if isinstance(request.data, dict) else None
         if not isinstance(leads, list) or not all(isinstance(item, dict) for item in leads):
             raise ValidationError({"leads": 'Send {"leads": [{"email": "…", …}, …]}.'})
-        if len(leads) > 10_000:
-            raise ValidationError({"leads": "At most 10,000 leads per request; upload a CSV for more."})
+        if len(leads) > (maximum := input_limit(MAX_PUSH_ROWS)):
+            raise InputLimitExceededError(
+                f"{len(leads):,} leads sent; at most {maximum:,} per request. Upload a CSV for more.",
+                limit=MAX_PUSH_ROWS,
+                code="too_many_rows",
+                http_status=400,
+            )
         lead_import = import_lead_records(campaign=campaign, records=leads, actor=request.user)
         return Response(lead_import_report(lead_import), status=status.HTTP_201_CREATED)
 
@@ -202,7 +239,12 @@ class CampaignLeadViewSet(
         parameters=[OpenApiParameter("mapping", description="FIELD=COLUMN pairs, e.g. email=Work Email")],
         responses={
             201: ImportReportSerializer,
-            400: OpenApiResponse(description="No file, or a file without an email column."),
+            400: OpenApiResponse(
+                BadRequestSerializer,
+                description="No file, a file without an email column, or a row with more cells than "
+                "AICMO_MAX_CSV_COLUMNS or a cell longer than AICMO_MAX_CSV_CELL_CHARS (then with "
+                "limit and max).",
+            ),
             404: OpenApiResponse(description="No such campaign for this client."),
         },
     )
@@ -222,10 +264,11 @@ class CampaignLeadViewSet(
                 {"file": "Send the CSV as a multipart field named file, or as a text/csv body."}
             )
         mapping = request.data.get("mapping") or request.query_params.get("mapping") or None
+        filename = getattr(upload, "name", "")
         lead_import = import_leads_from_csv(
             campaign=campaign,
             file=upload,
-            filename=getattr(upload, "name", "") or "",
+            filename=filename if isinstance(filename, str) else "",
             mapping=mapping if isinstance(mapping, str) else None,
             actor=request.user,
         )
@@ -268,13 +311,83 @@ class SuppressionSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class SuppressionCheckQuerySerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=EMAIL_MAX_LENGTH, help_text="The address to look up.")
+    client = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Staff only: check for this client (its entries and the global ones); without it, "
+        "staff check the global entries. Client users always check for their own client.",
+    )
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalize_email(value)
+        except InvalidEmailError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class SuppressionCheckSerializer(serializers.Serializer):
+    email = serializers.CharField(help_text="The address as normalized for matching.")
+    suppressed = serializers.BooleanField(
+        help_text="Outreach skips this address for the client: an entry of the client's, or a global "
+        "one, matches the address, its domain, or (after an erasure) its digest."
+    )
+    entries = SuppressionSerializer(
+        many=True,
+        help_text="The matching entries the caller may read: a client user's own only (a global "
+        "entry shows only as suppressed=true); staff every matching entry.",
+    )
+
+
 class SuppressionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Do-not-contact entries: the caller's client's and the global ones."""
+    """Do-not-contact entries. A client user lists and adds only their own client's entries; a
+    global entry (hard bounce, erasure) is not listed for them (it names other clients' leads and
+    carries the ESP's text): ``check/`` tells whether an address is suppressed for them, global
+    entries included. Staff see every entry."""
 
     serializer_class = SuppressionSerializer
+    write_actions = {"create": "suppression.add"}  # who may: campaigns.permissions
 
     def get_queryset(self):
         return suppressions_visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[SuppressionCheckQuerySerializer],
+        responses={
+            200: SuppressionCheckSerializer,
+            400: OpenApiResponse(description="No email, an invalid one, or an unknown or foreign client."),
+            404: OpenApiResponse(description="The caller belongs to no client."),
+        },
+    )
+    @action(detail=False, methods=["get"], url_path="check")
+    def check(self, request: Request) -> Response:
+        """Is this address suppressed for the caller's client? ``suppressed`` counts global entries
+        too; ``entries`` lists only the matching entries the caller may read (a client user's own;
+        staff: all)."""
+        query = SuppressionCheckQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = request.user
+        requested = query.validated_data.get("client")
+        if user.is_staff:
+            if requested is not None and not Client.objects.filter(pk=requested).exists():
+                raise ValidationError({"client": f"No client {requested}."})
+            client_id = requested
+        else:
+            client_id = get_object_or_404(clients_visible_to(user)).pk
+            if requested is not None and requested != client_id:
+                raise ValidationError({"client": "Client users can only check for their own client."})
+        normalized = query.validated_data["email"]
+        readable = suppressions_visible_to(user)
+        if client_id is not None:
+            readable = readable.filter(Q(client_id=client_id) | Q(client__isnull=True))
+        entries = suppressions_of_address(readable, normalized_email=normalized)
+        answer = {
+            "email": normalized,
+            "suppressed": is_suppressed(client_id=client_id, normalized_email=normalized),
+            "entries": SuppressionSerializer(entries, many=True).data,
+        }
+        return Response(answer)
 
     def perform_create(self, serializer: SuppressionSerializer) -> None:
         user = self.request.user

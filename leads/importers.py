@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
+import itertools
 import logging
 import re
 import time
@@ -40,6 +42,8 @@ from django.db import DatabaseError, OperationalError, connection, reset_queries
 from django.utils import timezone
 
 from campaigns.errors import DomainError
+from campaigns.exports import csv_lines
+from campaigns.limits import MAX_CSV_CELL_CHARS, MAX_CSV_COLUMNS, InputLimitExceededError, input_limit
 from campaigns.models import Campaign
 from campaigns.services import record_audit_event
 
@@ -254,6 +258,141 @@ class OpenedCsv:
     delimiter: str
 
 
+def too_many_columns(line_number: int, cells: int | None = None) -> InputLimitExceededError:
+    maximum = input_limit(MAX_CSV_COLUMNS)
+    found = f"{cells:,} cells" if cells is not None else f"more than {maximum:,} cells"
+    return InputLimitExceededError(
+        f"Line {line_number} has {found}; a row may have at most {maximum:,} (AICMO_MAX_CSV_COLUMNS).",
+        limit=MAX_CSV_COLUMNS,
+        code="too_many_columns",
+        http_status=400,
+        line=line_number,
+    )
+
+
+def cell_too_long(line_number: int) -> InputLimitExceededError:
+    maximum = input_limit(MAX_CSV_CELL_CHARS)
+    return InputLimitExceededError(
+        f"Line {line_number} has a cell longer than {maximum:,} characters (AICMO_MAX_CSV_CELL_CHARS).",
+        limit=MAX_CSV_CELL_CHARS,
+        code="cell_too_long",
+        http_status=400,
+        line=line_number,
+    )
+
+
+@functools.cache
+def _whole_row_pattern(delimiter: str) -> re.Pattern[str]:
+    """One physical line that is a whole CSV row, as the reader reads it (no cell left open)."""
+    d = re.escape(delimiter)
+    # Quoted: pairs of quotes taken possessively (the reader never reads them another way), then
+    # text that does not start with a quote; or unquoted; or empty.
+    cell = rf'(?:"(?:[^"]|"")*+"(?:[^"{d}\r\n][^{d}\r\n]*)?|[^"{d}\r\n][^{d}\r\n]*|)'
+    return re.compile(rf"{cell}(?:{d}{cell})*(?:\r\n|\n|\r)?")
+
+
+class _BoundedLines:
+    """The file's physical lines for ``csv.reader``, refusing a row over the column or cell limit
+    *before* the reader builds it (a 10 MB header of a million columns used to cost ~350 MB).
+
+    Each line is read with a length cap: no row within both limits has a physical line longer
+    than ``columns * (2 * cell + 3)`` characters (every cell quoted, every character a doubled
+    quote, a delimiter). Cells are counted per row, across the lines of a quoted multi-line cell,
+    with the reader's own quoting rules (a quote opens a quoted cell only at the start of a cell;
+    ``""`` inside one is a quote; a line that ends outside quotes ends the row), and a quoted
+    cell's raw length is counted too. A line without a quote costs one ``str.count``. ``rows()``
+    then checks each parsed row exactly, so the limits are exact.
+    """
+
+    def __init__(self, text: IO[str], delimiter: str) -> None:
+        self._text = text
+        self._delimiter = delimiter
+        self.max_columns = input_limit(MAX_CSV_COLUMNS)
+        self.max_cell = input_limit(MAX_CSV_CELL_CHARS)
+        self._max_quoted = 2 * self.max_cell + 2
+        self.record_chars = 0  # characters of the row being read (rows() measures cells only past max_cell)
+        self._cells = 1
+        self._in_quotes = False
+        self._at_cell_start = True
+        self._quoted_length = 0
+
+    def lines(self) -> Iterator[str]:
+        readline, delimiter, max_columns = self._text.readline, self._delimiter, self.max_columns
+        whole_row = _whole_row_pattern(delimiter).fullmatch
+        limit = max_columns * (2 * self.max_cell + 3) + 1
+        line_number = 0
+        while line := readline(limit):
+            line_number += 1
+            if not self._in_quotes:  # the previous line ended its row: a new row starts
+                if '"' not in line:
+                    if line.count(delimiter) >= max_columns:
+                        raise too_many_columns(line_number)
+                    if len(line) >= limit:  # few cells in too many characters: one is too long
+                        raise cell_too_long(line_number)
+                    self.record_chars = len(line)
+                    yield line
+                    continue
+                if line.count(delimiter) < max_columns and whole_row(line):
+                    # A complete row with quoted cells (the usual case): a C-speed match, no scan.
+                    if len(line) >= limit:
+                        raise cell_too_long(line_number)
+                    self.record_chars = len(line)
+                    yield line
+                    continue
+                self._cells, self._at_cell_start, self.record_chars = 1, True, 0
+            self._scan_quoted(line, line_number)
+            self.record_chars += len(line)
+            if self._cells > max_columns:
+                raise too_many_columns(line_number)
+            if len(line) >= limit:
+                raise cell_too_long(line_number)
+            yield line
+
+    def _scan_quoted(self, line: str, line_number: int) -> None:
+        delimiter, position, end = self._delimiter, 0, len(line)
+        while position < end:
+            if self._in_quotes:
+                quote = line.find('"', position)
+                if quote < 0:
+                    self._quoted_length += end - position
+                    position = end
+                elif line.startswith('""', quote):
+                    self._quoted_length += quote + 2 - position
+                    position = quote + 2
+                else:
+                    self._quoted_length += quote + 1 - position
+                    self._in_quotes = False
+                    self._at_cell_start = False
+                    position = quote + 1
+                if self._quoted_length > self._max_quoted:
+                    raise cell_too_long(line_number)
+            elif self._at_cell_start and line.startswith('"', position):
+                self._in_quotes = True
+                self._at_cell_start = False
+                self._quoted_length = 0
+                position += 1
+            else:
+                found = line.find(delimiter, position)
+                if found < 0:
+                    self._at_cell_start = False
+                    return
+                self._cells += 1
+                if self._cells > self.max_columns:
+                    return
+                self._at_cell_start = True
+                position = found + 1
+
+    def rows(self, reader: Any) -> Iterator[list[str]]:
+        """The reader's rows, each checked exactly against both limits."""
+        max_columns, max_cell = self.max_columns, self.max_cell
+        for row in reader:
+            if len(row) > max_columns:
+                raise too_many_columns(reader.line_num, len(row))
+            if self.record_chars > max_cell and max(map(len, row), default=0) > max_cell:
+                raise cell_too_long(reader.line_num)
+            yield row
+
+
 def open_csv(stream: IO[bytes]) -> OpenedCsv:
     sample = stream.read(SNIFF_BYTES)
     if isinstance(sample, str):
@@ -264,9 +403,15 @@ def open_csv(stream: IO[bytes]) -> OpenedCsv:
     delimiter = detect_delimiter(first_line)
     raw = io.BufferedReader(_PrefixedStream(sample, stream), buffer_size=256 * 1024)
     text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    lines = _BoundedLines(text, delimiter)
+    if csv.field_size_limit() < lines.max_cell:  # the reader's own cap must not come first
+        csv.field_size_limit(lines.max_cell)
+    reader = csv.reader(lines.lines(), delimiter=delimiter)
     return OpenedCsv(
-        rows=reader, reader=reader, encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter
+        rows=lines.rows(reader),
+        reader=reader,
+        encoding=encoding.replace("-sig", " (BOM)"),
+        delimiter=delimiter,
     )
 
 
@@ -349,20 +494,14 @@ def lead_import_report(lead_import: LeadImport, *, issue_limit: int = 100) -> di
 
 
 def iter_issues_csv(lead_import: LeadImport) -> Iterator[str]:
-    """Every rejected row of an import as CSV lines (row, kind, field, reason, value), streamed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "kind", "field", "reason", "value"])
+    """Every rejected row of an import as CSV lines (row, kind, field, reason, value), streamed;
+    cells that a spreadsheet would run as a formula are neutralised (``campaigns.exports``)."""
     rows = lead_import.issues.order_by("row_number", "id").values_list(
         "row_number", "kind", "field", "reason", "value"
     )
-    for count, row in enumerate(rows.iterator(chunk_size=5000), start=1):
-        writer.writerow(row)
-        if count % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    yield from csv_lines(
+        itertools.chain([("row", "kind", "field", "reason", "value")], rows.iterator(chunk_size=5000))
+    )
 
 
 # --- writing batches ----------------------------------------------------------------------------
@@ -636,6 +775,8 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
         return None  # blank lines before the header: the Python path counts them
     if len(header) > FILE_PATH_MAX_COLUMNS:
         return None  # PostgreSQL tables have at most 1,600 columns
+    if len(header) > input_limit(MAX_CSV_COLUMNS) or max(map(len, header)) > input_limit(MAX_CSV_CELL_CHARS):
+        return None  # over an input limit: the Python path refuses it with the limit's name
     return _FastPathFile(
         header=header,
         delimiter=delimiter,
@@ -686,6 +827,7 @@ class _PostgresFileImport:
         self.plan = _RowPlan.for_layout(layout)
         self.columns = [f"c{i}" for i in range(len(prepared.header))]
         self.trim_cells = False  # set while copying: only when some cell may have whitespace to trim
+        self.long_lines = False  # set while copying: only then may a cell pass AICMO_MAX_CSV_CELL_CHARS
 
     # -- SQL pieces --
 
@@ -834,6 +976,8 @@ class _PostgresFileImport:
                 pass
             started = time.perf_counter()
             copied = self._copy_file(cursor)
+            if self.long_lines:
+                self._check_cell_lengths(cursor)
             cursor.execute(f"ANALYZE {_FILE_TABLE}")
             copied_at = time.perf_counter()
             params = self._params()
@@ -885,12 +1029,22 @@ class _PostgresFileImport:
             delimiter=sql.Literal(self.prepared.delimiter),
         )
         progress = self.importer.progress
+        max_cell = input_limit(MAX_CSV_CELL_CHARS)
+        line_tail = 0  # bytes of the line the previous chunk ended in
         try:
             with cursor.copy(statement) as copy:
                 delimiter = self.prepared.delimiter.encode()
                 previous = b"\n"  # the body starts at the beginning of a line
                 chunk = self.prepared.body_prefix
                 while chunk:
+                    # A cell over AICMO_MAX_CSV_CELL_CHARS needs a line longer than that many bytes
+                    # (no quotes here); only then is each cell measured in SQL (_check_cell_lengths).
+                    if not self.long_lines:
+                        lines = chunk.split(b"\n")
+                        self.long_lines = (
+                            line_tail + len(lines[0]) > max_cell or max(map(len, lines)) > max_cell
+                        )
+                        line_tail = len(lines[-1]) + (line_tail if len(lines) == 1 else 0)
                     # No quotes (CSV quoting is where PostgreSQL and Python disagree) and no "\."
                     # (COPY's end-of-data marker).
                     boundary = previous[-2:] + chunk[:2]
@@ -911,6 +1065,14 @@ class _PostgresFileImport:
             # Ragged or blank lines, bytes that are not UTF-8, a NUL: COPY is stricter than Python.
             raise _UseThePythonPath(str(exc)) from exc
         return cursor.rowcount
+
+    def _check_cell_lengths(self, cursor) -> None:
+        """A cell over AICMO_MAX_CSV_CELL_CHARS: the Python path refuses the file, naming the limit."""
+        max_cell = input_limit(MAX_CSV_CELL_CHARS)
+        too_long = " OR ".join(f"length({c}) > {max_cell:d}" for c in self.columns)
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_FILE_TABLE} WHERE {too_long})")
+        if cursor.fetchone()[0]:
+            raise _UseThePythonPath(f"a cell is longer than {max_cell} characters")
 
     def _python_rows(self, cursor) -> tuple[int, int]:
         """The rows SQL left undecided, through _check_row; returns (blank lines, invalid rows)."""

@@ -53,13 +53,18 @@ def leads_of_address(normalized_email: str, *, client_id: int | None = None) -> 
 
 
 def suppressions_visible_to(user) -> QuerySet[Suppression]:
-    """Staff see every entry; a client user their client's and the global ones."""
+    """The entries a user may read in full: staff every entry, a client user only their client's.
+
+    A global entry (a hard bounce, an erasure) names another client's lead and carries the ESP's
+    bounce text, so a client learns of one only as a yes/no: ``is_suppressed`` for an address it
+    asks about, ``suppressed_leads`` for its own leads.
+    """
     if not user.is_authenticated:
         return Suppression.objects.none()
     if user.is_staff:
         return Suppression.objects.all()
     if user.client_id:
-        return Suppression.objects.filter(Q(client_id=user.client_id) | Q(client__isnull=True))
+        return Suppression.objects.filter(client_id=user.client_id)
     return Suppression.objects.none()
 
 
@@ -104,12 +109,19 @@ def suppression_sets_for_client(client_id: int | None) -> SuppressionSets:
     return SuppressionSets(frozenset(emails), frozenset(domains), frozenset(digests))
 
 
-def matching_suppressions(*, client_id: int | None, normalized_email: str) -> QuerySet[Suppression]:
-    return suppressions_for_client(client_id).filter(
+def suppressions_of_address(
+    queryset: QuerySet[Suppression], *, normalized_email: str
+) -> QuerySet[Suppression]:
+    """The entries of ``queryset`` that match an address: by itself, its domain or its erasure digest."""
+    return queryset.filter(
         Q(kind=SuppressionKind.EMAIL, value=normalized_email)
         | Q(kind=SuppressionKind.DOMAIN, value=email_domain(normalized_email))
         | Q(kind=SuppressionKind.ERASED_EMAIL, value=erased_email_digest(normalized_email))
     )
+
+
+def matching_suppressions(*, client_id: int | None, normalized_email: str) -> QuerySet[Suppression]:
+    return suppressions_of_address(suppressions_for_client(client_id), normalized_email=normalized_email)
 
 
 def is_suppressed(*, client_id: int | None, normalized_email: str) -> bool:

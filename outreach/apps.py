@@ -9,6 +9,8 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.roles import register_role_permissions
 
+        from . import permissions  # noqa: F401  (registers this app's actions)
+
         # Day-to-day work on outreach for the operator role (and so approver and admin).
         register_role_permissions(
             "operator",
@@ -58,6 +60,7 @@ class OutreachConfig(AppConfig):
 
         from anymail.signals import inbound, tracking
 
+        from . import checks  # noqa: F401  (registers the webhook authentication deploy check)
         from .receivers import on_inbound, on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="outreach.tracking")

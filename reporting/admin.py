@@ -3,8 +3,8 @@ and outcomes, which are recorded through `record_outcome`."""
 
 from __future__ import annotations
 
-import csv
 import io
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
+from campaigns.exports import spreadsheet_safe_writer
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
 from leads.models import LeadState
@@ -46,24 +47,35 @@ def funnel_stages(by_state: dict[str, int]) -> list[tuple[str, int]]:
     ]
 
 
-def metrics_csv_rows(summary) -> list[list[str]]:
-    """Flat (section, metric, value) rows of a campaign's numbers for the CSV export."""
+def _metric_value(value) -> object:
+    """Numbers stay numbers (the CSV writer keeps them as they are, a negative one included);
+    anything else is text, which the writer neutralises if a spreadsheet would run it."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    return "" if value is None else str(value)
+
+
+def metrics_csv_rows(summary, *, campaign: Campaign | None = None) -> list[list[object]]:
+    """Flat (section, metric, value) rows of a campaign's numbers for the CSV export (the campaign's
+    name first, so a saved file says which campaign it is)."""
     data = summary.as_dict()
     metrics = summary.metrics.as_dict()
-    rows = [["section", "metric", "value"]]
+    rows: list[list[object]] = [["section", "metric", "value"]]
+    if campaign is not None:
+        rows.append(["campaign", "name", campaign.name])
     for key in ("leads_total", "qualified", "won", "conversion_rate", "target_clients", "goal_progress"):
-        rows.append(["funnel", key, str(metrics[key])])
+        rows.append(["funnel", key, _metric_value(metrics[key])])
     for state, n in metrics["by_state"].items():
-        rows.append(["leads_by_state", state, str(n)])
+        rows.append(["leads_by_state", state, _metric_value(n)])
     for section in ("today_outreach", "last_days_outreach", "lifetime_outreach", "tasks"):
         for key, value in metrics[section].items():
-            rows.append([section, key, str(value)])
+            rows.append([section, key, _metric_value(value)])
     for key, value in data["kpis"].items():
         if key not in metrics:
-            rows.append(["kpis", key, "" if value is None else str(value)])
+            rows.append(["kpis", key, _metric_value(value)])
     for day in summary.trend:
-        rows.append(["trend_sent", day.day.isoformat(), str(day.sent)])
-        rows.append(["trend_replied", day.day.isoformat(), str(day.replied)])
+        rows.append(["trend_sent", day.day.isoformat(), day.sent])
+        rows.append(["trend_replied", day.day.isoformat(), day.replied])
     return rows
 
 
@@ -168,7 +180,8 @@ class CampaignDashboardAdmin(admin.ModelAdmin):
     def metrics_csv_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         campaign = self._campaign(request, object_id)
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(metrics_csv_rows(executive_summary(campaign)))
+        rows = metrics_csv_rows(executive_summary(campaign), campaign=campaign)
+        spreadsheet_safe_writer(buffer).writerows(rows)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-metrics.csv"'
         return response

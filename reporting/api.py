@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -241,6 +240,8 @@ class CampaignWeeklySummaryListView(generics.ListAPIView):
 
 
 class CampaignOutcomeCreateView(APIView):
+    write_actions = {"post": "outcome.record"}  # who may: campaigns.permissions
+
     @extend_schema(
         request=OutcomeSerializer,
         responses={
@@ -254,8 +255,6 @@ class CampaignOutcomeCreateView(APIView):
     def post(self, request: Request, campaign_id: int) -> Response:
         """Record a won deal for a lead of this campaign (a qualified lead is moved to won)."""
         campaign = _campaign_for(request, campaign_id)
-        if not request.user.is_staff:
-            raise PermissionDenied("Only agency staff may record outcomes.")
         body = OutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         lead: Lead = body.validated_data["lead"]

@@ -7,6 +7,13 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from campaigns.roles import register_role_permissions
+
+        from . import permissions  # noqa: F401  (registers this app's actions)
+
+        # Recording won deals is day-to-day work of the operator role (and so approver and admin).
+        register_role_permissions("operator", ["reporting.view_outcome", "reporting.add_outcome"])
+
         from campaigns.metrics_hooks import register_campaign_metrics
 
         from .selectors import campaign_metrics, list_metrics_for_campaigns

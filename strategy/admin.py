@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import CHANNELS, Campaign
+from campaigns.permissions import require_action
 
 from .adapters import available_generators
 from .models import (
@@ -450,9 +451,10 @@ class StrategyBatchAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/strategy/strategybatch/compare.html", context)
 
     def decide_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        batch = get_object_or_404(StrategyBatch, pk=object_id)
-        if request.method != "POST" or not request.user.has_perm("strategy.change_strategyvariant"):
+        batch = get_object_or_404(StrategyBatch.objects.select_related("campaign"), pk=object_id)
+        if request.method != "POST":
             raise PermissionDenied
+        require_action(request.user, "strategy.decide", batch.campaign)
         step = request.POST.get("step")
         services = {
             "select": select_strategy_variant,

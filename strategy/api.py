@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -292,16 +291,14 @@ def visible_campaign(request: Request, campaign_id: int) -> Campaign:
     return get_object_or_404(campaigns_visible_to(request.user), pk=campaign_id)
 
 
-def require_staff(request: Request, what: str) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied(f"Only agency staff may {what}.")
-
-
 _not_found = OpenApiResponse(description="No such campaign (or variant) for this client.")
 _decision_responses = {
     200: StrategyVariantSerializer,
     400: OpenApiResponse(BadRequestSerializer, description="Missing or invalid input (e.g. no rationale)."),
-    403: OpenApiResponse(StrategyErrorSerializer, description="The campaign does not allow client approval."),
+    403: OpenApiResponse(
+        StrategyErrorSerializer,
+        description="The caller's role may not decide (client users: only where the campaign allows it).",
+    ),
     404: _not_found,
     409: OpenApiResponse(
         StrategyErrorSerializer, description="The variant's or campaign's state forbids this step."
@@ -321,6 +318,7 @@ class CampaignStrategiesView(generics.ListAPIView):
 
 class GenerateStrategiesView(generics.GenericAPIView):
     serializer_class = StrategyGenerateRequestSerializer
+    write_actions = {"post": "strategy.generate"}
 
     @extend_schema(
         request=StrategyGenerateRequestSerializer,
@@ -343,7 +341,6 @@ class GenerateStrategiesView(generics.GenericAPIView):
         """Generate a new batch of strategy variants (3 by default). Earlier batches stay as they are.
         A draft or planning campaign moves on to awaiting approval."""
         campaign = visible_campaign(request, campaign_id)
-        require_staff(request, "generate strategies")
         body = StrategyGenerateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -361,6 +358,7 @@ class GenerateStrategiesView(generics.GenericAPIView):
 
 class CampaignBriefView(generics.GenericAPIView):
     serializer_class = StrategyBriefSerializer
+    write_actions = {"put": "strategy.edit_brief"}
 
     def get_object(self) -> Brief | None:
         # DRF's OPTIONS metadata calls get_object() to describe PUT; without this it asserted
@@ -380,12 +378,12 @@ class CampaignBriefView(generics.GenericAPIView):
         responses={
             200: StrategyBriefSerializer,
             400: OpenApiResponse(description="Field errors, keyed by field."),
+            403: OpenApiResponse(StrategyErrorSerializer, description="Only agency staff edit a brief."),
         },
     )
     def put(self, request: Request, campaign_id: int) -> Response:
         """Create or update the brief (staff). Text is trimmed and channel names normalised."""
         campaign = visible_campaign(request, campaign_id)
-        require_staff(request, "edit a brief")
         partial = brief_for_campaign(campaign) is not None
         body = StrategyBriefSerializer(data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
@@ -440,6 +438,7 @@ class StrategyVariantViewSet(viewsets.ReadOnlyModelViewSet):
     """Strategy variants of the caller's campaigns. Filter with ?campaign=ID and ?state=."""
 
     serializer_class = StrategyVariantSerializer
+    write_actions = {"select": "strategy.decide", "approve": "strategy.decide", "reject": "strategy.decide"}
 
     def get_queryset(self):
         variants = variants_visible_to(self.request.user).prefetch_related("decisions")
@@ -453,11 +452,6 @@ class StrategyVariantViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _decide(self, request: Request, service, body_serializer) -> Response:
         variant = self.get_object()
-        if not request.user.is_staff and not variant.campaign.allow_client_approval:
-            raise PermissionDenied(
-                f"Campaign {variant.campaign_id} does not allow client approval; "
-                "your agency decides its strategy."
-            )
         body = body_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         expected = body.validated_data.get("campaign")

@@ -9,6 +9,8 @@ class StrategyConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.roles import register_role_permissions
 
+        from . import permissions  # noqa: F401  (registers this app's actions)
+
         # Day-to-day work on strategy for the operator role (and so approver and admin).
         register_role_permissions(
             "operator",

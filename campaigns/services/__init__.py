@@ -14,10 +14,20 @@ from django.utils.text import slugify
 from django_fsm import can_proceed
 
 from ..campaign_types import get_campaign_type
-from ..errors import DomainError, TransitionNotAllowedError
+from ..errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
 from ..lifecycle import activation_blockers, approval_blockers, transition_handlers
 from ..lock_objects import campaign_for_update
-from ..models import CHANNEL_KEYS, AuditEvent, Campaign, CampaignMode, CampaignState, Client, User
+from ..models import (
+    CHANNEL_KEYS,
+    AuditEvent,
+    Campaign,
+    CampaignMode,
+    CampaignState,
+    Client,
+    PauseKind,
+    User,
+)
+from ..permissions import require_action, require_action_unless_system
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +93,10 @@ def create_client(*, name: str, actor: User | None = None) -> Client:
 
 # --- campaigns: create and edit ----------------------------------------------------------------
 
-EDITABLE_FIELDS = (
+# What a client's own users may write on their campaigns (POST /api/v1/campaigns/). Everything else
+# (approval rights, budget, caps, currency, owner, mode) is the agency's: the action
+# "campaign.set_agency_fields" (docs/SECURITY.md).
+CLIENT_WRITABLE_FIELDS = (
     "name",
     "type",
     "objective",
@@ -92,13 +105,13 @@ EDITABLE_FIELDS = (
     "target_clients",
     "target_mrr",
     "channels",
-    "daily_email_cap",
     "timezone",
     "start_date",
     "end_date",
-    "owner",
-    "allow_client_approval",
 )
+AGENCY_FIELDS = ("allow_client_approval", "budget_cap", "currency", "daily_email_cap", "owner")
+# Fields an edit may change: the client's, and the agency's except those set only at creation.
+EDITABLE_FIELDS = (*CLIENT_WRITABLE_FIELDS, "daily_email_cap", "owner", "allow_client_approval")
 
 
 def _normalize_channels(channels: Any) -> list[str]:
@@ -142,6 +155,13 @@ def _validate_campaign(campaign: Campaign) -> None:
     campaign.full_clean(exclude=["state"])
 
 
+def _check_agency_fields(actor: User | None, fields: dict[str, Any], campaign_or_client: Any) -> None:
+    """A person setting approval rights, budget, caps, currency or owner needs the agency's action."""
+    given = sorted(set(fields) & set(AGENCY_FIELDS))
+    if given:
+        require_action_unless_system(actor, "campaign.set_agency_fields", campaign_or_client)
+
+
 # Set when a campaign is created; afterwards the cap moves only through raise_budget_cap (audited,
 # with a rationale) and the currency never changes (the ledger is booked in it).
 CREATE_ONLY_FIELDS = ("budget_cap", "currency")
@@ -153,6 +173,8 @@ def create_campaign(*, client: Client, name: str, actor: User | None = None, **f
     unknown = set(fields) - set(EDITABLE_FIELDS) - set(CREATE_ONLY_FIELDS) - {"mode"}
     if unknown:
         raise DomainError(f"Unknown campaign field(s): {', '.join(sorted(unknown))}.")
+    require_action_unless_system(actor, "campaign.create", client)
+    _check_agency_fields(actor, fields, client)
     if fields.get("currency") is not None:
         fields["currency"] = str(fields["currency"]).strip().upper()
     elif "currency" in fields:
@@ -200,6 +222,7 @@ def update_campaign(
         fields["channels"] = _normalize_channels(fields["channels"])
     with transaction.atomic():
         locked = campaign_for_update(campaign.pk)
+        _check_agency_fields(actor, {k: v for k, v in fields.items() if getattr(locked, k) != v}, locked)
         if locked.is_final:
             raise DomainError(
                 f"Campaign {locked.pk} is {locked.get_state_display().lower()} and can no longer be edited."
@@ -311,8 +334,14 @@ def transition_campaign(
     rationale: str = "",
     metadata: dict[str, Any] | None = None,
     campaign_locked: bool = False,
+    pause_kind: str = PauseKind.MANUAL,
 ) -> Campaign:
     """Move a campaign through its lifecycle: lock, check, transition, save, hooks, audit.
+
+    A person (``actor``) needs the action ``campaign.<transition>`` (campaigns.permissions); a
+    campaign a safety rule paused (``pause_kind``: circuit breaker, auto-pause rule) is resumed only
+    by a person allowed ``campaign.resume_safety_pause`` (the approver role), with a rationale.
+    ``pause_kind`` says who or what pauses it (a pause only).
 
     Raises TransitionNotAllowedError (naming the current state and what is allowed) and changes
     nothing when the transition is illegal or a rule blocks it.
@@ -320,8 +349,12 @@ def transition_campaign(
     ``campaign_locked``: ``campaign`` is the instance the caller's transaction has locked (and
     keeps current): it is not locked and read again, and no savepoint is taken. The checks still
     run before anything is written, so a refusal leaves the caller's transaction usable; an error
-    while writing fails the caller's transaction as a whole.
+    while writing fails the caller's transaction as a whole. Such a caller is a service whose own
+    action was authorized (a strategy approval moving its campaign on), so the actor's right to the
+    step itself is not asked again.
     """
+    if pause_kind not in PauseKind.values or pause_kind == PauseKind.NONE:
+        raise DomainError(f"Unknown pause kind {pause_kind!r}.", field="pause_kind")
     step = LIFECYCLE.get(transition)
     if step is None:
         raise TransitionNotAllowedError(
@@ -333,9 +366,9 @@ def transition_campaign(
     if campaign_locked:
         if not isinstance(campaign, Campaign) or not transaction.get_connection().in_atomic_block:
             raise TypeError("campaign_locked=True needs the locked Campaign inside the caller's transaction")
-        _check_transition(campaign, step, transition, actor)
+        _check_transition(campaign, step, transition, actor, rationale=rationale, authorize=False)
         with transaction.atomic(savepoint=False):
-            from_state = _apply_transition(campaign, step, actor, rationale, metadata)
+            from_state = _apply_transition(campaign, step, actor, rationale, metadata, pause_kind)
         locked = campaign
     else:
         campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
@@ -344,8 +377,8 @@ def transition_campaign(
                 locked = campaign_for_update(campaign_id)
             except Campaign.DoesNotExist:
                 raise DomainError(f"Campaign {campaign_id} does not exist.") from None
-            _check_transition(locked, step, transition, actor)
-            from_state = _apply_transition(locked, step, actor, rationale, metadata)
+            _check_transition(locked, step, transition, actor, rationale=rationale, authorize=True)
+            from_state = _apply_transition(locked, step, actor, rationale, metadata, pause_kind)
     logger.info(
         "campaign %s: %s -> %s by %s",
         locked.pk,
@@ -356,8 +389,20 @@ def transition_campaign(
     return locked
 
 
-def _check_transition(locked: Campaign, step: LifecycleStep, transition: str, actor: User | None) -> None:
-    """Refuse (before any write) a transition the state or a registered rule does not allow."""
+def _check_transition(
+    locked: Campaign,
+    step: LifecycleStep,
+    transition: str,
+    actor: User | None,
+    *,
+    rationale: str,
+    authorize: bool,
+) -> None:
+    """Refuse (before any write) a transition the actor's role, the state or a rule does not allow."""
+    if authorize and actor is not None:
+        require_action(actor, f"campaign.{step.method}", locked)
+    if step.method == "resume" and locked.is_safety_paused:
+        _check_safety_resume(locked, actor, rationale)
     method = getattr(locked, step.method)
     if not can_proceed(method, check_conditions=False):
         sources = ", ".join(_allowed_sources(step.method))
@@ -383,11 +428,34 @@ def _check_transition(locked: Campaign, step: LifecycleStep, transition: str, ac
         )
 
 
+def _check_safety_resume(locked: Campaign, actor: User | None, rationale: str) -> None:
+    why = f"Campaign {locked.pk} was paused by a safety rule ({locked.get_pause_kind_display().lower()}: " + (
+        f"{locked.state_reason})" if locked.state_reason else "no reason recorded)"
+    )
+    if actor is None:
+        raise ActionNotPermittedError(
+            f"{why}. A person with the approver role resumes it, with a rationale; the system never does.",
+            action="campaign.resume_safety_pause",
+        )
+    require_action(actor, "campaign.resume_safety_pause", locked)
+    if not rationale:
+        raise DomainError(
+            f"{why}. Say why it is safe to resume (the rationale is kept in the audit timeline).",
+            field="reason",
+        )
+
+
 def _apply_transition(
-    locked: Campaign, step: LifecycleStep, actor: User | None, rationale: str, metadata: dict[str, Any] | None
+    locked: Campaign,
+    step: LifecycleStep,
+    actor: User | None,
+    rationale: str,
+    metadata: dict[str, Any] | None,
+    pause_kind: str = PauseKind.MANUAL,
 ) -> str:
     """Transition, save (with its history row), run the hooks and audit; returns the old state."""
     from_state = locked.state
+    resumed_kind = locked.pause_kind
     if step.method in ("approve", "activate", "resume"):
         # The rules were checked just now under the same lock: the transition's condition trusts
         # that, once (campaigns.models._rules_just_checked).
@@ -395,9 +463,10 @@ def _apply_transition(
     getattr(locked, step.method)()
     locked.state_reason = rationale[:500]
     locked.state_changed_at = timezone.now()
+    locked.pause_kind = pause_kind if locked.state == CampaignState.PAUSED else PauseKind.NONE
     locked._change_reason = rationale or step.verb
     locked._history_user = history_user(actor)
-    locked.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    locked.save(update_fields=["state", "state_reason", "state_changed_at", "pause_kind", "updated_at"])
     for handler in transition_handlers(step.method):
         handler(campaign=locked, actor=actor, rationale=rationale)
     record_audit_event(
@@ -406,7 +475,13 @@ def _apply_transition(
         campaign=locked,
         target=locked,
         rationale=rationale,
-        metadata={"from": from_state, "to": locked.state, **(metadata or {})},
+        metadata={
+            "from": from_state,
+            "to": locked.state,
+            **({"pause_kind": locked.pause_kind} if locked.pause_kind else {}),
+            **({"resumed_pause_kind": resumed_kind} if step.method == "resume" and resumed_kind else {}),
+            **(metadata or {}),
+        },
     )
     return from_state
 
@@ -443,9 +518,17 @@ def pause_campaign(
     actor: User | None = None,
     rationale: str = "",
     metadata: dict[str, Any] | None = None,
+    kind: str = PauseKind.MANUAL,
 ) -> Campaign:
+    """Pause an active campaign. ``kind``: a person's pause (manual) or a safety rule's
+    (circuit_breaker, auto_pause), which only an approver resumes, with a rationale."""
     return transition_campaign(
-        campaign=campaign, transition="pause", actor=actor, rationale=rationale, metadata=metadata
+        campaign=campaign,
+        transition="pause",
+        actor=actor,
+        rationale=rationale,
+        metadata=metadata,
+        pause_kind=kind,
     )
 
 

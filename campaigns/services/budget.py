@@ -23,6 +23,7 @@ from django.utils import timezone
 from ..errors import BudgetExhaustedError, DomainError
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, SpendEntry, SpendKind, User
+from ..permissions import require_action_unless_system
 from ..selectors import MONEY, budget_exhausted_reason, budget_status, campaign_spent
 from . import history_user, record_audit_event
 
@@ -201,8 +202,10 @@ def ensure_budget_allows(*, campaign: Campaign | int, amount: Decimal | str | fl
 def raise_budget_cap(
     *, campaign: Campaign | int, new_cap: Decimal | str | float | None, actor: User | None, rationale: str
 ) -> Campaign:
-    """Change the cap (``None`` removes it), audited with a rationale. Spending resumes when the
+    """Change the cap (``None`` removes it), audited with a rationale; a person needs
+    ``campaign.change_budget`` (the admin role's ``campaigns.manage_budget``). Spending resumes when the
     new cap leaves room; the warning is re-armed when the new cap puts spend below the warning share."""
+    require_action_unless_system(actor, "campaign.change_budget", campaign)
     rationale = (rationale or "").strip()
     if not rationale:
         raise DomainError("Give a rationale for changing the budget cap.", field="rationale")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from ..errors import ApprovalNotPermittedError, DomainError
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, RiskFlag, RiskFlagStatus, RiskSeverity, User
+from ..permissions import is_allowed
 from ..risk import SEVERITY_ORDER, merge_findings, run_rules
 from ..selectors import open_risk_flags
 from . import record_audit_event
@@ -150,7 +151,7 @@ def ensure_can_approve(
         high = [flag for flag in open_flags if flag.severity == RiskSeverity.HIGH]
     if not high:
         return
-    if user is not None and user.is_authenticated and user.has_perm(APPROVE_HIGH_RISK_PERMISSION):
+    if is_allowed(user, "work.approve_high_risk"):
         return
     who = user.get_username() if user is not None and user.is_authenticated else "the system"
     listed = "; ".join(f"{flag.code}: {flag.message}" for flag in high)
@@ -190,7 +191,7 @@ def _close_flag(*, flag: RiskFlag, actor: User | None, rationale: str, status: s
 
 def override_risk_flag(*, flag: RiskFlag, actor: User | None, rationale: str) -> RiskFlag:
     """Accept a flagged risk with a rationale; needs ``campaigns.override_checks``."""
-    if actor is None or not actor.is_authenticated or not actor.has_perm(OVERRIDE_CHECKS_PERMISSION):
+    if not is_allowed(actor, "risk.override"):
         raise ApprovalNotPermittedError(
             f"Overriding a risk flag needs the '{OVERRIDE_CHECKS_PERMISSION}' permission."
         )

@@ -785,8 +785,18 @@ class MessageEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(InboundReply)
 class InboundReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "from_email", "subject", "campaign", "message", "is_auto_reply", "received_at"]
-    list_filter = ["is_auto_reply", CampaignFilter]
+    list_display = [
+        "id",
+        "from_email",
+        "subject",
+        "campaign",
+        "message",
+        "sender_match",
+        "is_auto_reply",
+        "received_at",
+    ]
+    # A loose or unmatched reply (sender is not the lead) changed nothing: an operator reviews it.
+    list_filter = ["sender_match", "is_auto_reply", CampaignFilter]
     search_fields = ["from_email", "subject", "message_id_header"]
     list_select_related = ["message", "campaign__client"]
     date_hierarchy = "received_at"
@@ -796,6 +806,7 @@ class InboundReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "from_email",
         "subject",
         "reply_text",
+        "sender_match",
         "is_auto_reply",
         "message_id_header",
         "received_at",

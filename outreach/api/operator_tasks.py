@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -179,15 +179,21 @@ class OperatorTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """One operator task with its SOP snapshot, creative text, follow-ups and metric entries."""
 
     serializer_class = OperatorTaskDetailSerializer
+    # Agency staff only (campaigns.permissions); client users read their tasks.
+    write_actions = {
+        "start": "task.work",
+        "complete": "task.work",
+        "skip": "task.work",
+        "fail": "task.work",
+        "metrics": "task.record_metrics",
+    }
 
     def get_queryset(self):
         return operator_tasks_visible_to(self.request.user).prefetch_related("metric_entries", "follow_ups")
 
     def _task_for_staff(self, request: Request) -> OperatorTask:
-        task = self.get_object()  # another client's task is a 404 before it is a 403
-        if not request.user.is_staff:
-            raise PermissionDenied("Only agency staff work on operator tasks.")
-        return task
+        # Another client's task is a 404 before it is a 403 (ActionPermission judges the object).
+        return self.get_object()
 
     @extend_schema(request=None, responses=_write_responses)
     @action(detail=True, methods=["post"])

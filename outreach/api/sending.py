@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.permissions import require_action
 from campaigns.selectors import campaigns_visible_to
 
 from ..services.cycle import run_cycle
@@ -42,6 +42,8 @@ CycleStatsSerializer = inline_serializer(
 
 
 class RunCycleView(APIView):
+    write_actions = {"post": "outreach.run_cycle"}  # a live run is outreach.run_live_cycle
+
     @extend_schema(
         request=None,
         parameters=[
@@ -64,6 +66,6 @@ class RunCycleView(APIView):
         if raw not in {"true", "false", "1", "0"}:
             raise serializers.ValidationError({"dry_run": f"Expected true or false, got {raw!r}."})
         dry_run = raw in {"true", "1"}
-        if not dry_run and not request.user.is_staff:
-            raise PermissionDenied("Only agency staff may run a live cycle.")
+        if not dry_run:
+            require_action(request.user, "outreach.run_live_cycle", campaign)
         return Response(run_cycle(campaign_id=campaign.pk, dry_run=dry_run).as_dict())

@@ -21,6 +21,7 @@ __all__ = [
     "MessageEventDailySummary",
     "MessageEventKind",
     "MessageState",
+    "ReplySenderMatch",
     "SendingMailbox",
     "Sequence",
     "SequenceStep",
@@ -333,6 +334,16 @@ class MessageEventDailySummary(models.Model):
         return f"{self.day} {self.kind}: {self.count}"
 
 
+class ReplySenderMatch(models.TextChoices):
+    """How a reply's sender compares with the lead of the message it answers. Only a reply from the
+    lead's own address acts (lead replied, sequence stopped): a quoted Message-ID alone proves
+    nothing, anyone can write one."""
+
+    MATCHED = "matched", "From the lead"
+    LOOSE = "loose", "Loose: same domain, other sender (review)"
+    UNMATCHED = "unmatched", "Unmatched: other domain (review)"
+
+
 class InboundReply(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="inbound_replies")
     message = models.ForeignKey(
@@ -342,6 +353,13 @@ class InboundReply(models.Model):
     subject = models.CharField(max_length=500, blank=True)
     text = models.TextField(blank=True)
     is_auto_reply = models.BooleanField(default=False)
+    sender_match = models.CharField(
+        max_length=10,
+        choices=ReplySenderMatch.choices,
+        default=ReplySenderMatch.MATCHED,
+        help_text="Only replies from the lead's own address mark the lead replied and stop its "
+        "sequence; loose and unmatched ones are kept for an operator to review.",
+    )
     message_id_header = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField()
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignState
+from campaigns.models import Campaign, CampaignState, PauseKind
 from campaigns.selectors import effective_policy
 from campaigns.services import pause_campaign
 from leads.adapters.sources import configured_source_names, get_lead_source, records_from_source
@@ -174,6 +174,7 @@ def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run
         pause_campaign(
             campaign=campaign,
             rationale=f"Auto-pause: {reason}",
+            kind=PauseKind.AUTO_PAUSE,
             metadata={"rule": rule, "numbers": {k: v for k, v in numbers.items() if k != "by_state"}},
         )
         stats.paused, stats.pause_reason = True, reason

@@ -22,8 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import CharField, Count, F, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from campaigns.errors import BudgetExhaustedError, DomainError
@@ -40,6 +39,7 @@ from leads.services import mark_leads_contacted
 
 from ..backoff import retry_delay
 from ..errors import PermanentSendError, TransientSendError, classify_send_error
+from ..message_ids import new_rfc_message_id
 from ..models import (
     PENDING_STATES,
     Enrollment,
@@ -259,7 +259,7 @@ def schedule_due_messages(
         lead = enrollment.lead
         mailbox = enrollment.sequence.mailbox
         from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
-        token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk, email=lead.email))
+        token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk))
         sender_name = (mailbox.display_name if mailbox else "") or campaign.client.name
         context = _merge_context(lead, campaign, token_url, sender_name, postal_address)
         window_tz = lead.timezone or campaign.timezone
@@ -277,6 +277,7 @@ def schedule_due_messages(
                 body_text=render_merge_fields(creative.body, context).text,
                 body_html=render_merge_fields(creative.body_html, context, escape_html=True).text,
                 unsubscribe_url=token_url,
+                rfc_message_id=new_rfc_message_id(from_email),  # random: replies quote it
                 scheduled_for=next_window_opening(now, window_tz),
                 created_at=now,
                 updated_at=now,
@@ -491,17 +492,20 @@ def _claim_chunk(
             claimed.append(message)
         if claimed:
             # One UPDATE for the whole chunk (bulk_update's CASE per row costs more than the sends).
-            domain = _setting("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
             Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
                 state=MessageState.SENDING,
                 claimed_at=now,
                 dry_run=effective_dry_run,
                 updated_at=now,
                 attempts=F("attempts") + 1,
-                rfc_message_id=Concat(Value("<aicmo."), Cast("id", CharField()), Value(f"@{domain}>")),
             )
-            for message in claimed:
-                message.rfc_message_id = f"<aicmo.{message.pk}@{domain}>"
+            # Scheduling gives each message its random Message-ID; only rows scheduled before that
+            # (or written elsewhere) lack one. Ids already stored are kept: replies quote them.
+            unnamed = [m for m in claimed if not m.rfc_message_id]
+            for message in unnamed:
+                message.rfc_message_id = new_rfc_message_id(message.from_email)
+            if unnamed:
+                Message.objects.bulk_update(unnamed, ["rfc_message_id"], batch_size=500)
         update_in_groups(Message, cancelled, ["state", "skip_reason"])
         update_in_groups(Message, waiting, ["scheduled_for"])
         if cancelled:

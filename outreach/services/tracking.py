@@ -16,9 +16,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.errors import TransitionNotAllowedError
-from campaigns.models import Campaign, CampaignState
+from campaigns.models import Campaign, CampaignState, PauseKind
 from campaigns.services import pause_campaign, record_audit_event
 from leads.models import LeadState
+from leads.normalization import InvalidEmailError, email_domain, normalize_email
 from leads.services import add_suppression, transition_lead
 
 from ..autoreply import is_auto_reply
@@ -29,6 +30,7 @@ from ..models import (
     MessageEvent,
     MessageEventKind,
     MessageState,
+    ReplySenderMatch,
     StopReason,
 )
 from .sending import stop_enrollments
@@ -40,6 +42,7 @@ __all__ = [
     "record_inbound_reply",
     "record_tracking_event",
     "record_tracking_events",
+    "reply_sender_match",
     "unsubscribe_enrollment",
 ]
 logger = logging.getLogger(__name__)
@@ -312,6 +315,7 @@ def check_circuit_breakers(*, campaign_id: int, now: datetime | None = None) -> 
             pause_campaign(
                 campaign=campaign,
                 rationale=f"Circuit breaker: {reason}",
+                kind=PauseKind.CIRCUIT_BREAKER,
                 metadata={"rule": "circuit_breaker", "numbers": numbers},
             )
         except TransitionNotAllowedError:
@@ -378,6 +382,28 @@ def _message_ids(header_value: str) -> list[str]:
     ]
 
 
+def _normalized_or_empty(address: str) -> str:
+    try:
+        return normalize_email(address)
+    except InvalidEmailError:
+        return ""
+
+
+def reply_sender_match(from_email: str, message: Message) -> str:
+    """The sender is the lead when its address, normalized as leads are (case, Gmail's dots and
+    +tags), is the lead's or the one the message went to; the same domain is a loose match."""
+    sender = _normalized_or_empty(from_email)
+    if not sender:
+        return ReplySenderMatch.UNMATCHED
+    lead = message.lead
+    lead_addresses = {lead.normalized_email, _normalized_or_empty(message.to_email)} - {""}
+    if sender in lead_addresses:
+        return ReplySenderMatch.MATCHED
+    if email_domain(sender) in {email_domain(a) for a in lead_addresses}:
+        return ReplySenderMatch.LOOSE
+    return ReplySenderMatch.UNMATCHED
+
+
 def record_inbound_reply(
     *,
     from_header: str,
@@ -387,8 +413,10 @@ def record_inbound_reply(
     message_id_header: str = "",
     received_at: datetime | None = None,
 ) -> InboundReply | None:
-    """Match a reply to the message it answers (In-Reply-To / References), store it, and — unless it
-    is an automatic reply — move the lead to `replied` and stop the sequence."""
+    """Match a reply to the message it answers (In-Reply-To / References, else the sender's latest
+    message), store it, and — when it comes from the lead's own address and is not an automatic
+    reply — move the lead to `replied` and stop the sequence. A reply from another sender is stored
+    as a loose (same domain) or unmatched match for review and changes nothing else."""
     received_at = received_at or timezone.now()
     lower = {k.lower(): v for k, v in headers.items()}
     candidates = _message_ids(lower.get("in-reply-to", "")) + _message_ids(lower.get("references", ""))
@@ -409,6 +437,7 @@ def record_inbound_reply(
         logger.info("inbound mail from %s matches no message; ignored", from_email)
         return None
     auto = is_auto_reply(headers, subject)
+    sender_match = reply_sender_match(from_email, message)
     with transaction.atomic():
         reply, created = InboundReply.objects.get_or_create(
             message_id_header=message_id_header[:500]
@@ -421,10 +450,18 @@ def record_inbound_reply(
                 "subject": subject[:500],
                 "text": text,
                 "is_auto_reply": auto,
+                "sender_match": sender_match,
                 "received_at": received_at,
             },
         )
-        if not created or auto:
+        if created and sender_match != ReplySenderMatch.MATCHED:
+            logger.warning(
+                "inbound reply %s quotes message %s but its sender is not the lead (%s): kept for review",
+                reply.pk,
+                message.pk,
+                sender_match,
+            )
+        if not created or auto or reply.sender_match != ReplySenderMatch.MATCHED:
             return reply
         MessageEvent.objects.get_or_create(
             event_key=f"aicmo:reply:{reply.pk}",

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.campaign_types import get_campaign_type
+from campaigns.currencies import is_currency_code
 from campaigns.errors import DomainError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import CHANNEL_KEYS, Campaign, User
@@ -96,8 +97,8 @@ def normalize_brief_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 clean["budget"] = budget.quantize(Decimal("0.01"))
     if "currency" in fields:
         currency = _clean_text(fields["currency"]).upper() or "USD"
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            errors.setdefault("currency", []).append("Use a three-letter ISO code such as USD or EUR.")
+        if not is_currency_code(currency):
+            errors.setdefault("currency", []).append("Use an ISO 4217 currency code such as USD or EUR.")
         clean["currency"] = currency
     if errors:
         raise ValidationError(errors)

@@ -52,6 +52,7 @@ NESTED_OBJECTS = {
     "metric_entries": "metric_entry",
     "recent_entries": "spend_entry",
     "risk_flags": "risk_flag",
+    "entries": "suppression",  # suppressions/check/
 }
 
 # Which table an operation's top-level objects (or paginated results) come from, by the last

@@ -4,7 +4,7 @@ Every client gets campaigns in several states with everything the API lists or s
 strategy batches and variants (proposed, approved, rejected), a plan and calendar, creative in
 each review state, leads (imported by API push and CSV, one qualified, one won with an outcome),
 a sequence with dry-run messages, operator tasks (pending, done with metrics) with follow-ups,
-spend entries, a weekly summary and a client suppression.
+spend entries, a weekly summary, a client suppression and a global hard bounce.
 
 Every identifying string of a client's objects carries its marker (``azalea`` for client A,
 ``begonia`` for client B: words no API text contains otherwise, unlike "alpha" in "ISO 3166-1
@@ -193,6 +193,14 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
     build_weekly_summary(campaign=live, week_start=START)
     add_suppression(
         reason="manual_dnc", email=f"nope@{marker}-suppressed.example", client=client, actor=operator
+    )
+    # A global entry (client=None) caused by this client's mail, carrying the ESP's text: no other
+    # client may read it (issue 15, point 8).
+    add_suppression(
+        reason="hard_bounce",
+        email=f"gone@{marker}-bounced.example",
+        source="mailgun bounce",
+        note=f"550 5.1.1 <gone@{marker}-bounced.example>: user unknown",
     )
     world.campaigns["active"] = live
 

@@ -65,7 +65,8 @@ def test_create_api_user_prints_the_same_token_twice():
         run("create_api_user", "--client", "Nobody", "--username", "x")
 
 
-def test_seed_demo_is_idempotent():
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True  # demo accounts exist only on a developer's machine (tests/security)
     run("seed_demo")
     counts = (Client.objects.count(), User.objects.count(), Campaign.objects.count())
     output = run("seed_demo")
@@ -81,6 +82,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "SECRET_KEY": "x" * 20 + "-production-secret-with-enough-entropy-4f9a8b7c6d5e",
         "ALLOWED_HOSTS": "campaigns.example.com",
         "AICMO_VAR_DIR": str(tmp_path),
+        # without it: outreach.E001 (tests/outreach/sending/test_webhook_auth.py)
+        "ANYMAIL_WEBHOOK_SECRET": "hooks:production-webhook-secret-7c1e",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only

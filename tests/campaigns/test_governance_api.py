@@ -99,8 +99,12 @@ def test_budget_endpoint_rules(api_as, operator, client_user, other_client_user)
     )
 
 
-def test_create_with_a_budget(api_as, client_user):
-    response = api_as(client_user).post(url(), {"name": "Capped", "budget_cap": "300.00", "currency": "eur"})
+def test_create_with_a_budget(api_as, client_user, operator):
+    # The budget and currency are the agency's (a client user naming them gets a 400:
+    # tests/security/test_client_fields.py).
+    response = api_as(operator).post(
+        url(), {"name": "Capped", "budget_cap": "300.00", "currency": "eur", "client": client_user.client_id}
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["budget_cap"] == "300.00" and response.json()["currency"] == "EUR"
 

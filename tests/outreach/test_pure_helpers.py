@@ -69,8 +69,8 @@ def test_auto_replies_are_recognised():
 
 
 def test_unsubscribe_tokens_are_signed(settings):
-    token = make_unsubscribe_token(enrollment_id=42, email="ada@example.com")
-    assert read_unsubscribe_token(token) == (42, "ada@example.com")
+    token = make_unsubscribe_token(enrollment_id=42)
+    assert read_unsubscribe_token(token).enrollment_id == 42
     with pytest.raises(signing.BadSignature):
         read_unsubscribe_token(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
 

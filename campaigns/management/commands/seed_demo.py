@@ -3,12 +3,16 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from campaigns.demo_accounts import DEMO_PASSWORDS, DEMO_REFUSED_MESSAGE, demo_accounts_allowed
 from campaigns.models import Campaign, Client, CompliancePolicy, User
+from campaigns.roles import OPERATOR as OPERATOR_ROLE
+from campaigns.roles import sync_role_groups
 from campaigns.services import (
     create_campaign,
     create_client,
@@ -17,19 +21,42 @@ from campaigns.services import (
     start_campaign_planning,
 )
 
-OPERATOR = ("operator", "operator-demo-pass")
-CLIENT_USER = ("acme-api", "acme-demo-pass")
+OPERATOR = ("operator", DEMO_PASSWORDS["operator"])
+CLIENT_USER = ("acme-api", DEMO_PASSWORDS["acme-api"])
 CLIENT_NAME = "Acme Analytics"
 
 
+def demo_operator() -> User:
+    """The demo `operator`: a staff user with the operator role, never a superuser (its password is
+    published; an older seed made it a superuser, which a re-run takes back)."""
+    operator = User.objects.filter(username=OPERATOR[0]).first()
+    if operator is None:
+        operator = User.objects.create_user(OPERATOR[0], "operator@example.com", OPERATOR[1], is_staff=True)
+    elif operator.is_superuser:
+        operator.is_superuser = False
+        operator.save(update_fields=["is_superuser"])
+    group = Group.objects.filter(name=OPERATOR_ROLE).first()
+    if group is None:
+        sync_role_groups()
+        group = Group.objects.get(name=OPERATOR_ROLE)
+    operator.groups.add(group)
+    return operator
+
+
 class Command(BaseCommand):
-    help = "Create a demo client, an operator, a client API user and a couple of campaigns (idempotent)."
+    help = (
+        "Create a demo client, an operator, a client API user and a couple of campaigns (idempotent). "
+        "Only with DEBUG on: the demo passwords are published."
+    )
+
+    def handle(self, *args, **options):
+        if not demo_accounts_allowed():
+            raise CommandError(DEMO_REFUSED_MESSAGE)
+        self.seed()
 
     @transaction.atomic
-    def handle(self, *args, **options):
-        operator = User.objects.filter(username=OPERATOR[0]).first()
-        if operator is None:
-            operator = User.objects.create_superuser(OPERATOR[0], "operator@example.com", OPERATOR[1])
+    def seed(self):
+        operator = demo_operator()
         client = Client.objects.filter(name=CLIENT_NAME).first() or create_client(
             name=CLIENT_NAME, actor=operator
         )

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.utils import timezone
 
+from campaigns.demo_accounts import DEMO_REFUSED_MESSAGE, demo_accounts_allowed
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
 from demo.clock import TravellingClock
@@ -59,6 +60,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, start=None, days=5, if_missing=False, quiet=False, **options):
+        if not demo_accounts_allowed():
+            raise CommandError(DEMO_REFUSED_MESSAGE)
         if if_missing and Campaign.objects.filter(name__startswith=CAMPAIGN_PREFIX).exists():
             self.stdout.write("A demo campaign exists already: run `make demo` for another one.")
             return
