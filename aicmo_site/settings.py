@@ -335,6 +335,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# Broker outages (issue 16; tests/integration/test_broker_outage.py): a worker outlives Redis going
+# away and coming back, busy or idle. With kombu's stock Redis transport a worker running a task died
+# on the first lost connection (aicmo_site/celery.py says why); RedisTransport closes cleanly.
+# Not for rediss:// yet: kombu picks its TLS defaults by that scheme name (untested here).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "aicmo_site.celery:RedisTransport"
+# Retry the connection for as long as the broker is away (Celery gives up after 100 attempts, about
+# 45 minutes, and stops), also when it is away as the worker starts.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when the connection drops runs to its end rather than being killed (as Celery 6
+# will do by default): tasks are idempotent and a send is claimed in the database, so if Redis hands
+# the message out again the second run finds nothing left to do; a kill would cut a cycle mid-send.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -346,14 +361,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Campaign cycles have their own queue, so a backlog of them never holds up beat's other tasks;
+# every worker must consume both (Procfile: -Q celery,cycles).
+CELERY_TASK_ROUTES = {"outreach.tasks.run_campaign_cycle": {"queue": "cycles"}}
 # Installed into django-celery-beat's tables on beat start-up, then editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "system-heartbeat": {
         "task": "campaigns.tasks.system_heartbeat",
         "schedule": env_int("HEARTBEAT_SECONDS", 30),
     },
+    # The entry keeps its name (beat updates the stored row by name); its task fans out: one
+    # run_campaign_cycle per due campaign on the "cycles" queue (outreach/services/cycle.py).
     "outreach-run-all": {
-        "task": "outreach.tasks.run_all_cycles",
+        "task": "outreach.tasks.dispatch_campaign_cycles",
         "schedule": env_int("OUTREACH_CYCLE_SECONDS", 5 * 60),
     },
     "campaign-daily-tick": {
@@ -436,12 +456,24 @@ AICMO_GC_TUNING = os.environ.get("AICMO_GC_TUNING", "1") not in ("0", "false", "
 AICMO_GC_THRESHOLD = env_int("AICMO_GC_THRESHOLD", 20_000)
 
 # --- outreach ---------------------------------------------------------------------------------
-# Messages claimed per chunk (one claim, one set of checks); they are then sent in slices of at
-# most OUTREACH_SEND_SLICE_SECONDS, each under the share lock a kill waits for, so a large chunk
-# never makes a pause or kill wait for more than one slice.
+# A claim covers one slice: the messages handed to the provider before the next commit. Calls slower
+# than a claim's own database round trip (an ESP's API) are claimed one at a time, so a crash leaves
+# exactly the call in flight uncertain; faster ones as many as fit in OUTREACH_SEND_SLICE_SECONDS,
+# at most OUTREACH_CHUNK_SIZE. A pause or kill waits for at most one slice (outreach SlicePace).
 OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 250)
 OUTREACH_SEND_SLICE_SECONDS = float(os.environ.get("OUTREACH_SEND_SLICE_SECONDS", "1.0"))
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
+# A message still `sending` this long after its claim was left by a dead worker (longer than any
+# cycle runs: CELERY_TASK_TIME_LIMIT): the sweep makes it `unknown` (a dry run goes back to `scheduled`).
+OUTREACH_SENDING_STALE_SECONDS = env_int("OUTREACH_SENDING_STALE_SECONDS", 30 * 60)
+# An `unknown` message with no provider event (delivered, bounce, open, click) this long after its
+# claim counts as sent, once: its sequence moves on and the admin counts it ("assumed sent").
+OUTREACH_UNKNOWN_RESOLVE_SECONDS = env_int("OUTREACH_UNKNOWN_RESOLVE_SECONDS", 60 * 60)
+# A cycle's lease: renewed while the cycle runs, so a dead holder frees its campaign this soon.
+AICMO_CYCLE_LEASE_SECONDS = env_int("AICMO_CYCLE_LEASE_SECONDS", 120)
+# Beat's dispatcher enqueues a campaign with nothing due to send once it has had no cycle this long
+# (new leads, a new day's room under the cap, the time-based auto-pause rule).
+AICMO_CYCLE_IDLE_SECONDS = env_int("AICMO_CYCLE_IDLE_SECONDS", 15 * 60)
 OUTREACH_RETRY_BASE_SECONDS = env_int("OUTREACH_RETRY_BASE_SECONDS", 60)
 OUTREACH_RETRY_CAP_SECONDS = env_int("OUTREACH_RETRY_CAP_SECONDS", 6 * 60 * 60)
 # Printed in every email footer ({{ sender_address }}); CAN-SPAM needs a real postal address.

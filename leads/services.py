@@ -14,6 +14,7 @@ from django_fsm import can_proceed
 
 from campaigns.bulk import bulk_update_rows, insert_history_rows
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.fsm import source_states
 from campaigns.models import Campaign, Client
 from campaigns.services import record_audit_event, set_compliance_policy
 
@@ -512,9 +513,9 @@ def mark_leads_contacted(
     `enriched` are left as they are."""
 
     now = timezone.now()
-    # The sources of Lead.mark_contacted (new, enriched): the filter is the transition's check,
-    # and every row gets the same values, so one UPDATE and one history INSERT … SELECT.
-    sources = [LeadState.NEW, LeadState.ENRICHED]
+    # The sources of Lead.mark_contacted: the filter is the transition's check, and every row gets
+    # the same values, so one UPDATE and one history INSERT … SELECT.
+    sources = source_states(Lead, "mark_contacted")
     ids = list(Lead.objects.filter(pk__in=list(lead_ids), state__in=sources).values_list("pk", flat=True))
     if ids:
         Lead.objects.filter(pk__in=ids, state__in=sources).update(

@@ -1,8 +1,8 @@
 """Budget: the spend ledger, the cap check every spending path calls, and raising the cap.
 
 Generation calls ``ensure_budget_allows`` before paying for a call and ``record_spend`` after;
-sending books each email with ``record_spend`` inside the transaction that claims the message,
-before the message goes out (so a refused spend means the email is not sent). Both raise
+sending claims no more than the budget pays for and books its sends with ``record_spend`` after
+they went out, once each (outreach's ``Message.cost_unbooked`` is cleared in that transaction). Both raise
 ``BudgetExhaustedError`` with the reason, which is also stored on the campaign (admin and API show
 it) until ``raise_budget_cap`` lifts it. Catch the error *inside* your transaction to keep that
 reason: if it propagates out of your ``atomic`` block, the stored reason rolls back with it.

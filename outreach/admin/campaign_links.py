@@ -8,7 +8,7 @@ from django.urls import reverse
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.models import Campaign
 
-from ..models import Sequence
+from ..models import Message, SendResolution, Sequence
 from ..models.operator_tasks import OPEN_TASK_STATES, OperatorTask
 
 
@@ -46,6 +46,20 @@ def campaign_outreach_links(request: HttpRequest, campaign: Campaign) -> list[Ca
                 url=_filtered("admin:outreach_message_changelist", campaign),
             )
         )
+    if user.has_perm("outreach.view_message"):
+        # Sends a crash interrupted and no provider event confirmed: counted as sent after the
+        # window (OUTREACH_UNKNOWN_RESOLVE_SECONDS). An operator may want to check them with the ESP.
+        assumed = Message.objects.filter(campaign=campaign, send_resolution=SendResolution.ASSUMED).count()
+        if assumed:
+            links.append(
+                CampaignAdminLink(
+                    key="outreach-assumed-sent",
+                    label="Sent without provider confirmation",
+                    url=f"{_filtered('admin:outreach_message_changelist', campaign)}"
+                    f"&send_resolution__exact={SendResolution.ASSUMED}",
+                    note=str(assumed),
+                )
+            )
     if user.has_perm("outreach.change_operatortask") and not campaign.is_final:
         links.append(
             CampaignAdminLink(

@@ -697,6 +697,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [
         "state",
         "dry_run",
+        "send_resolution",
         CampaignFilter,
         StepVariantLabelFilter,
         StepVariantFilter,
@@ -733,6 +734,8 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "attempts",
                     "last_error",
                     "skip_reason",
+                    "send_resolution",
+                    "cost_unbooked",
                 )
             },
         ),

@@ -6,12 +6,15 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from campaigns.fsm import source_states
 from campaigns.models import Campaign, Client
 from creative.models import CreativeVariant
 from leads.models import Lead
 
 __all__ = [
+    "CONFIRMING_EVENT_KINDS",
     "PENDING_STATES",
+    "STOPPABLE_ENROLLMENT_STATES",
     "CycleLease",
     "Enrollment",
     "EnrollmentState",
@@ -22,6 +25,7 @@ __all__ = [
     "MessageEventKind",
     "MessageState",
     "ReplySenderMatch",
+    "SendResolution",
     "SendingMailbox",
     "Sequence",
     "SequenceStep",
@@ -169,6 +173,10 @@ class Enrollment(FSMModelMixin, models.Model):
         pass
 
 
+# The enrollments a stop (reply, bounce, kill, …) applies to: the sources of its transition.
+STOPPABLE_ENROLLMENT_STATES = source_states(Enrollment, "stop")
+
+
 class MessageState(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     SENDING = "sending", "Sending"
@@ -180,7 +188,11 @@ class MessageState(models.TextChoices):
     UNKNOWN = "unknown", "Unknown (interrupted after the provider call)"
 
 
-PENDING_STATES = (MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED)
+class SendResolution(models.TextChoices):
+    """How a send interrupted after its provider call (``unknown``) was settled as sent."""
+
+    CONFIRMED = "confirmed", "Confirmed by a provider event"
+    ASSUMED = "assumed", "Assumed sent: no provider event within the window"
 
 
 class Message(FSMModelMixin, models.Model):
@@ -218,6 +230,18 @@ class Message(FSMModelMixin, models.Model):
     last_error = models.TextField(blank=True)
     skip_reason = models.CharField(max_length=300, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    send_resolution = models.CharField(
+        max_length=10,
+        choices=SendResolution.choices,
+        blank=True,
+        help_text="Set when the outcome of an interrupted send was settled: a provider event "
+        "confirmed it, or none came within OUTREACH_UNKNOWN_RESOLVE_SECONDS and it counts as sent.",
+    )
+    cost_unbooked = models.BooleanField(
+        default=False,
+        help_text="Handed to the provider, its cost not yet in the campaign's spend ledger: set in the "
+        "commit that records the send, cleared in the one that books it (so each is booked once).",
+    )
     rfc_message_id = models.CharField(
         max_length=300, blank=True, help_text="Our Message-ID header; replies quote it."
     )
@@ -236,6 +260,14 @@ class Message(FSMModelMixin, models.Model):
             # LIKE-pattern index PostgreSQL gets for db_index on a text column.
             models.Index(fields=["provider_message_id"], name="message_provider_id"),
             models.Index(fields=["rfc_message_id"], name="message_rfc_id"),
+            # Small partial indexes: only the few sends awaiting their booking, and the few in flight
+            # or unknown (the recovery sweep reads them across campaigns every beat).
+            models.Index(fields=["campaign"], condition=Q(cost_unbooked=True), name="message_cost_unbooked"),
+            models.Index(
+                fields=["state", "claimed_at"],
+                condition=Q(state__in=["sending", "unknown"]),
+                name="message_in_flight",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -275,7 +307,7 @@ class Message(FSMModelMixin, models.Model):
 
     @transition(field=state, source=MessageState.UNKNOWN, target=MessageState.SENT)
     def reconcile_sent(self) -> None:
-        pass
+        """A provider event confirmed it, or none came within the window: it counts as sent."""
 
     @transition(
         field=state,
@@ -296,6 +328,19 @@ class MessageEventKind(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     REJECTED = "rejected", "Rejected"
     REPLIED = "replied", "Replied"
+
+
+# What a claim takes (scheduled, retry scheduled): the sources of its transition.
+PENDING_STATES = source_states(Message, "claim")
+
+
+# Provider events that prove a message was handed over: they settle an `unknown` one as sent.
+CONFIRMING_EVENT_KINDS = (
+    MessageEventKind.DELIVERED,
+    MessageEventKind.OPENED,
+    MessageEventKind.CLICKED,
+    MessageEventKind.BOUNCED,
+)
 
 
 class MessageEvent(models.Model):

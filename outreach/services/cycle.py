@@ -2,19 +2,25 @@
 schedule → send within caps → update states → metrics → auto-pause rules.
 
 `run_cycle` never raises for a campaign's own failure: the error lands in its stats, so `run_all`
-goes on with the other campaigns. A lease row keeps two cycles of one campaign from overlapping.
+goes on with the other campaigns. A lease (``leases.py``), renewed between the stages and before
+each send claim, keeps two cycles of one campaign from overlapping and frees the campaign within
+``AICMO_CYCLE_LEASE_SECONDS`` when its holder dies.
+
+Beat runs ``dispatch_due_cycles`` through its task: one query finds the active campaigns with work
+due whose lease is free, their leases are reserved, and one ``run_campaign_cycle`` task per campaign
+goes to the ``cycles`` queue, so every worker process consuming it runs a different campaign.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignState, PauseKind
@@ -24,10 +30,11 @@ from leads.adapters.sources import configured_source_names, get_lead_source, rec
 from leads.models import Lead, LeadState
 from leads.services import bulk_add_leads, enrich_and_score_leads
 
-from ..models import CycleLease, Sequence
+from ..models import PENDING_STATES, CycleLease, Enrollment, EnrollmentState, Message, Sequence
+from .leases import RESERVATION_PREFIX, CycleLeaseHold, LeaseLost, acquire_lease, reserve_leases
 from .sending import (
     enroll_leads,
-    mark_stale_sending_unknown,
+    recover_interrupted_sends,
     schedule_due_messages,
     scheduling_room,
     send_due_messages,
@@ -35,7 +42,6 @@ from .sending import (
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 15 * 60
 GOAL_RULE, LOST_RULE, STALE_RULE = "goal_met", "lost_rate", "no_qualified_after_90_days"
 LOST_RATE_LIMIT, LOST_MIN_SAMPLE, STALE_DAYS = 0.5, 10, 90
 
@@ -63,31 +69,6 @@ class CycleStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _acquire_lease(campaign_id: int, holder: str, now: datetime) -> bool:
-    def take() -> bool:
-        return (
-            CycleLease.objects.filter(campaign_id=campaign_id, expires_at__lt=now).update(
-                holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS)
-            )
-            == 1
-        )
-
-    # One UPDATE in the usual case; the campaign's first cycle creates its lease row, held.
-    if take():
-        return True
-    _, created = CycleLease.objects.get_or_create(
-        campaign_id=campaign_id,
-        defaults={"holder": holder, "expires_at": now + timedelta(seconds=LEASE_SECONDS)},
-    )
-    return created
-
-
-def _release_lease(campaign_id: int, holder: str) -> None:
-    CycleLease.objects.filter(campaign_id=campaign_id, holder=holder).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
 
 
 def funnel_numbers(campaign: Campaign) -> dict[str, Any]:
@@ -119,12 +100,19 @@ def auto_pause_reason(campaign: Campaign, numbers: dict[str, Any], now: datetime
 
 
 def run_cycle(
-    *, campaign_id: int, dry_run: bool = True, now: datetime | None = None, connection=None
+    *,
+    campaign_id: int,
+    dry_run: bool = True,
+    now: datetime | None = None,
+    connection=None,
+    reservation: str = "",
 ) -> CycleStats:
+    """One campaign's cycle under its lease. ``reservation``: the token of the dispatcher's
+    reservation that enqueued this cycle (see ``leases.reserve_leases``)."""
     now = now or timezone.now()
     stats = CycleStats(campaign_id=campaign_id, dry_run=dry_run)
-    holder = uuid.uuid4().hex
-    if not _acquire_lease(campaign_id, holder, now):
+    lease = acquire_lease(campaign_id=campaign_id, reservation=reservation)
+    if lease is None:
         stats.skipped_cycle = "another cycle of this campaign is running"
         return stats
     try:
@@ -136,23 +124,33 @@ def run_cycle(
         if dry_run and campaign.is_live:
             # A dry run of a live campaign is a rehearsal: it must not use up the steps it pretends
             # to send, so everything it wrote is rolled back and only the numbers are kept.
+            lease.renews = False  # a renewal written here would be rolled back too
             with transaction.atomic():
-                _run_stages(campaign, stats, now=now, dry_run=True, connection=connection)
+                _run_stages(campaign, stats, now=now, dry_run=True, connection=connection, lease=lease)
                 transaction.set_rollback(True)
             stats.simulated = True
         else:
-            _run_stages(campaign, stats, now=now, dry_run=dry_run, connection=connection)
+            _run_stages(campaign, stats, now=now, dry_run=dry_run, connection=connection, lease=lease)
+    except LeaseLost as exc:
+        # This holder stalled past its lease and another cycle took the campaign over: stop, and
+        # leave the lease (now the other cycle's) alone.
+        logger.warning("cycle of campaign %s stopped: %s", campaign_id, exc)
+        stats.errors.append(f"stopped: {exc}")
     except Exception as exc:  # one campaign's failure is reported, never allowed to stop the others
         logger.exception("cycle of campaign %s failed", campaign_id)
         stats.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
-        _release_lease(campaign_id, holder)
+        lease.release()
     return stats
 
 
-def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run: bool, connection) -> None:
+def _run_stages(
+    campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run: bool, connection, lease: CycleLeaseHold
+) -> None:
     stats.discovered = _discover(campaign)
+    lease.heartbeat()
     stats.enriched = enrich_and_score_leads(campaign=campaign, now=now)
+    lease.heartbeat()
     # Work only as far ahead as today's cap reaches: the best-scored leads are enrolled and rendered
     # first, the rest wait (scored) for the next cycles.
     # Read once for the planning stages; the send path re-reads it under the campaign's lock.
@@ -162,10 +160,15 @@ def _run_stages(campaign: Campaign, stats: CycleStats, *, now: datetime, dry_run
         stats.enrolled += enroll_leads(
             campaign=campaign, sequence=sequence, now=now, limit=room, policy=policy
         )
+    lease.heartbeat()
     stats.scheduled = schedule_due_messages(campaign=campaign, now=now, limit=room, policy=policy)
-    sent = send_due_messages(campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection)
+    lease.heartbeat()
+    sent = send_due_messages(
+        campaign_id=campaign.pk, now=now, dry_run=dry_run, connection=connection, heartbeat=lease.renew
+    )
     stats.sent, stats.recorded_dry_run, stats.failed = sent.sent, sent.dry_run, sent.failed
     stats.skipped, stats.rescheduled, stats.cap_reached = sent.skipped, sent.rescheduled, sent.cap_reached
+    lease.heartbeat()
     campaign.refresh_from_db()
     numbers = funnel_numbers(campaign)
     stats.metrics = numbers
@@ -194,12 +197,82 @@ def _discover(campaign: Campaign) -> int:
 
 
 def run_all(*, dry_run: bool = True, now: datetime | None = None, connection=None) -> list[CycleStats]:
-    """A cycle for every active campaign; one campaign's error never stops the others."""
-    mark_stale_sending_unknown(now=now)
+    """A cycle for every active campaign, one after the other in this process (commands and the demo;
+    beat fans out through ``dispatch_due_cycles``). One campaign's error never stops the others."""
+    recover_interrupted_sends(now=now)
     ids = list(
         Campaign.objects.filter(state=CampaignState.ACTIVE).order_by("pk").values_list("pk", flat=True)
     )
     return [run_cycle(campaign_id=pk, dry_run=dry_run, now=now, connection=connection) for pk in ids]
 
 
-__all__ = ["CycleStats", "auto_pause_reason", "funnel_numbers", "run_all", "run_cycle"]
+def due_campaign_ids(*, now: datetime | None = None) -> list[int]:
+    """Active campaigns whose cycle has work and whose lease is free, in one query whatever their
+    number: a message due to send, an enrollment step due to render, a reservation whose task never
+    took it, or no cycle for ``AICMO_CYCLE_IDLE_SECONDS`` (which picks up new leads, a new day's
+    room under the cap and the time-based auto-pause rule). With third-party lead sources configured,
+    every active campaign is due: discovery runs every cycle."""
+    now = now or timezone.now()
+    lease = CycleLease.objects.filter(campaign_id=OuterRef("pk"))
+    idle_since = now - timedelta(seconds=settings.AICMO_CYCLE_IDLE_SECONDS)
+    campaigns = Campaign.objects.filter(state=CampaignState.ACTIVE).exclude(
+        Exists(lease.filter(expires_at__gte=now))  # held (or reserved) and fresh
+    )
+    if not configured_source_names():
+        campaigns = campaigns.filter(
+            Q(
+                Exists(
+                    Message.objects.filter(
+                        campaign_id=OuterRef("pk"), state__in=PENDING_STATES, scheduled_for__lte=now
+                    )
+                )
+            )
+            | Q(
+                Exists(
+                    Enrollment.objects.filter(
+                        campaign_id=OuterRef("pk"), state=EnrollmentState.ACTIVE, next_send_at__lte=now
+                    )
+                )
+            )
+            # A released lease expired when its cycle ended (see CycleLeaseHold.release) ...
+            | ~Q(Exists(lease.filter(expires_at__gte=idle_since)))
+            # ... a lapsed reservation means its task never ran (lost, or still waiting in the queue).
+            | Q(Exists(lease.filter(holder__startswith=RESERVATION_PREFIX)))
+        )
+    return list(campaigns.order_by("pk").values_list("pk", flat=True))
+
+
+@dataclass
+class DueCycles:
+    """What a dispatch reserved: the campaigns to enqueue, and the token their tasks take the lease with."""
+
+    reservation: str
+    campaign_ids: list[int]
+
+
+def dispatch_due_cycles(*, now: datetime | None = None) -> DueCycles:
+    """Find the due campaigns and reserve their leases for the tasks the caller enqueues after this
+    returns (committed). Nothing due: two statements (the stale-claim sweep and one SELECT)."""
+    now = now or timezone.now()
+    try:
+        recover_interrupted_sends(now=now)
+    except Exception:  # the sweep failing must not hold up every campaign's cycle; it runs again next tick
+        logger.exception("recovering interrupted sends failed; dispatching the cycles anyway")
+    due = due_campaign_ids(now=now)
+    if not due:
+        return DueCycles(reservation="", campaign_ids=[])
+    with transaction.atomic():
+        reservation, reserved = reserve_leases(campaign_ids=due, now=now)
+    return DueCycles(reservation=reservation, campaign_ids=reserved)
+
+
+__all__ = [
+    "CycleStats",
+    "DueCycles",
+    "auto_pause_reason",
+    "dispatch_due_cycles",
+    "due_campaign_ids",
+    "funnel_numbers",
+    "run_all",
+    "run_cycle",
+]

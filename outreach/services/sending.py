@@ -3,8 +3,13 @@ check re-made under lock just before a message goes out.
 
 Flow per campaign: ``enroll_leads`` → ``schedule_due_messages`` (renders one Message per due
 enrollment step; the unique (enrollment, step) key makes it idempotent) → ``send_due_messages``
-(claims a chunk under the campaign's row lock, re-checks state, caps, windows and contactability,
-then sends outside the claim while holding a share lock that a kill must wait for).
+(one claim at a time under the campaign's row lock: a pure gate — state, pause, quiet hours, caps,
+budget — a pure router — contactability, send windows, mailbox caps — and one writer; then the
+claimed slice goes to the provider in the next transaction, which holds a share lock a kill must
+wait for, and records the outcome). A claim covers only what is handed over before the next commit,
+so a crash leaves at most that slice `sending`; ``recover_interrupted_sends`` makes it `unknown` and
+settles it as sent once a provider event confirms it or a window passes, and books what a crash
+left unbooked.
 """
 
 from __future__ import annotations
@@ -14,18 +19,19 @@ import logging
 import time
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.errors import BudgetExhaustedError, DomainError
+from campaigns.fsm import source_states
 from campaigns.lock_objects import campaign_for_update, campaign_send_gate
 from campaigns.models import Campaign, CampaignState, SpendKind, User
 from campaigns.selectors import EffectivePolicy, budget_status, effective_policy
@@ -33,7 +39,7 @@ from campaigns.services import ensure_budget_allows, record_audit_event, record_
 from creative.models import CreativeVariant
 from creative.personalization import render_merge_fields
 from creative.services import ensure_creative_sendable
-from leads.models import Lead, LeadState
+from leads.models import Lead
 from leads.selectors import contactable_leads
 from leads.services import mark_leads_contacted
 
@@ -41,11 +47,15 @@ from ..backoff import retry_delay
 from ..errors import PermanentSendError, TransientSendError, classify_send_error
 from ..message_ids import new_rfc_message_id
 from ..models import (
+    CONFIRMING_EVENT_KINDS,
     PENDING_STATES,
+    STOPPABLE_ENROLLMENT_STATES,
     Enrollment,
     EnrollmentState,
     Message,
+    MessageEvent,
     MessageState,
+    SendResolution,
     Sequence,
     SequenceStep,
     StepVariant,
@@ -55,23 +65,27 @@ from ..unsubscribe import list_unsubscribe_headers, make_unsubscribe_token, unsu
 from ..windows import next_window_opening
 
 __all__ = [
+    "RecoveryReport",
+    "Routing",
+    "SendGate",
     "SendStats",
+    "SlicePace",
+    "book_sent_costs",
     "cancel_campaign_outreach",
     "create_sequence",
     "enroll_leads",
-    "mark_stale_sending_unknown",
     "preview_context_for_lead",
+    "recover_interrupted_sends",
+    "route_messages",
     "schedule_due_messages",
     "scheduling_room",
     "send_due_messages",
+    "send_gate",
+    "settle_unknown_messages",
     "stop_enrollments",
     "stop_enrollments_of_lead",
 ]
 logger = logging.getLogger(__name__)
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 # --- sequences ---------------------------------------------------------------------------------
@@ -205,7 +219,7 @@ def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, s
     lead = Lead.objects.filter(pk=lead_id, campaign=campaign).first()
     if lead is None:
         return None
-    address = effective_policy(campaign).sender_postal_address or _setting("AICMO_SENDER_POSTAL_ADDRESS", "")
+    address = effective_policy(campaign).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
     return _merge_context(lead, campaign, unsubscribe_url("preview"), campaign.client.name, address)
 
 
@@ -235,9 +249,9 @@ def schedule_due_messages(
             "variants__creative"
         )
     }
-    postal_address = (policy or effective_policy(campaign)).sender_postal_address or _setting(
-        "AICMO_SENDER_POSTAL_ADDRESS", ""
-    )
+    postal_address = (
+        policy or effective_policy(campaign)
+    ).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
     existing = set(
         Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
     )
@@ -364,10 +378,13 @@ COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
 QUEUE_CHUNKS_AHEAD = 20
 
 
-def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: int) -> list[Message]:
+def _lock_next_due(
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int
+) -> list[Message]:
     """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
     message of the campaign (thousands, joined to their leads), so it is made once for the next 20
-    chunks and kept in ``queue``; each chunk then locks its share by id, re-checking that they are
+    chunks and kept in ``queue`` (claims of one message take them one by one); each claim then locks
+    its share by id, re-checking that they are
     still due and skipping those another worker holds, and reads them (with the little of their
     lead the checks need) in the same query. Messages that fall due later join at the next refill."""
     chosen: list[Message] = []
@@ -386,7 +403,7 @@ def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: in
                 )
                 .exclude(pk__in=[m.pk for m in chosen])  # locked by this chunk, not claimed yet
                 .order_by("-lead__score", "scheduled_for", "id")
-                .values_list("pk", flat=True)[: max(size, size * QUEUE_CHUNKS_AHEAD)]
+                .values_list("pk", flat=True)[: max(size, chunk) * QUEUE_CHUNKS_AHEAD]
             )
             if not queue:
                 break
@@ -404,50 +421,175 @@ def _lock_next_due(campaign: Campaign, now: datetime, queue: list[int], size: in
     return chosen
 
 
-def _claim_chunk(
+# --- the claim: a pure gate, a pure router, one writer -------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendGate:
+    """Whether a claim may go ahead. ``reason`` says why not (empty: it may); ``room`` is how many
+    messages it may take, the daily cap or the budget, whichever is tighter."""
+
+    room: int = 0
+    reason: str = ""
+    cap_reached: bool = False
+    budget_exhausted: bool = False
+
+
+def send_gate(
+    *, state: str, system_paused: bool, quiet_hours: str, daily_room: int, affordable: int | None
+) -> SendGate:
+    """Pure: the campaign's state, the system switch, the quiet-hours reason ("" outside them), the
+    daily cap left and the emails the budget still pays for (None: no budget cap, or a dry run)."""
+    if state != CampaignState.ACTIVE:
+        return SendGate(reason=f"campaign is {state}")
+    if system_paused:
+        return SendGate(reason=SYSTEM_PAUSED)
+    if quiet_hours:
+        return SendGate(reason=quiet_hours)
+    if daily_room <= 0:
+        return SendGate(cap_reached=True)
+    if affordable is not None and affordable <= 0:
+        return SendGate(reason="budget cap reached", budget_exhausted=True)
+    return SendGate(room=daily_room if affordable is None else min(daily_room, affordable))
+
+
+NOT_CONTACTABLE = "lead is not contactable (suppressed, unsubscribed, bounced or no consent)"
+
+
+@dataclass
+class Routing:
+    """What a claim does with each locked candidate: take it, cancel it (its lead may no longer be
+    mailed) or postpone it (to its send window's opening, or to tomorrow when its mailbox is full)."""
+
+    claim: list[Message] = field(default_factory=list)
+    cancel: list[Message] = field(default_factory=list)
+    postpone: list[tuple[Message, datetime]] = field(default_factory=list)
+    skip_reasons: Counter = field(default_factory=Counter)
+
+
+def route_messages(
+    candidates: list[Message],
+    *,
+    now: datetime,
+    contactable: set[int],
+    mailbox_room: dict[int, int],
+    campaign_timezone: str,
+) -> Routing:
+    """Pure: route the candidates (best first) by contactability, the lead's send window and the
+    room left in each sending mailbox today. Reads only the messages (and their lead's time zone)."""
+    routing = Routing()
+    room = dict(mailbox_room)
+    for message in candidates:
+        if message.lead_id not in contactable:
+            routing.cancel.append(message)
+            routing.skip_reasons["not_contactable"] += 1
+            continue
+        opening = next_window_opening(now, message.lead.timezone or campaign_timezone)
+        if opening > now:
+            routing.postpone.append((message, opening))
+            continue
+        if message.mailbox_id is not None:
+            if room.get(message.mailbox_id, 0) <= 0:
+                routing.postpone.append((message, _day_bounds(now, campaign_timezone)[1]))
+                routing.skip_reasons["mailbox_cap"] += 1
+                continue
+            room[message.mailbox_id] -= 1
+        routing.claim.append(message)
+    return routing
+
+
+def _write_routing(routing: Routing, *, now: datetime, dry_run: bool) -> None:
+    """The claim's one writer: the claimed become `sending` (one UPDATE), the cancelled stop their
+    enrollment, the postponed wait. It commits with the claim, before any provider call."""
+    claimed = routing.claim
+    if claimed:
+        Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+            state=MessageState.SENDING,
+            claimed_at=now,
+            dry_run=dry_run,
+            updated_at=now,
+            attempts=F("attempts") + 1,
+        )
+        for message in claimed:
+            message.claim()
+            message.claimed_at, message.dry_run, message.updated_at = now, dry_run, now
+            message.attempts += 1
+        # Scheduling gives each message its random Message-ID; only rows scheduled before that
+        # (or written elsewhere) lack one. Ids already stored are kept: replies quote them.
+        unnamed = [m for m in claimed if not m.rfc_message_id]
+        for message in unnamed:
+            message.rfc_message_id = new_rfc_message_id(message.from_email)
+        if unnamed:
+            Message.objects.bulk_update(unnamed, ["rfc_message_id"], batch_size=500)
+    for message in routing.cancel:
+        message.cancel()
+        message.skip_reason = NOT_CONTACTABLE
+    update_in_groups(Message, routing.cancel, ["state", "skip_reason"])
+    for message, until in routing.postpone:
+        message.scheduled_for = until
+    update_in_groups(Message, [m for m, _ in routing.postpone], ["scheduled_for"])
+    if routing.cancel:
+        stop_enrollments(
+            enrollment_ids=[m.enrollment_id for m in routing.cancel], reason=StopReason.SUPPRESSED, now=now
+        )
+
+
+@dataclass
+class Claim:
+    """One claim's outcome: the messages it took (all to be handed over before the next commit)."""
+
+    campaign: Campaign | None = None
+    messages: list[Message] = field(default_factory=list)
+    gate: SendGate = field(default_factory=SendGate)
+    routing: Routing = field(default_factory=Routing)
+    candidates: int = 0
+    dry_run: bool = True
+
+    def add_to(self, stats: SendStats) -> None:
+        stats.skipped += len(self.routing.cancel)
+        stats.rescheduled += len(self.routing.postpone)
+        stats.skip_reasons.update(self.routing.skip_reasons)
+        stats.stopped_reason = stats.stopped_reason or self.gate.reason
+        if self.gate.cap_reached or (self.gate.room and len(self.messages) >= self.gate.room):
+            stats.cap_reached = True
+
+
+def _claim_slice(
     *,
     campaign_id: int,
     now: datetime,
     dry_run: bool,
-    chunk_size: int,
-    stats: SendStats,
+    size: int,
+    chunk: int,
     queue: list[int] | None = None,
-) -> tuple[Campaign | None, list[Message]]:
-    """Under the campaign's row lock: re-check everything, then mark a chunk `sending`."""
+) -> Claim:
+    """Under the campaign's row lock: read what the gate needs, ask it, lock up to ``size`` due
+    messages, route them and write the routing — one transaction, committed before any call."""
     with transaction.atomic():
         campaign = campaign_for_update(campaign_id, with_system_pause=True)
-        if campaign.state != CampaignState.ACTIVE:
-            stats.stopped_reason = f"campaign is {campaign.state}"
-            return None, []
-        if campaign.system_paused_now:
-            stats.stopped_reason = SYSTEM_PAUSED
-            return None, []
-        policy = effective_policy(campaign)  # read once per chunk: quiet hours and daily volume
-        quiet = _quiet_hours_reason(campaign, policy, now)
-        if quiet:
-            stats.stopped_reason = quiet
-            return None, []
+        policy = effective_policy(campaign)  # read once per claim: quiet hours and daily volume
         effective_dry_run = dry_run or not campaign.is_live
-        used = _used_today(campaign, now, dry_run=effective_dry_run)
-        remaining = _daily_cap(campaign, policy) - used
-        if remaining <= 0:
-            stats.cap_reached = True
-            return campaign, []
-        if not effective_dry_run:
-            affordable = _affordable_emails(campaign)
-            if affordable is not None and affordable < remaining:
-                if affordable <= 0:
-                    try:  # records the blocked reason on the campaign, shown in the admin and API
-                        ensure_budget_allows(campaign=campaign, amount=_cost_per_email())
-                    except BudgetExhaustedError as exc:
-                        stats.stopped_reason = str(exc)
-                    else:
-                        stats.stopped_reason = "budget cap reached"
-                    return None, []
-                remaining = affordable
-        candidates = _lock_next_due(campaign, now, [] if queue is None else queue, min(remaining, chunk_size))
+        gate = send_gate(
+            state=campaign.state,
+            system_paused=campaign.system_paused_now,
+            quiet_hours=_quiet_hours_reason(campaign, policy, now),
+            daily_room=_daily_cap(campaign, policy) - _used_today(campaign, now, dry_run=effective_dry_run),
+            affordable=None if effective_dry_run else _affordable_emails(campaign),
+        )
+        claim = Claim(campaign=campaign, gate=gate, dry_run=effective_dry_run)
+        if gate.budget_exhausted:
+            try:  # records the blocked reason on the campaign, shown in the admin and API
+                ensure_budget_allows(campaign=campaign, amount=_cost_per_email())
+            except BudgetExhaustedError as exc:
+                claim.gate = SendGate(reason=str(exc), budget_exhausted=True)
+        if gate.reason or gate.room <= 0:
+            return claim
+        candidates = _lock_next_due(
+            campaign, now, [] if queue is None else queue, min(gate.room, size), chunk=chunk
+        )
+        claim.candidates = len(candidates)
         if not candidates:
-            return campaign, []
+            return claim
         contactable = set(
             contactable_leads(
                 Lead.objects.filter(pk__in=[m.lead_id for m in candidates]),
@@ -456,65 +598,16 @@ def _claim_chunk(
                 regions=policy.consent_regions,
             ).values_list("pk", flat=True)
         )
-        mailbox_room = _mailbox_room(candidates, now)
-        claimed: list[Message] = []
-        cancelled: list[Message] = []
-        waiting: list[Message] = []
-        for message in candidates:
-            if message.lead_id not in contactable:
-                message.cancel()
-                message.skip_reason = (
-                    "lead is not contactable (suppressed, unsubscribed, bounced or no consent)"
-                )
-                cancelled.append(message)
-                stats.skipped += 1
-                stats.skip_reasons["not_contactable"] += 1
-                continue
-            opening = next_window_opening(now, message.lead.timezone or campaign.timezone)
-            if opening > now:
-                message.scheduled_for = opening
-                waiting.append(message)
-                stats.rescheduled += 1
-                continue
-            if message.mailbox_id is not None:
-                if mailbox_room.get(message.mailbox_id, 0) <= 0:
-                    message.scheduled_for = _day_bounds(now, campaign.timezone)[1]
-                    waiting.append(message)
-                    stats.rescheduled += 1
-                    stats.skip_reasons["mailbox_cap"] += 1
-                    continue
-                mailbox_room[message.mailbox_id] -= 1
-            message.claim()
-            message.claimed_at = now
-            message.attempts += 1
-            message.dry_run = effective_dry_run
-            message.updated_at = now
-            claimed.append(message)
-        if claimed:
-            # One UPDATE for the whole chunk (bulk_update's CASE per row costs more than the sends).
-            Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
-                state=MessageState.SENDING,
-                claimed_at=now,
-                dry_run=effective_dry_run,
-                updated_at=now,
-                attempts=F("attempts") + 1,
-            )
-            # Scheduling gives each message its random Message-ID; only rows scheduled before that
-            # (or written elsewhere) lack one. Ids already stored are kept: replies quote them.
-            unnamed = [m for m in claimed if not m.rfc_message_id]
-            for message in unnamed:
-                message.rfc_message_id = new_rfc_message_id(message.from_email)
-            if unnamed:
-                Message.objects.bulk_update(unnamed, ["rfc_message_id"], batch_size=500)
-        update_in_groups(Message, cancelled, ["state", "skip_reason"])
-        update_in_groups(Message, waiting, ["scheduled_for"])
-        if cancelled:
-            stop_enrollments(
-                enrollment_ids=[m.enrollment_id for m in cancelled], reason=StopReason.SUPPRESSED, now=now
-            )
-        if len(claimed) >= remaining:
-            stats.cap_reached = True
-    return campaign, claimed
+        claim.routing = route_messages(
+            candidates,
+            now=now,
+            contactable=contactable,
+            mailbox_room=_mailbox_room(candidates, now),
+            campaign_timezone=campaign.timezone,
+        )
+        _write_routing(claim.routing, now=now, dry_run=effective_dry_run)
+        claim.messages = claim.routing.claim
+    return claim
 
 
 _LEAD_COLUMNS_NOT_READ = tuple(
@@ -579,18 +672,23 @@ def _daily_cap(campaign: Campaign, policy) -> int:
 
 
 def _cost_per_email() -> Decimal:
-    return Decimal(str(_setting("AICMO_COST_PER_EMAIL", "0")))
+    return Decimal(str(settings.AICMO_COST_PER_EMAIL))
 
 
 def _affordable_emails(campaign: Campaign) -> int | None:
-    """How many more live emails the budget pays for (None: no cap). Claimed-but-unbilled count."""
+    """How many more live emails the budget pays for (None: no cap). Sends not booked yet count:
+    in flight, unknown (likely sent) and sent but not yet in the ledger."""
     cost = _cost_per_email()
     if cost <= 0:
         return None
     status = budget_status(campaign)
     if status.cap is None:
         return None
-    in_flight = Message.objects.filter(campaign=campaign, dry_run=False, state=MessageState.SENDING).count()
+    in_flight = (
+        Message.objects.filter(campaign=campaign, dry_run=False)
+        .filter(Q(state__in=(MessageState.SENDING, MessageState.UNKNOWN)) | Q(cost_unbooked=True))
+        .count()
+    )
     left = status.cap - status.spent - cost * in_flight
     return max(0, int(left // cost))
 
@@ -598,9 +696,7 @@ def _affordable_emails(campaign: Campaign) -> int | None:
 def _build_email(message: Message, connection) -> EmailMultiAlternatives:
     headers = {"X-AICMO-Message": str(message.pk)}
     headers.update(
-        list_unsubscribe_headers(
-            url=message.unsubscribe_url, mailto=_setting("AICMO_UNSUBSCRIBE_MAILTO", None)
-        )
+        list_unsubscribe_headers(url=message.unsubscribe_url, mailto=settings.AICMO_UNSUBSCRIBE_MAILTO)
     )
     headers["Message-ID"] = message.rfc_message_id
     email = EmailMultiAlternatives(
@@ -628,6 +724,59 @@ def _deliver(message: Message, connection) -> str:
     return (getattr(status, "message_id", None) or "") if status is not None else ""
 
 
+class SlicePace:
+    """How many messages the next claim takes, from the pace measured in this run.
+
+    Slow calls — each at least as long as a claim's own database round trip: an ESP's API, a remote
+    SMTP relay — are claimed one at a time: the extra commit costs less than the call, and a crash
+    leaves exactly the call in flight uncertain. Fast ones (a local relay, files, memory) are claimed
+    as many as fit in OUTREACH_SEND_SLICE_SECONDS, up to the chunk size: a commit per message would
+    cost more than the sends. A run's first claim takes one message (nothing is measured yet); a dry
+    run calls no provider and takes a whole chunk."""
+
+    def __init__(self, *, seconds: float, limit: int) -> None:
+        self.seconds, self.limit = seconds, max(1, limit)
+        self.per_call: float | None = None
+        self.overhead: float | None = None  # the fastest claim and record seen: the usual round trip
+
+    def size(self, *, dry_run: bool) -> int:
+        if dry_run:
+            return self.limit
+        if self.per_call is None or self.overhead is None or self.per_call >= self.overhead:
+            return 1
+        return max(1, min(self.limit, int(self.seconds / max(self.per_call, 1e-6))))
+
+    def record(self, *, calls: int, call_seconds: float, overhead_seconds: float) -> None:
+        """One slice: its provider calls and the time its claim and record took besides them (the
+        fastest seen counts, so a slow claim — the ranking's refill — does not make calls look fast)."""
+        if calls:
+            self.per_call = call_seconds / calls
+            self.overhead = (
+                overhead_seconds if self.overhead is None else min(self.overhead, overhead_seconds)
+            )
+
+
+class _Provider:
+    """The email backend of one run: the one given, or the configured one opened at the first
+    live call and closed at the end of the run."""
+
+    def __init__(self, connection) -> None:
+        self.given, self.opened = connection, None
+
+    def get(self):
+        if self.given is not None:
+            return self.given
+        if self.opened is None:
+            self.opened = get_connection(fail_silently=False)
+            self.opened.open()
+        return self.opened
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
+
+
 def send_due_messages(
     *,
     campaign_id: int,
@@ -636,89 +785,114 @@ def send_due_messages(
     chunk_size: int | None = None,
     connection=None,
     max_chunks: int = 1000,
+    heartbeat: Callable[[], bool] | None = None,
 ) -> SendStats:
-    """Send what is due for one campaign, chunk by chunk, until nothing is due or a cap is hit."""
-    chunk_size = chunk_size or _setting("OUTREACH_CHUNK_SIZE", 250)
+    """Send what is due for one campaign, one claim at a time, until nothing is due or a cap is hit.
+
+    Each claim (at most ``chunk_size`` messages, see SlicePace) is committed, then handed to the
+    provider and recorded in the next commit: a crash leaves at most that slice `sending` (the
+    recovery sweep makes it `unknown`), and nothing it had not claimed. ``max_chunks`` bounds the
+    claims of one run. The run's sends are booked to the budget once it ends (a crash leaves them
+    flagged for the sweep to book). ``heartbeat``: called before each claim (the cycle renews its
+    lease there); False stops the run before the claim."""
+    pace = SlicePace(
+        seconds=settings.OUTREACH_SEND_SLICE_SECONDS, limit=chunk_size or settings.OUTREACH_CHUNK_SIZE
+    )
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
-    for _ in range(max_chunks):
-        current = now or timezone.now()
-        campaign, claimed = _claim_chunk(
-            campaign_id=campaign_id,
-            now=current,
-            dry_run=dry_run,
-            chunk_size=chunk_size,
-            stats=stats,
-            queue=queue,
-        )
-        if claimed:
-            _send_chunk(campaign=campaign, claimed=claimed, now=current, stats=stats, connection=connection)
-        if not claimed or stats.cap_reached or stats.stopped_reason:
-            break
+    provider = _Provider(connection)
+    effective_dry_run = dry_run
+    try:
+        for _ in range(max_chunks):
+            if heartbeat is not None and not heartbeat():
+                stats.stopped_reason = "lost the cycle lease"
+                break
+            current = now or timezone.now()
+            started = time.monotonic()
+            claim = _claim_slice(
+                campaign_id=campaign_id,
+                now=current,
+                dry_run=dry_run,
+                size=pace.size(dry_run=effective_dry_run),
+                chunk=pace.limit,
+                queue=queue,
+            )
+            claim.add_to(stats)
+            effective_dry_run = claim.dry_run
+            if claim.messages:
+                calls, call_seconds = _send_slice(
+                    campaign=claim.campaign,
+                    claimed=claim.messages,
+                    now=current,
+                    stats=stats,
+                    provider=provider,
+                    deadline_seconds=pace.seconds,
+                )
+                elapsed = time.monotonic() - started
+                pace.record(calls=calls, call_seconds=call_seconds, overhead_seconds=elapsed - call_seconds)
+            if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+                break
+    finally:
+        provider.close()
+    if stats.sent:
+        book_sent_costs(campaign_id=campaign_id)
     return stats
 
 
-def _send_chunk(
-    *, campaign: Campaign, claimed: list[Message], now: datetime, stats: SendStats, connection=None
-) -> None:
-    """Send a claimed chunk in slices of at most OUTREACH_SEND_SLICE_SECONDS (default 1 s).
-
-    Each slice holds a share lock on the campaign row while it sends and records its messages, so a
-    kill (which takes the row exclusively) waits for the slice in flight, never for the whole chunk;
-    the next slice then reads the kill and cancels what is left. A fast backend sends a whole chunk
-    in one slice (one set of writes per chunk); a slow one (SMTP, an ESP's API) gets short slices,
-    so pausing or killing stays quick whatever the chunk size."""
-    needs_provider = any(not m.dry_run for m in claimed)
-    opened_connection = None
-    if needs_provider and connection is None:
-        opened_connection = connection = get_connection(fail_silently=False)
-    slice_seconds = float(_setting("OUTREACH_SEND_SLICE_SECONDS", 1.0))
-    live_sent = 0
-    connection_open = False
-    pending = claimed
-    try:
-        while pending:
-            with transaction.atomic():
-                # Once a kill has committed, the state read here says so and nothing more goes out.
-                state, paused = campaign_send_gate(campaign.pk)
-                blocker = SYSTEM_PAUSED if paused else ""
-                if state != CampaignState.ACTIVE or blocker:
-                    stats.stopped_reason = blocker or f"campaign is {state}"
-                    for message in pending:
-                        if state == CampaignState.CANCELLED:
-                            message.cancel()
-                            message.skip_reason = "campaign killed"
-                        else:
-                            message.release()
-                            message.attempts -= 1
-                    update_in_groups(Message, pending, ["state", "skip_reason", "attempts"])
-                    break
-                if opened_connection is not None and not connection_open:
-                    opened_connection.open()
-                    connection_open = True
-                done = _send_slice(pending, connection, now, stats, deadline=time.monotonic() + slice_seconds)
-                _record_slice(campaign, done, now)
-            live_sent += sum(1 for m in done if m.state == MessageState.SENT and not m.dry_run)
-            pending = pending[len(done) :]
-    finally:
-        if opened_connection is not None:
-            opened_connection.close()
-    if live_sent and _cost_per_email() > 0:
-        # Booked after the send committed: the cost is incurred; the claim already kept within the cap.
-        record_spend(
-            campaign=campaign.pk,
-            kind=SpendKind.ESP,
-            amount=_cost_per_email() * live_sent,
-            description=f"{live_sent} email(s)",
-            enforce_cap=False,
-        )
-
-
 def _send_slice(
-    pending: list[Message], connection, now: datetime, stats: SendStats, *, deadline: float
+    *,
+    campaign: Campaign,
+    claimed: list[Message],
+    now: datetime,
+    stats: SendStats,
+    provider: _Provider,
+    deadline_seconds: float,
+) -> tuple[int, float]:
+    """Hand a claimed slice to the provider and record what happened, in one transaction holding
+    the campaign's share lock (a kill, which takes the row exclusively, waits for the slice in
+    flight, and the next claim reads it) and the slice's rows (the recovery sweep cannot settle a
+    message while it is with the provider). Claimed messages not handed over go back to
+    `scheduled` in the same commit. Returns the provider calls made and the seconds they took."""
+    with transaction.atomic():
+        # Once a kill has committed, the state read here says so and nothing more goes out.
+        state, paused = campaign_send_gate(campaign.pk)
+        if state != CampaignState.ACTIVE or paused:
+            stats.stopped_reason = SYSTEM_PAUSED if paused else f"campaign is {state}"
+            _unclaim(claimed, killed=state == CampaignState.CANCELLED, now=now)
+            return 0, 0.0
+        ours = set(
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk__in=[m.pk for m in claimed], state=MessageState.SENDING)
+            .values_list("pk", flat=True)
+        )
+        mine = [m for m in claimed if m.pk in ours]
+        started = time.monotonic()
+        handed = _hand_over(mine, provider, now, stats, deadline=started + deadline_seconds)
+        call_seconds = time.monotonic() - started
+        _unclaim(mine[len(handed) :], killed=False, now=now)
+        _record_slice(campaign, handed, now)
+    return sum(not m.dry_run for m in handed), call_seconds
+
+
+def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
+    """Claimed but never handed to the provider: cancelled when the campaign was killed, else back
+    to `scheduled` without using up an attempt."""
+    for message in messages:
+        if killed:
+            message.cancel()
+            message.skip_reason = "campaign killed"
+        else:
+            message.release()
+            message.attempts -= 1
+        message.updated_at = now
+    update_in_groups(Message, messages, ["state", "skip_reason", "attempts", "updated_at"])
+
+
+def _hand_over(
+    pending: list[Message], provider: _Provider, now: datetime, stats: SendStats, *, deadline: float
 ) -> list[Message]:
     """Hand messages to the backend until the deadline passes (at least one); returns those handled."""
-    max_attempts = _setting("OUTREACH_MAX_ATTEMPTS", 5)
+    max_attempts = settings.OUTREACH_MAX_ATTEMPTS
     done: list[Message] = []
     for message in pending:
         done.append(message)
@@ -728,7 +902,7 @@ def _send_slice(
             stats.dry_run += 1
         else:
             try:
-                message.provider_message_id = _deliver(message, connection)[:200]
+                message.provider_message_id = _deliver(message, provider.get())[:200]
             except Exception as exc:  # classified below; never swallowed silently
                 kind = classify_send_error(exc)
                 message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -746,13 +920,14 @@ def _send_slice(
                     message.schedule_retry()
                     message.scheduled_for = now + retry_delay(
                         message.attempts,
-                        base=_setting("OUTREACH_RETRY_BASE_SECONDS", 60),
-                        cap=_setting("OUTREACH_RETRY_CAP_SECONDS", 6 * 3600),
+                        base=settings.OUTREACH_RETRY_BASE_SECONDS,
+                        cap=settings.OUTREACH_RETRY_CAP_SECONDS,
                     )
                     stats.retried += 1
             else:
                 message.mark_sent()
                 message.sent_at = now
+                message.cost_unbooked = True
                 stats.sent += 1
         if time.monotonic() >= deadline:
             break
@@ -765,8 +940,8 @@ def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> Non
         message.updated_at = now
     sent = [m for m in done if m.state == MessageState.SENT]
     # Sent ones share every value but the provider's id: one UPDATE per distinct id, so a backend
-    # without ids (SMTP, local) costs one statement whatever the chunk size.
-    update_in_groups(Message, sent, ["state", "sent_at", "updated_at"])
+    # without ids (SMTP, local) costs one statement whatever the slice size.
+    update_in_groups(Message, sent, ["state", "sent_at", "updated_at", "cost_unbooked"])
     update_provider_ids([m for m in sent if m.provider_message_id])
     update_in_groups(
         Message,
@@ -782,10 +957,14 @@ def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> Non
         )
 
 
+FIRST_CONTACT_STATES = source_states(Lead, "mark_contacted")
+
+
 def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign) -> None:
     """Move each sent message's enrollment past the message's step: on to the next step after its
-    delay, or completed after the last. One UPDATE per step in the chunk (mostly one), guarded by
-    the enrollment still being active at that step, so a stopped one stays stopped."""
+    delay, or completed after the last. One UPDATE per step in the slice (mostly one), guarded by
+    the enrollment still being active at that step, so a stopped one stays stopped and a step is
+    never passed twice."""
     if not sent:
         return
     steps = {
@@ -815,9 +994,35 @@ def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign)
             at_step.update(
                 current_step=step.position + 1, next_send_at=now + timedelta(days=following.delay_days)
             )
-    first_contacts = {m.lead_id for m in sent if m.lead.state in (LeadState.NEW, LeadState.ENRICHED)}
+    first_contacts = {m.lead_id for m in sent if m.lead.state in FIRST_CONTACT_STATES}
     if first_contacts:
         mark_leads_contacted(lead_ids=first_contacts, campaign=campaign)
+
+
+# --- the budget ------------------------------------------------------------------------------------
+
+
+def book_sent_costs(*, campaign_id: int) -> int:
+    """Book the campaign's sends not yet in its spend ledger, each exactly once: the flags are
+    cleared in the transaction that writes the entry, under the campaign's lock. Returns how many."""
+    if not Message.objects.filter(campaign_id=campaign_id, cost_unbooked=True).exists():
+        return 0
+    with transaction.atomic():
+        campaign_for_update(campaign_id)
+        count = Message.objects.filter(campaign_id=campaign_id, cost_unbooked=True).update(
+            cost_unbooked=False
+        )
+        cost = _cost_per_email()
+        if count and cost > 0:
+            # enforce_cap=False: the cost is incurred; the claims already kept within the cap.
+            record_spend(
+                campaign=campaign_id,
+                kind=SpendKind.ESP,
+                amount=cost * count,
+                description=f"{count} email(s)",
+                enforce_cap=False,
+            )
+    return count
 
 
 # --- stopping ------------------------------------------------------------------------------------
@@ -826,8 +1031,7 @@ def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign)
 def stop_enrollments(*, enrollment_ids: list[int], reason: str, now: datetime | None = None) -> int:
     """Stop enrollments and cancel their pending messages (two statements)."""
     now = now or timezone.now()
-    open_states = (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
-    stopped = Enrollment.objects.filter(pk__in=enrollment_ids, state__in=open_states).update(
+    stopped = Enrollment.objects.filter(pk__in=enrollment_ids, state__in=STOPPABLE_ENROLLMENT_STATES).update(
         state=EnrollmentState.STOPPED, stop_reason=reason, ended_at=now, next_send_at=None
     )
     Message.objects.filter(enrollment_id__in=enrollment_ids, state__in=PENDING_STATES).update(
@@ -847,18 +1051,112 @@ def cancel_campaign_outreach(*, campaign: Campaign, actor=None, rationale: str =
     Message.objects.filter(campaign=campaign, state__in=PENDING_STATES).update(
         state=MessageState.CANCELLED, skip_reason="campaign killed", updated_at=now
     )
-    Enrollment.objects.filter(campaign=campaign).filter(
-        Q(state=EnrollmentState.ACTIVE) | Q(state=EnrollmentState.PAUSED)
-    ).update(state=EnrollmentState.STOPPED, stop_reason=StopReason.KILLED, ended_at=now, next_send_at=None)
+    Enrollment.objects.filter(campaign=campaign, state__in=STOPPABLE_ENROLLMENT_STATES).update(
+        state=EnrollmentState.STOPPED, stop_reason=StopReason.KILLED, ended_at=now, next_send_at=None
+    )
 
 
-def mark_stale_sending_unknown(
-    *, older_than: timedelta = timedelta(minutes=30), now: datetime | None = None
-) -> int:
-    """A worker that died after the provider call leaves `sending` rows: never resend them blindly."""
+# --- interrupted sends ---------------------------------------------------------------------------
+
+
+def settle_unknown_messages(*, message_ids: list[int], resolution: str, now: datetime | None = None) -> int:
+    """Count `unknown` messages as sent — a provider event confirmed them (``SendResolution.CONFIRMED``)
+    or none came within the window (``ASSUMED``) — and move their enrollments on. Each is settled at
+    most once (locked, and only from `unknown`); its cost is flagged for booking like any send's.
+    Returns how many it settled."""
     now = now or timezone.now()
-    return Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - older_than).update(
-        state=MessageState.UNKNOWN,
-        last_error="interrupted after claim; outcome unknown until a webhook says",
+    with transaction.atomic():
+        messages = list(
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk__in=message_ids, state=MessageState.UNKNOWN)
+            .select_related("lead")
+            .order_by("pk")
+        )
+        for message in messages:
+            message.reconcile_sent()
+            message.sent_at = message.sent_at or message.claimed_at or now  # the call was made then
+            message.send_resolution = resolution
+            message.cost_unbooked = not message.dry_run
+            message.updated_at = now
+        update_in_groups(
+            Message, messages, ["state", "sent_at", "send_resolution", "cost_unbooked", "updated_at"]
+        )
+        by_campaign: dict[int, list[Message]] = {}
+        for message in messages:
+            by_campaign.setdefault(message.campaign_id, []).append(message)
+        campaigns = Campaign.objects.select_related("client").in_bulk(list(by_campaign))
+        for campaign_id, settled in by_campaign.items():
+            _advance_enrollments(settled, now, campaigns[campaign_id])
+            record_audit_event(
+                verb="email.send_settled",
+                campaign=campaigns[campaign_id],
+                rationale=SendResolution(resolution).label,
+                metadata={
+                    "resolution": resolution,
+                    "count": len(settled),
+                    "message_ids": [m.pk for m in settled][:200],
+                },
+            )
+    return len(messages)
+
+
+@dataclass
+class RecoveryReport:
+    released: int = 0  # dry-run claims a dead worker left: back to `scheduled` (nothing went out)
+    unknown: int = 0  # live claims a dead worker left: outcome unknown until settled
+    confirmed: int = 0  # unknown ones a provider event confirmed
+    assumed: int = 0  # unknown ones with no event within the window, counted as sent
+    booked: int = 0  # sends booked to the budget that a crash had left unbooked
+
+
+def recover_interrupted_sends(*, now: datetime | None = None) -> RecoveryReport:
+    """The sweep after dead workers (beat runs it before dispatching cycles): stale `sending`
+    claims become `unknown` (a dry run's go back to `scheduled`), `unknown` messages are settled as
+    sent when a provider event confirms them or none came within OUTREACH_UNKNOWN_RESOLVE_SECONDS,
+    and sends left unbooked are booked. Safe to run at any time and twice: every step starts from a
+    state the previous one leaves behind."""
+    now = now or timezone.now()
+    report = RecoveryReport()
+    stale_before = now - timedelta(seconds=settings.OUTREACH_SENDING_STALE_SECONDS)
+    stale = Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=stale_before)
+    # The usual case, nothing to recover, is this one query (small partial indexes).
+    if not Message.objects.filter(
+        Q(state=MessageState.SENDING, claimed_at__lt=stale_before)
+        | Q(state=MessageState.UNKNOWN)
+        | Q(cost_unbooked=True)
+    ).exists():
+        return report
+    report.released = stale.filter(dry_run=True).update(
+        state=MessageState.SCHEDULED,
+        attempts=F("attempts") - 1,
+        last_error="interrupted before it was recorded (a dry run: nothing went out)",
         updated_at=now,
     )
+    report.unknown = stale.filter(dry_run=False).update(
+        state=MessageState.UNKNOWN,
+        last_error="interrupted after it was handed to the provider; outcome unknown until a "
+        "provider event says or the window passes",
+        updated_at=now,
+    )
+    unknown = Message.objects.filter(state=MessageState.UNKNOWN)
+    confirmed = list(
+        unknown.filter(
+            Exists(MessageEvent.objects.filter(message_id=OuterRef("pk"), kind__in=CONFIRMING_EVENT_KINDS))
+        ).values_list("pk", flat=True)
+    )
+    if confirmed:
+        report.confirmed = settle_unknown_messages(
+            message_ids=confirmed, resolution=SendResolution.CONFIRMED, now=now
+        )
+    window = now - timedelta(seconds=settings.OUTREACH_UNKNOWN_RESOLVE_SECONDS)
+    assumed = list(unknown.filter(claimed_at__lt=window).values_list("pk", flat=True))
+    if assumed:
+        report.assumed = settle_unknown_messages(
+            message_ids=assumed, resolution=SendResolution.ASSUMED, now=now
+        )
+    unbooked = Message.objects.filter(cost_unbooked=True).values_list("campaign_id", flat=True).distinct()
+    for campaign_id in sorted(set(unbooked)):
+        report.booked += book_sent_costs(campaign_id=campaign_id)
+    if report.unknown or report.confirmed or report.assumed or report.released:
+        logger.warning("recovered interrupted sends: %s", report)
+    return report

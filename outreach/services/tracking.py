@@ -24,6 +24,7 @@ from leads.services import add_suppression, transition_lead
 
 from ..autoreply import is_auto_reply
 from ..models import (
+    CONFIRMING_EVENT_KINDS,
     Enrollment,
     InboundReply,
     Message,
@@ -31,9 +32,10 @@ from ..models import (
     MessageEventKind,
     MessageState,
     ReplySenderMatch,
+    SendResolution,
     StopReason,
 )
-from .sending import stop_enrollments
+from .sending import settle_unknown_messages, stop_enrollments
 
 __all__ = [
     "TrackingBatchResult",
@@ -101,7 +103,7 @@ def _event_key(data: TrackingInput) -> str:
 
 
 # Events that only add a row: they never change a message's or a lead's state (a late `delivered`
-# never undoes a bounce), except that they reconcile a message left `unknown` by a dead worker.
+# never undoes a bounce), except that they settle a message left `unknown` by a dead worker as sent.
 PASSIVE_KINDS = frozenset(
     {MessageEventKind.DELIVERED, MessageEventKind.OPENED, MessageEventKind.CLICKED, MessageEventKind.DEFERRED}
 )
@@ -254,15 +256,10 @@ def _is_hard_bounce(kind: str, data: TrackingInput) -> bool:
 def _act_on(event: MessageEvent, message: Message, now: datetime) -> None:
     kind = event.kind
     client = message.campaign.client
-    if message.state == MessageState.UNKNOWN and kind in (
-        MessageEventKind.DELIVERED,
-        MessageEventKind.OPENED,
-        MessageEventKind.CLICKED,
-    ):
-        # A send interrupted after the provider call is reconciled by the ESP's word, never resent.
-        message.reconcile_sent()
-        message.sent_at = message.sent_at or event.occurred_at
-        message.save(update_fields=["state", "sent_at"])
+    if message.state == MessageState.UNKNOWN and kind in CONFIRMING_EVENT_KINDS:
+        # A send interrupted after the provider call is settled by the ESP's word, never resent:
+        # sent, its enrollment moved on, its cost flagged for booking.
+        settle_unknown_messages(message_ids=[message.pk], resolution=SendResolution.CONFIRMED, now=now)
     if kind == MessageEventKind.BOUNCED and event.hard:
         # The address does not exist: nobody should mail it again, whichever client asks.
         add_suppression(

@@ -3,7 +3,7 @@ from tqdm import tqdm
 
 from campaigns.models import Campaign, CampaignState
 from outreach.services.cycle import run_cycle
-from outreach.services.sending import mark_stale_sending_unknown
+from outreach.services.sending import recover_interrupted_sends
 
 from .run_cycle import format_stats
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-dry-run", action="store_true", help="Send for real (live campaigns only).")
 
     def handle(self, *args, no_dry_run: bool, **options):
-        mark_stale_sending_unknown()
+        recover_interrupted_sends()
         ids = list(
             Campaign.objects.filter(state=CampaignState.ACTIVE).order_by("pk").values_list("pk", flat=True)
         )

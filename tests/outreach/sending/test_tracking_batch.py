@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from leads.models import Lead, LeadState, Suppression
 from outreach.models import Enrollment, Message, MessageEvent, MessageState, StopReason
 from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
-from outreach.services.sending import mark_stale_sending_unknown
+from outreach.services.sending import recover_interrupted_sends
 
 pytestmark = pytest.mark.django_db
 SECRET = "hooks:s3cret-webhook-pass"
@@ -157,7 +157,7 @@ def test_unknown_message_is_reconciled_by_delivery_in_a_batch(client, sent, froz
     message = messages[0]
     Message.objects.filter(pk=message.pk).update(state=MessageState.SENDING)  # a worker died mid-send
     frozen_now.shift(3600)
-    assert mark_stale_sending_unknown() >= 1
+    assert recover_interrupted_sends().unknown == 1
     batch = [
         sparkpost(message, "delivery", "u-1"),
         sparkpost(message, "open", "u-2", event_class="track_event"),
