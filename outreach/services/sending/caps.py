@@ -1,0 +1,89 @@
+"""What a campaign may still send today: its daily cap (by its local date), its sending mailboxes'
+caps and the compliance policy's quiet hours."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.db.models import Count
+
+from campaigns.models import Campaign
+from campaigns.selectors import EffectivePolicy, effective_policy
+
+from ...models import PENDING_STATES, Message, MessageState
+
+
+def _day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    local = now.astimezone(tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
+
+
+def _used_today(campaign: Campaign, now: datetime, *, dry_run: bool) -> int:
+    """Messages of this kind (live or dry-run) claimed today, by the campaign's local date: what
+    its daily cap has used up."""
+    start, end = _day_bounds(now, campaign.timezone)
+    return Message.objects.filter(
+        campaign=campaign,
+        dry_run=dry_run,
+        state__in=COUNTED_STATES,
+        claimed_at__gte=start,
+        claimed_at__lt=end,
+    ).count()
+
+
+def scheduling_room(
+    *, campaign: Campaign, now: datetime, dry_run: bool, policy: EffectivePolicy | None = None
+) -> int:
+    """How many more messages the campaign could still send today: its daily cap, less what it has
+    sent (or claimed) today and what is already scheduled and due. The cycle renders no more than
+    this, so a list of 10,000 leads under a cap of 20 is not rendered 10,000 times on day one (and
+    each message is rendered close to when it goes out)."""
+    policy = policy or effective_policy(campaign)
+    used = _used_today(campaign, now, dry_run=dry_run or not campaign.is_live)
+    waiting = Message.objects.filter(
+        campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now
+    ).count()
+    return max(0, _daily_cap(campaign, policy) - used - waiting)
+
+
+def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
+    mailboxes = {m.mailbox_id: m.mailbox for m in messages if m.mailbox_id}
+    if not mailboxes:
+        return {}
+    start = now - timedelta(hours=24)
+    used = dict(
+        Message.objects.filter(
+            mailbox_id__in=mailboxes, dry_run=False, state__in=COUNTED_STATES, claimed_at__gte=start
+        )
+        .values_list("mailbox_id")
+        .annotate(n=Count("id"))
+        .values_list("mailbox_id", "n")
+    )
+    return {pk: box.daily_cap - used.get(pk, 0) for pk, box in mailboxes.items()}
+
+
+def _quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
+    """The compliance policy's quiet hours, in the campaign's time zone (may run past midnight)."""
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if start is None or end is None:
+        return ""
+    try:
+        local = now.astimezone(zoneinfo.ZoneInfo(campaign.timezone or "UTC")).time()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = now.time()
+    inside = start <= local < end if start < end else (local >= start or local < end)
+    return f"quiet hours {start:%H:%M}-{end:%H:%M} ({campaign.timezone})" if inside else ""
+
+
+def _daily_cap(campaign: Campaign, policy) -> int:
+    volume = policy.max_daily_volume
+    return campaign.daily_email_cap if volume is None else min(campaign.daily_email_cap, volume)

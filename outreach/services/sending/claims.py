@@ -1,0 +1,291 @@
+"""The claim: under the campaign's row lock, a pure gate (may sending go ahead, and how many), the
+next due messages locked, a pure router (claim, cancel or postpone each) and one writer, committed
+before any provider call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+
+from campaigns.errors import BudgetExhaustedError
+from campaigns.lock_objects import campaign_for_update
+from campaigns.models import Campaign, CampaignState
+from campaigns.selectors import effective_policy
+from campaigns.services import ensure_budget_allows
+from leads.models import Lead
+from leads.selectors import contactable_leads
+
+from ...message_ids import new_rfc_message_id
+from ...models import PENDING_STATES, Message, MessageState, StopReason
+from ...windows import next_window_opening
+from .budget import _affordable_emails, _cost_per_email
+from .caps import _daily_cap, _day_bounds, _mailbox_room, _quiet_hours_reason, _used_today
+from .row_updates import update_in_groups
+from .stops import stop_enrollments
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    dry_run: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+    rescheduled: int = 0
+    cap_reached: bool = False
+    stopped_reason: str = ""
+    skip_reasons: Counter = field(default_factory=Counter)
+
+    def add(self, other: SendStats) -> None:
+        for name in ("sent", "dry_run", "failed", "retried", "dead", "skipped", "rescheduled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.cap_reached = self.cap_reached or other.cap_reached
+        self.stopped_reason = self.stopped_reason or other.stopped_reason
+        self.skip_reasons.update(other.skip_reasons)
+
+
+QUEUE_CHUNKS_AHEAD = 20
+
+
+def _lock_next_due(
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int
+) -> list[Message]:
+    """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
+    message of the campaign (thousands, joined to their leads), so it is made once for the next 20
+    chunks and kept in ``queue`` (claims of one message take them one by one); each claim then locks
+    its share by id, re-checking that they are
+    still due and skipping those another worker holds, and reads them (with the little of their
+    lead the checks need) in the same query. Messages that fall due later join at the next refill."""
+    chosen: list[Message] = []
+    refilled = False
+    while len(chosen) < size:
+        if not queue:
+            if refilled:
+                break
+            refilled = True
+            queue.extend(
+                Message.objects.filter(
+                    campaign=campaign,
+                    lead__campaign_id=campaign.pk,  # lets the join read only this campaign's leads
+                    state__in=PENDING_STATES,
+                    scheduled_for__lte=now,
+                )
+                .exclude(pk__in=[m.pk for m in chosen])  # locked by this chunk, not claimed yet
+                .order_by("-lead__score", "scheduled_for", "id")
+                .values_list("pk", flat=True)[: max(size, chunk) * QUEUE_CHUNKS_AHEAD]
+            )
+            if not queue:
+                break
+        take = queue[: size - len(chosen)]
+        del queue[: len(take)]
+        locked = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=take, campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
+            .select_related("lead", "mailbox")
+            # of the lead only what the checks read (its time zone, its state for first contact)
+            .defer(*_LEAD_COLUMNS_NOT_READ)
+            .in_bulk()
+        )
+        chosen.extend(locked[pk] for pk in take if pk in locked)
+    return chosen
+
+
+@dataclass(frozen=True)
+class SendGate:
+    """Whether a claim may go ahead. ``reason`` says why not (empty: it may); ``room`` is how many
+    messages it may take, the daily cap or the budget, whichever is tighter."""
+
+    room: int = 0
+    reason: str = ""
+    cap_reached: bool = False
+    budget_exhausted: bool = False
+
+
+SYSTEM_PAUSED = "system pause is on"
+
+
+def send_gate(
+    *, state: str, system_paused: bool, quiet_hours: str, daily_room: int, affordable: int | None
+) -> SendGate:
+    """Pure: the campaign's state, the system switch, the quiet-hours reason ("" outside them), the
+    daily cap left and the emails the budget still pays for (None: no budget cap, or a dry run)."""
+    if state != CampaignState.ACTIVE:
+        return SendGate(reason=f"campaign is {state}")
+    if system_paused:
+        return SendGate(reason=SYSTEM_PAUSED)
+    if quiet_hours:
+        return SendGate(reason=quiet_hours)
+    if daily_room <= 0:
+        return SendGate(cap_reached=True)
+    if affordable is not None and affordable <= 0:
+        return SendGate(reason="budget cap reached", budget_exhausted=True)
+    return SendGate(room=daily_room if affordable is None else min(daily_room, affordable))
+
+
+NOT_CONTACTABLE = "lead is not contactable (suppressed, unsubscribed, bounced or no consent)"
+
+
+@dataclass
+class Routing:
+    """What a claim does with each locked candidate: take it, cancel it (its lead may no longer be
+    mailed) or postpone it (to its send window's opening, or to tomorrow when its mailbox is full)."""
+
+    claim: list[Message] = field(default_factory=list)
+    cancel: list[Message] = field(default_factory=list)
+    postpone: list[tuple[Message, datetime]] = field(default_factory=list)
+    skip_reasons: Counter = field(default_factory=Counter)
+
+
+def route_messages(
+    candidates: list[Message],
+    *,
+    now: datetime,
+    contactable: set[int],
+    mailbox_room: dict[int, int],
+    campaign_timezone: str,
+) -> Routing:
+    """Pure: route the candidates (best first) by contactability, the lead's send window and the
+    room left in each sending mailbox today. Reads only the messages (and their lead's time zone)."""
+    routing = Routing()
+    room = dict(mailbox_room)
+    for message in candidates:
+        if message.lead_id not in contactable:
+            routing.cancel.append(message)
+            routing.skip_reasons["not_contactable"] += 1
+            continue
+        opening = next_window_opening(now, message.lead.timezone or campaign_timezone)
+        if opening > now:
+            routing.postpone.append((message, opening))
+            continue
+        if message.mailbox_id is not None:
+            if room.get(message.mailbox_id, 0) <= 0:
+                routing.postpone.append((message, _day_bounds(now, campaign_timezone)[1]))
+                routing.skip_reasons["mailbox_cap"] += 1
+                continue
+            room[message.mailbox_id] -= 1
+        routing.claim.append(message)
+    return routing
+
+
+def _write_routing(routing: Routing, *, now: datetime, dry_run: bool) -> None:
+    """The claim's one writer: the claimed become `sending` (one UPDATE), the cancelled stop their
+    enrollment, the postponed wait. It commits with the claim, before any provider call."""
+    claimed = routing.claim
+    if claimed:
+        Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+            state=MessageState.SENDING,
+            claimed_at=now,
+            dry_run=dry_run,
+            updated_at=now,
+            attempts=F("attempts") + 1,
+        )
+        for message in claimed:
+            message.claim()
+            message.claimed_at, message.dry_run, message.updated_at = now, dry_run, now
+            message.attempts += 1
+        # Scheduling gives each message its random Message-ID; only rows scheduled before that
+        # (or written elsewhere) lack one. Ids already stored are kept: replies quote them.
+        unnamed = [m for m in claimed if not m.rfc_message_id]
+        for message in unnamed:
+            message.rfc_message_id = new_rfc_message_id(message.from_email)
+        if unnamed:
+            Message.objects.bulk_update(unnamed, ["rfc_message_id"], batch_size=500)
+    for message in routing.cancel:
+        message.cancel()
+        message.skip_reason = NOT_CONTACTABLE
+    update_in_groups(Message, routing.cancel, ["state", "skip_reason"])
+    for message, until in routing.postpone:
+        message.scheduled_for = until
+    update_in_groups(Message, [m for m, _ in routing.postpone], ["scheduled_for"])
+    if routing.cancel:
+        stop_enrollments(
+            enrollment_ids=[m.enrollment_id for m in routing.cancel], reason=StopReason.SUPPRESSED, now=now
+        )
+
+
+@dataclass
+class Claim:
+    """One claim's outcome: the messages it took (all to be handed over before the next commit)."""
+
+    campaign: Campaign | None = None
+    messages: list[Message] = field(default_factory=list)
+    gate: SendGate = field(default_factory=SendGate)
+    routing: Routing = field(default_factory=Routing)
+    candidates: int = 0
+    dry_run: bool = True
+
+    def add_to(self, stats: SendStats) -> None:
+        stats.skipped += len(self.routing.cancel)
+        stats.rescheduled += len(self.routing.postpone)
+        stats.skip_reasons.update(self.routing.skip_reasons)
+        stats.stopped_reason = stats.stopped_reason or self.gate.reason
+        if self.gate.cap_reached or (self.gate.room and len(self.messages) >= self.gate.room):
+            stats.cap_reached = True
+
+
+def _claim_slice(
+    *,
+    campaign_id: int,
+    now: datetime,
+    dry_run: bool,
+    size: int,
+    chunk: int,
+    queue: list[int] | None = None,
+) -> Claim:
+    """Under the campaign's row lock: read what the gate needs, ask it, lock up to ``size`` due
+    messages, route them and write the routing — one transaction, committed before any call."""
+    with transaction.atomic():
+        campaign = campaign_for_update(campaign_id, with_system_pause=True)
+        policy = effective_policy(campaign)  # read once per claim: quiet hours and daily volume
+        effective_dry_run = dry_run or not campaign.is_live
+        gate = send_gate(
+            state=campaign.state,
+            system_paused=campaign.system_paused_now,
+            quiet_hours=_quiet_hours_reason(campaign, policy, now),
+            daily_room=_daily_cap(campaign, policy) - _used_today(campaign, now, dry_run=effective_dry_run),
+            affordable=None if effective_dry_run else _affordable_emails(campaign),
+        )
+        claim = Claim(campaign=campaign, gate=gate, dry_run=effective_dry_run)
+        if gate.budget_exhausted:
+            try:  # records the blocked reason on the campaign, shown in the admin and API
+                ensure_budget_allows(campaign=campaign, amount=_cost_per_email())
+            except BudgetExhaustedError as exc:
+                claim.gate = SendGate(reason=str(exc), budget_exhausted=True)
+        if gate.reason or gate.room <= 0:
+            return claim
+        candidates = _lock_next_due(
+            campaign, now, [] if queue is None else queue, min(gate.room, size), chunk=chunk
+        )
+        claim.candidates = len(candidates)
+        if not candidates:
+            return claim
+        contactable = set(
+            contactable_leads(
+                Lead.objects.filter(pk__in=[m.lead_id for m in candidates]),
+                now=now,
+                campaign=campaign,
+                regions=policy.consent_regions,
+            ).values_list("pk", flat=True)
+        )
+        claim.routing = route_messages(
+            candidates,
+            now=now,
+            contactable=contactable,
+            mailbox_room=_mailbox_room(candidates, now),
+            campaign_timezone=campaign.timezone,
+        )
+        _write_routing(claim.routing, now=now, dry_run=effective_dry_run)
+        claim.messages = claim.routing.claim
+    return claim
+
+
+_LEAD_COLUMNS_NOT_READ = tuple(
+    f"lead__{f.name}"
+    for f in Lead._meta.concrete_fields
+    if f.name not in ("id", "campaign", "timezone", "state")
+)

@@ -1,0 +1,240 @@
+"""Sequences, enrollment and scheduling: a sequence of approved email creative, the leads enrolled
+in it, and one rendered Message per due enrollment step."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.errors import DomainError
+from campaigns.models import Campaign, User
+from campaigns.selectors import EffectivePolicy, effective_policy
+from campaigns.services import record_audit_event
+from creative.models import CreativeVariant
+from creative.personalization import render_merge_fields
+from creative.services import ensure_creative_sendable
+from leads.models import Lead
+from leads.selectors import contactable_leads
+
+from ...message_ids import new_rfc_message_id
+from ...models import Enrollment, EnrollmentState, Message, Sequence, SequenceStep, StepVariant
+from ...unsubscribe import make_unsubscribe_token, unsubscribe_url
+from ...windows import next_window_opening
+from .row_updates import update_in_groups
+
+
+def create_sequence(
+    *, campaign: Campaign, name: str, steps: list[dict], mailbox=None, actor: User | None = None
+) -> Sequence:
+    """steps: [{"delay_days": 0, "creatives": [id, …], "weights": [1, …]}, …] — approved email creative."""
+    if not steps:
+        raise DomainError("A sequence needs at least one step.", field="steps")
+    with transaction.atomic():
+        sequence = Sequence.objects.create(
+            campaign=campaign, name=name.strip() or "Sequence", mailbox=mailbox
+        )
+        for position, spec in enumerate(steps, start=1):
+            creatives = list(spec.get("creatives") or [])
+            if not creatives:
+                raise DomainError(
+                    f"Step {position} needs at least one approved email creative.", field="steps"
+                )
+            weights = list(spec.get("weights") or [1] * len(creatives))
+            if len(weights) != len(creatives) or any(int(w) < 1 for w in weights):
+                raise DomainError(f"Step {position}: give one positive weight per creative.", field="steps")
+            delay = int(spec.get("delay_days", 0 if position == 1 else 3))
+            step = SequenceStep.objects.create(sequence=sequence, position=position, delay_days=delay)
+            for index, (creative, weight) in enumerate(zip(creatives, weights, strict=True)):
+                variant = ensure_creative_sendable(variant=creative, campaign=campaign)
+                if variant.platform != "email":
+                    raise DomainError(
+                        f"Creative {variant.pk} is a {variant.platform} post, not an email.", field="steps"
+                    )
+                StepVariant.objects.create(
+                    step=step, creative=variant, weight=int(weight), label=chr(65 + index)
+                )
+        record_audit_event(
+            verb="sequence.created",
+            actor=actor,
+            campaign=campaign,
+            target=sequence,
+            metadata={"steps": len(steps)},
+        )
+    return sequence
+
+
+def enroll_leads(
+    *,
+    campaign: Campaign,
+    sequence: Sequence,
+    now: datetime | None = None,
+    limit: int | None = None,
+    policy: EffectivePolicy | None = None,
+) -> int:
+    """Enroll contactable leads not yet in the sequence, highest score first (idempotent).
+    ``policy``: the campaign's effective policy when the caller has read it already."""
+    now = now or timezone.now()
+    first = sequence.steps.order_by("position").first()
+    if first is None:
+        return 0
+    already = Enrollment.objects.filter(sequence=sequence).values("lead_id")
+    leads = (
+        contactable_leads(
+            Lead.objects.filter(campaign=campaign),
+            now=now,
+            campaign=campaign,
+            regions=None if policy is None else policy.consent_regions,
+        )
+        .exclude(pk__in=already)
+        .order_by("-score", "id")
+    )
+    if limit is not None and limit <= 0:
+        return 0
+    lead_rows = list(
+        leads.values_list("pk", "score")[:limit] if limit is not None else leads.values_list("pk", "score")
+    )
+    rows = [
+        Enrollment(
+            campaign=campaign,
+            sequence=sequence,
+            lead_id=lead_id,
+            current_step=1,
+            enrolled_at=now,
+            next_send_at=now + timedelta(days=first.delay_days) - timedelta(seconds=int(score * 60)),
+        )
+        for lead_id, score in lead_rows
+    ]
+    created = Enrollment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+def _pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVariant:
+    """Weighted, deterministic per enrollment: re-running picks the same arm (no flapping A/B)."""
+    total = sum(v.weight for v in variants)
+    point = int(hashlib.sha256(str(enrollment_id).encode()).hexdigest()[:8], 16) % total
+    for variant in variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return variants[-1]
+
+
+def _merge_context(
+    lead: Lead, campaign: Campaign, token_url: str, mailbox_name: str, postal_address: str
+) -> dict[str, str]:
+    full = f"{lead.first_name} {lead.last_name}".strip()
+    return {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "full_name": full,
+        "email": lead.email,
+        "company": lead.company,
+        "title": lead.title,
+        "industry": lead.industry,
+        "country": lead.country,
+        "city": "",
+        "sender_name": mailbox_name,
+        "sender_company": campaign.client.name,
+        "sender_address": postal_address,
+        "unsubscribe_url": token_url,
+    }
+
+
+def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, str] | None:
+    """The merge context a send to this lead would use (creative previews ask for it)."""
+    lead = Lead.objects.filter(pk=lead_id, campaign=campaign).first()
+    if lead is None:
+        return None
+    address = effective_policy(campaign).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
+    return _merge_context(lead, campaign, unsubscribe_url("preview"), campaign.client.name, address)
+
+
+def schedule_due_messages(
+    *,
+    campaign: Campaign,
+    now: datetime | None = None,
+    limit: int | None = None,
+    policy: EffectivePolicy | None = None,
+) -> int:
+    """Render one Message for every active enrollment whose next step is due (at most ``limit``,
+    highest scores first). Idempotent. ``policy``: as for ``enroll_leads``."""
+    now = now or timezone.now()
+    if limit is not None and limit <= 0:
+        return 0
+    due_enrollments = (
+        Enrollment.objects.filter(campaign=campaign, state=EnrollmentState.ACTIVE, next_send_at__lte=now)
+        .select_related("lead", "sequence__mailbox")
+        .order_by("-lead__score", "next_send_at", "id")
+    )
+    due = list(due_enrollments[:limit] if limit is not None else due_enrollments)
+    if not due:
+        return 0
+    steps = {
+        (s.sequence_id, s.position): s
+        for s in SequenceStep.objects.filter(sequence__campaign=campaign).prefetch_related(
+            "variants__creative"
+        )
+    }
+    postal_address = (
+        policy or effective_policy(campaign)
+    ).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
+    existing = set(
+        Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
+    )
+    messages: list[Message] = []
+    finished: list[Enrollment] = []
+    for enrollment in due:
+        step = steps.get((enrollment.sequence_id, enrollment.current_step))
+        if step is not None and (enrollment.pk, step.pk) in existing:
+            enrollment.next_send_at = None  # already scheduled; the unique key would refuse it anyway
+            continue
+        if step is None:
+            enrollment.complete()
+            enrollment.ended_at = now
+            enrollment.next_send_at = None
+            finished.append(enrollment)
+            continue
+        arm = _pick_variant(list(step.variants.all()), enrollment.pk)
+        creative: CreativeVariant = arm.creative
+        lead = enrollment.lead
+        mailbox = enrollment.sequence.mailbox
+        from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
+        token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk))
+        sender_name = (mailbox.display_name if mailbox else "") or campaign.client.name
+        context = _merge_context(lead, campaign, token_url, sender_name, postal_address)
+        window_tz = lead.timezone or campaign.timezone
+        messages.append(
+            Message(
+                campaign=campaign,
+                enrollment=enrollment,
+                step=step,
+                step_variant=arm,
+                lead=lead,
+                mailbox=mailbox,
+                from_email=from_email,
+                to_email=lead.email,
+                subject=render_merge_fields(creative.subject, context).text[:300],
+                body_text=render_merge_fields(creative.body, context).text,
+                body_html=render_merge_fields(creative.body_html, context, escape_html=True).text,
+                unsubscribe_url=token_url,
+                rfc_message_id=new_rfc_message_id(from_email),  # random: replies quote it
+                scheduled_for=next_window_opening(now, window_tz),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        enrollment.next_send_at = None  # the step is now a Message; its send moves the enrollment on
+    finished_ids = {e.pk for e in finished}
+    with transaction.atomic():
+        # ignore_conflicts: a concurrent scheduler may have inserted the same (enrollment, step).
+        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
+        # Every other due enrollment now waits on its Message: one UPDATE, not a CASE per row.
+        Enrollment.objects.filter(pk__in=[e.pk for e in due if e.pk not in finished_ids]).update(
+            next_send_at=None
+        )
+        update_in_groups(Enrollment, finished, ["state", "ended_at", "next_send_at"])
+    return len(messages)
