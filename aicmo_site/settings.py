@@ -457,11 +457,15 @@ AICMO_GC_THRESHOLD = env_int("AICMO_GC_THRESHOLD", 20_000)
 
 # --- outreach ---------------------------------------------------------------------------------
 # A claim covers one slice: the messages handed to the provider before the next commit. Calls slower
-# than a claim's own database round trip (an ESP's API) are claimed one at a time, so a crash leaves
-# exactly the call in flight uncertain; faster ones as many as fit in OUTREACH_SEND_SLICE_SECONDS,
-# at most OUTREACH_CHUNK_SIZE. A pause or kill waits for at most one slice (outreach SlicePace).
+# than a claim's own database round trip (an ESP's API) are claimed as many as are in flight at once,
+# so a crash leaves exactly the calls in flight uncertain; faster ones as many as fit in
+# OUTREACH_SEND_SLICE_SECONDS, at most OUTREACH_CHUNK_SIZE. A pause or kill waits for at most one
+# slice (outreach SlicePace).
 OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 250)
 OUTREACH_SEND_SLICE_SECONDS = float(os.environ.get("OUTREACH_SEND_SLICE_SECONDS", "1.0"))
+# Provider calls one worker process has in flight at once: a thread per call, each with its own
+# backend connection (the calls wait on the ESP's network; the database writes stay on one thread).
+OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 8)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # A message still `sending` this long after its claim was left by a dead worker (longer than any
 # cycle runs: CELERY_TASK_TIME_LIMIT): the sweep makes it `unknown` (a dry run goes back to `scheduled`).

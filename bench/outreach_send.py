@@ -72,7 +72,7 @@ def main() -> None:
     from bench.support import SerializingBackend, clone_outreach_rows, make_live_campaign
     from outreach.models import Message, MessageState
     from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
-    from outreach.services.sending.delivery import _build_email
+    from outreach.services.sending.provider import _build_email
 
     # Inside everyone's send window (a Monday, 10:00 UTC); the clock keeps ticking from there.
     time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=True).start()

@@ -66,6 +66,7 @@ def test_worker_completes_a_campaign_past_its_end_date(redis_celery, campaign_in
 # --- a worker killed with SIGKILL in the middle of a send (issue 16, point 1) --------------------
 
 KILL_LEADS, SEND_SECONDS, COST = 24, 0.1, Decimal("0.01")
+IN_FLIGHT = 4  # the worker's OUTREACH_SEND_CONCURRENCY: a slice of these slow calls is four at once
 
 
 def worker_database_url() -> str:
@@ -92,6 +93,7 @@ def killable_worker(transactional_db, tmp_path, settings):
         "AICMO_TEST_SEND_SECONDS": str(SEND_SECONDS),
         "AICMO_TEST_TRAVEL_TO": FIXED_NOW.isoformat(),
         "AICMO_COST_PER_EMAIL": str(COST),
+        "OUTREACH_SEND_CONCURRENCY": str(IN_FLIGHT),
         "AICMO_VAR_DIR": str(tmp_path / "var"),
     }
     workers: list[subprocess.Popen] = []
@@ -152,16 +154,17 @@ def test_a_worker_killed_mid_send_leaves_nothing_unsent_nothing_sent_twice_and_e
     campaign, _ = live_campaign(leads=KILL_LEADS, cap=100)
     pending = (MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED)
 
-    # A cycle sends (0.1 s per call, like an ESP's API); the worker dies with the 6th message in flight.
+    # A cycle sends (0.1 s per call, like an ESP's API, four calls at once); the worker dies with
+    # its second slice's four calls in flight.
     first = start("killed")
     app.send_task("outreach.tasks.run_campaign_cycle", args=[campaign.pk], kwargs={"dry_run": False})
-    wait_for(lambda: len(accepted(journal)) >= 6, seconds=30, what="six accepted messages")
+    wait_for(lambda: len(accepted(journal)) >= 2 * IN_FLIGHT, seconds=30, what="two slices accepted")
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
 
-    # Only the call in flight is uncertain; what the dead worker had not handed over is still due.
+    # Only the calls in flight are uncertain; what the dead worker had not handed over is still due.
     in_flight = list(Message.objects.filter(state=MessageState.SENDING).values_list("pk", flat=True))
-    assert len(in_flight) <= 1
+    assert len(in_flight) <= IN_FLIGHT
     assert set(in_flight) <= set(accepted(journal))
     assert Message.objects.filter(state__in=pending).count() == KILL_LEADS - len(accepted(journal))
 
@@ -178,7 +181,7 @@ def test_a_worker_killed_mid_send_leaves_nothing_unsent_nothing_sent_twice_and_e
         seconds=30,
         what="the restarted worker to send the rest",
     )
-    # The ESP's delivery webhooks for what it accepted settle the unknown one; the sweep books it.
+    # The ESP's delivery webhooks for what it accepted settle the unknown ones; the sweep books them.
     for message_id in accepted(journal):
         record_tracking_event(
             TrackingInput(

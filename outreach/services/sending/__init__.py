@@ -18,6 +18,7 @@ One module per concern (each name is defined in exactly one; import it from here
 - ``budget``: an email's cost, what the budget still pays for, book_sent_costs
 - ``claims``: the pure gate (send_gate), the pure router (route_messages), the one writer, the claim
 - ``delivery``: send_due_messages — slices handed to the provider, recorded, enrollments moved on
+- ``provider``: the email built, and a slice's calls, OUTREACH_SEND_CONCURRENCY of them at once
 - ``recovery``: recover_interrupted_sends, settle_unknown_messages
 - ``stops``: stop_enrollments, stop_enrollments_of_lead, cancel_campaign_outreach
 - ``row_updates``: the grouped UPDATEs they share

@@ -1,6 +1,6 @@
-"""Delivery: claimed slices handed to the provider and recorded — the email built, the call made,
-its outcome written and the enrollments moved on — in the transaction that holds the campaign's
-share lock a kill waits for."""
+"""Delivery: claimed slices handed to the provider (``provider.py``, the calls overlapped) and
+recorded — each call's outcome written and the enrollments moved on — in the transaction that holds
+the campaign's share lock a kill waits for."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,98 +21,52 @@ from leads.models import Lead
 from leads.services import mark_leads_contacted
 
 from ...backoff import retry_delay
-from ...errors import PermanentSendError, TransientSendError, classify_send_error
+from ...errors import PermanentSendError, classify_send_error
 from ...models import Enrollment, EnrollmentState, Message, MessageState, SequenceStep
-from ...unsubscribe import list_unsubscribe_headers
 from .budget import book_sent_costs
 from .claims import SYSTEM_PAUSED, SendStats, _claim_slice
+from .provider import Provider
 from .row_updates import update_in_groups, update_provider_ids
 
 logger = logging.getLogger(__name__)
-
-
-def _build_email(message: Message, connection) -> EmailMultiAlternatives:
-    headers = {"X-AICMO-Message": str(message.pk)}
-    headers.update(
-        list_unsubscribe_headers(url=message.unsubscribe_url, mailto=settings.AICMO_UNSUBSCRIBE_MAILTO)
-    )
-    headers["Message-ID"] = message.rfc_message_id
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.from_email,
-        to=[message.to_email],
-        headers=headers,
-        connection=connection,
-    )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
-    # Read by anymail ESP backends (ignored by others): lets tracking webhooks name our message.
-    email.metadata = {"aicmo_message_id": str(message.pk), "campaign_id": str(message.campaign_id)}
-    email.tags = [f"campaign-{message.campaign_id}"]
-    return email
-
-
-def _deliver(message: Message, connection) -> str:
-    email = _build_email(message, connection)
-    sent = connection.send_messages([email])
-    if not sent:
-        raise TransientSendError("the email backend accepted nothing (0 messages sent)")
-    status = getattr(email, "anymail_status", None)
-    return (getattr(status, "message_id", None) or "") if status is not None else ""
 
 
 class SlicePace:
     """How many messages the next claim takes, from the pace measured in this run.
 
     Slow calls — each at least as long as a claim's own database round trip: an ESP's API, a remote
-    SMTP relay — are claimed one at a time: the extra commit costs less than the call, and a crash
-    leaves exactly the call in flight uncertain. Fast ones (a local relay, files, memory) are claimed
-    as many as fit in OUTREACH_SEND_SLICE_SECONDS, up to the chunk size: a commit per message would
-    cost more than the sends. A run's first claim takes one message (nothing is measured yet); a dry
-    run calls no provider and takes a whole chunk."""
+    SMTP relay — are claimed as many as the provider has calls in flight at once (one per send
+    thread, OUTREACH_SEND_CONCURRENCY; one when the caller gives its own connection): the extra
+    commit costs less than the calls, and a crash leaves exactly the calls in flight uncertain. Fast
+    ones (a local relay, files, memory) are claimed as many as fit in OUTREACH_SEND_SLICE_SECONDS at
+    that many in flight, up to the chunk size: a commit per message would cost more than the sends.
+    A run's first claim takes one call per thread (nothing is measured yet); a dry run calls no
+    provider and takes a whole chunk."""
 
-    def __init__(self, *, seconds: float, limit: int) -> None:
+    def __init__(self, *, seconds: float, limit: int, concurrency: int = 1) -> None:
         self.seconds, self.limit = seconds, max(1, limit)
-        self.per_call: float | None = None
+        self.concurrency = max(1, concurrency)
+        self.per_call: float | None = None  # one call's own duration, not the slice's over its calls
         self.overhead: float | None = None  # the fastest claim and record seen: the usual round trip
 
     def size(self, *, dry_run: bool) -> int:
         if dry_run:
             return self.limit
+        in_flight = min(self.limit, self.concurrency)
         if self.per_call is None or self.overhead is None or self.per_call >= self.overhead:
-            return 1
-        return max(1, min(self.limit, int(self.seconds / max(self.per_call, 1e-6))))
+            return in_flight
+        fit = int(self.seconds * self.concurrency / max(self.per_call, 1e-6))
+        return max(in_flight, min(self.limit, fit))
 
     def record(self, *, calls: int, call_seconds: float, overhead_seconds: float) -> None:
-        """One slice: its provider calls and the time its claim and record took besides them (the
-        fastest seen counts, so a slow claim — the ranking's refill — does not make calls look fast)."""
+        """One slice: its provider calls, the sum of their durations, and the time its claim and
+        record took besides the calls (the fastest seen counts, so a slow claim — the ranking's
+        refill — does not make calls look fast)."""
         if calls:
             self.per_call = call_seconds / calls
             self.overhead = (
                 overhead_seconds if self.overhead is None else min(self.overhead, overhead_seconds)
             )
-
-
-class _Provider:
-    """The email backend of one run: the one given, or the configured one opened at the first
-    live call and closed at the end of the run."""
-
-    def __init__(self, connection) -> None:
-        self.given, self.opened = connection, None
-
-    def get(self):
-        if self.given is not None:
-            return self.given
-        if self.opened is None:
-            self.opened = get_connection(fail_silently=False)
-            self.opened.open()
-        return self.opened
-
-    def close(self) -> None:
-        if self.opened is not None:
-            self.opened.close()
-            self.opened = None
 
 
 def send_due_messages(
@@ -134,12 +87,14 @@ def send_due_messages(
     claims of one run. The run's sends are booked to the budget once it ends (a crash leaves them
     flagged for the sweep to book). ``heartbeat``: called before each claim (the cycle renews its
     lease there); False stops the run before the claim."""
+    provider = Provider(connection, concurrency=settings.OUTREACH_SEND_CONCURRENCY)
     pace = SlicePace(
-        seconds=settings.OUTREACH_SEND_SLICE_SECONDS, limit=chunk_size or settings.OUTREACH_CHUNK_SIZE
+        seconds=settings.OUTREACH_SEND_SLICE_SECONDS,
+        limit=chunk_size or settings.OUTREACH_CHUNK_SIZE,
+        concurrency=provider.concurrency,
     )
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
-    provider = _Provider(connection)
     effective_dry_run = dry_run
     try:
         for _ in range(max_chunks):
@@ -159,7 +114,7 @@ def send_due_messages(
             claim.add_to(stats)
             effective_dry_run = claim.dry_run
             if claim.messages:
-                calls, call_seconds = _send_slice(
+                calls, call_seconds, wall_seconds = _send_slice(
                     campaign=claim.campaign,
                     claimed=claim.messages,
                     now=current,
@@ -168,7 +123,7 @@ def send_due_messages(
                     deadline_seconds=pace.seconds,
                 )
                 elapsed = time.monotonic() - started
-                pace.record(calls=calls, call_seconds=call_seconds, overhead_seconds=elapsed - call_seconds)
+                pace.record(calls=calls, call_seconds=call_seconds, overhead_seconds=elapsed - wall_seconds)
             if not claim.candidates or stats.cap_reached or stats.stopped_reason:
                 break
     finally:
@@ -184,21 +139,22 @@ def _send_slice(
     claimed: list[Message],
     now: datetime,
     stats: SendStats,
-    provider: _Provider,
+    provider: Provider,
     deadline_seconds: float,
-) -> tuple[int, float]:
+) -> tuple[int, float, float]:
     """Hand a claimed slice to the provider and record what happened, in one transaction holding
     the campaign's share lock (a kill, which takes the row exclusively, waits for the slice in
-    flight, and the next claim reads it) and the slice's rows (the recovery sweep cannot settle a
-    message while it is with the provider). Claimed messages not handed over go back to
-    `scheduled` in the same commit. Returns the provider calls made and the seconds they took."""
+    flight — all its overlapping calls — and the next claim reads it) and the slice's rows (the
+    recovery sweep cannot settle a message while it is with the provider). Claimed messages not
+    handed over go back to `scheduled` in the same commit. Returns the provider calls made, the sum
+    of their durations and the seconds the slice spent calling (less than the sum when they overlap)."""
     with transaction.atomic():
         # Once a kill has committed, the state read here says so and nothing more goes out.
         state, paused = campaign_send_gate(campaign.pk)
         if state != CampaignState.ACTIVE or paused:
             stats.stopped_reason = SYSTEM_PAUSED if paused else f"campaign is {state}"
             _unclaim(claimed, killed=state == CampaignState.CANCELLED, now=now)
-            return 0, 0.0
+            return 0, 0.0, 0.0
         ours = set(
             Message.objects.select_for_update(of=("self",))
             .filter(pk__in=[m.pk for m in claimed], state=MessageState.SENDING)
@@ -206,11 +162,12 @@ def _send_slice(
         )
         mine = [m for m in claimed if m.pk in ours]
         started = time.monotonic()
-        handed = _hand_over(mine, provider, now, stats, deadline=started + deadline_seconds)
-        call_seconds = time.monotonic() - started
-        _unclaim(mine[len(handed) :], killed=False, now=now)
+        handed, call_seconds = _hand_over(mine, provider, now, stats, deadline=started + deadline_seconds)
+        wall_seconds = time.monotonic() - started
+        handed_ids = {m.pk for m in handed}
+        _unclaim([m for m in mine if m.pk not in handed_ids], killed=False, now=now)
         _record_slice(campaign, handed, now)
-    return sum(not m.dry_run for m in handed), call_seconds
+    return sum(not m.dry_run for m in handed), call_seconds, wall_seconds
 
 
 def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
@@ -228,49 +185,54 @@ def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
 
 
 def _hand_over(
-    pending: list[Message], provider: _Provider, now: datetime, stats: SendStats, *, deadline: float
-) -> list[Message]:
-    """Hand messages to the backend until the deadline passes (at least one); returns those handled."""
-    max_attempts = settings.OUTREACH_MAX_ATTEMPTS
-    done: list[Message] = []
-    for message in pending:
-        done.append(message)
-        if message.dry_run:
+    pending: list[Message], provider: Provider, now: datetime, stats: SendStats, *, deadline: float
+) -> tuple[list[Message], float]:
+    """Hand messages to the backend until the deadline passes (at least one call per send thread);
+    returns those handled, in order, and the sum of the provider calls' durations. The calls may
+    overlap (``Provider.call``); their outcomes are applied here, on the caller's thread."""
+    if pending and pending[0].dry_run:  # a claim is all dry run or all live: no provider
+        done: list[Message] = []
+        for message in pending:
+            done.append(message)
             message.mark_sent()
             message.sent_at = now
             stats.dry_run += 1
+            if time.monotonic() >= deadline:
+                break
+        return done, 0.0
+    max_attempts = settings.OUTREACH_MAX_ATTEMPTS
+    calls = [call for call in provider.call(pending, deadline=deadline) if call is not None]
+    for call in calls:
+        message = call.message
+        if call.error is None:
+            message.provider_message_id = call.provider_message_id
+            message.mark_sent()
+            message.sent_at = now
+            message.cost_unbooked = True
+            stats.sent += 1
+            continue
+        exc = call.error  # classified here; never swallowed silently
+        kind = classify_send_error(exc)
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        stats.failed += 1
+        if kind is PermanentSendError or message.attempts >= max_attempts:
+            message.mark_dead()
+            stats.dead += 1
+            logger.warning(
+                "message %s dead after %s attempt(s): %s",
+                message.pk,
+                message.attempts,
+                message.last_error,
+            )
         else:
-            try:
-                message.provider_message_id = _deliver(message, provider.get())[:200]
-            except Exception as exc:  # classified below; never swallowed silently
-                kind = classify_send_error(exc)
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                stats.failed += 1
-                if kind is PermanentSendError or message.attempts >= max_attempts:
-                    message.mark_dead()
-                    stats.dead += 1
-                    logger.warning(
-                        "message %s dead after %s attempt(s): %s",
-                        message.pk,
-                        message.attempts,
-                        message.last_error,
-                    )
-                else:
-                    message.schedule_retry()
-                    message.scheduled_for = now + retry_delay(
-                        message.attempts,
-                        base=settings.OUTREACH_RETRY_BASE_SECONDS,
-                        cap=settings.OUTREACH_RETRY_CAP_SECONDS,
-                    )
-                    stats.retried += 1
-            else:
-                message.mark_sent()
-                message.sent_at = now
-                message.cost_unbooked = True
-                stats.sent += 1
-        if time.monotonic() >= deadline:
-            break
-    return done
+            message.schedule_retry()
+            message.scheduled_for = now + retry_delay(
+                message.attempts,
+                base=settings.OUTREACH_RETRY_BASE_SECONDS,
+                cap=settings.OUTREACH_RETRY_CAP_SECONDS,
+            )
+            stats.retried += 1
+    return [call.message for call in calls], sum(call.seconds for call in calls)
 
 
 def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> None:

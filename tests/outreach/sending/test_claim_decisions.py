@@ -118,6 +118,19 @@ def test_a_claim_takes_one_slow_call_or_as_many_fast_ones_as_fit_in_a_slice():
     assert slow_claim.size(dry_run=False) == 1  # still an ESP's pace: one at a time
 
 
+def test_with_calls_overlapped_a_claim_takes_the_calls_in_flight_or_what_fits_at_that_concurrency():
+    pace = SlicePace(seconds=1.0, limit=1000, concurrency=8)
+    assert pace.size(dry_run=True) == 1000
+    assert pace.size(dry_run=False) == 8  # one call per send thread before anything is measured
+    pace.record(calls=8, call_seconds=8 * 0.1, overhead_seconds=0.01)  # 100 ms calls: an ESP's API
+    assert pace.size(dry_run=False) == 8  # the calls in flight at once, no more
+    pace.record(calls=8, call_seconds=8 * 0.005, overhead_seconds=0.01)  # 5 ms calls, eight at once
+    assert pace.size(dry_run=False) == 1000  # 1,600 would fit in the 1 s slice: up to the chunk
+    pace.record(calls=8, call_seconds=8 * 0.009, overhead_seconds=0.01)
+    assert pace.size(dry_run=False) == 888  # eight threads of 9 ms calls for one second
+    assert SlicePace(seconds=1.0, limit=3, concurrency=8).size(dry_run=False) == 3  # never past the chunk
+
+
 def test_state_filters_are_the_sources_of_the_transitions():
     assert set(PENDING_STATES) == {MessageState.SCHEDULED, MessageState.RETRY_SCHEDULED}
     assert set(STOPPABLE_ENROLLMENT_STATES) == {EnrollmentState.ACTIVE, EnrollmentState.PAUSED}
