@@ -278,9 +278,8 @@ class CampaignLeadViewSet(
 class SuppressionSerializer(serializers.ModelSerializer):
     email = serializers.CharField(write_only=True, required=False, max_length=320)
     domain = serializers.CharField(write_only=True, required=False, max_length=253)
-    reason = serializers.ChoiceField(
-        choices=[c for c in SuppressionReason.choices if c[0] != SuppressionReason.ERASED]
-    )
+    # Every reason can be read (staff see erasures); add_suppression refuses "erased" (erasure's own).
+    reason = serializers.ChoiceField(choices=SuppressionReason.choices)
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.all(),
         required=False,

@@ -160,3 +160,22 @@ def test_the_schema_documents_the_check_as_it_answers(api_as, platform):
     component = schema["components"]["schemas"][reference.rsplit("/", 1)[-1]]
     body = api_as(platform["a"]).get(CHECK, {"email": "no@azalea-own.example"}).json()
     assert set(component["properties"]) == set(body) and set(component["required"]) == set(body)
+
+
+def test_an_erased_entry_reads_as_the_schema_says_and_cannot_be_added_by_hand(api_as, operator, platform):
+    # What the erasure service leaves behind: a global entry for the erased address's digest.
+    erased = Suppression.objects.create(kind="erased_email", value="0" * 64, reason="erased")
+    schema = generated_schema()
+    response_schema = schema["paths"][LIST]["get"]["responses"]["200"]["content"]["application/json"]
+    page = schema["components"]["schemas"][response_schema["schema"]["$ref"].rsplit("/", 1)[-1]]
+    item = page["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[-1]
+    reason = schema["components"]["schemas"][item]["properties"]["reason"]
+    reason_enum = schema["components"]["schemas"][reason["$ref"].rsplit("/", 1)[-1]]["enum"]
+
+    listed = api_as(operator).get(LIST, {"page_size": 100}).json()["results"]
+    assert {"id": erased.pk, "reason": "erased"} in [{"id": e["id"], "reason": e["reason"]} for e in listed]
+    assert "erased" in reason_enum
+
+    refused = api_as(operator).post(LIST, {"email": "x@example.com", "reason": "erased"}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "reason"
+    assert not Suppression.objects.filter(value="x@example.com").exists()
