@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 
 from ..campaign_types import get_campaign_type
 from ..errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
+from ..fsm import source_states
 from ..lifecycle import activation_blockers, approval_blockers, transition_handlers
 from ..lock_objects import campaign_for_update
 from ..models import (
@@ -321,11 +322,6 @@ LIFECYCLE: dict[str, LifecycleStep] = {
 }
 
 
-def _allowed_sources(method_name: str) -> list[str]:
-    transitions = getattr(Campaign, method_name)._django_fsm.transitions
-    return sorted({str(t.source) for t in transitions.values()})
-
-
 def transition_campaign(
     *,
     campaign: Campaign | int,
@@ -405,7 +401,7 @@ def _check_transition(
         _check_safety_resume(locked, actor, rationale)
     method = getattr(locked, step.method)
     if not can_proceed(method, check_conditions=False):
-        sources = ", ".join(_allowed_sources(step.method))
+        sources = ", ".join(sorted(source_states(Campaign, step.method)))
         raise TransitionNotAllowedError(
             f"Cannot {step.label} campaign {locked.pk}: it is {locked.state}; "
             f"{step.label} is allowed only from: {sources}.",

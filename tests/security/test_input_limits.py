@@ -27,7 +27,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from campaigns.errors import DomainError
-from leads import importers
+from leads import csv_reading, importers
 from leads.importers import import_leads_from_csv
 from leads.models import Lead, LeadImport
 from tests.api_fuzz.openapi import generated_schema
@@ -380,7 +380,7 @@ def test_the_bounded_reader_reads_what_the_csv_reader_reads_and_refuses_exactly_
 
     def read(columns: int, cell: int) -> list[list[str]]:
         with override_settings(AICMO_MAX_CSV_COLUMNS=columns, AICMO_MAX_CSV_CELL_CHARS=cell):
-            return list(importers.open_csv(io.BytesIO(text.encode())).rows)
+            return list(csv_reading.open_csv(io.BytesIO(text.encode())).rows)
 
     assert read(cells, max(longest, 1)) == expected
     if cells > 1:
