@@ -456,16 +456,17 @@ AICMO_GC_TUNING = os.environ.get("AICMO_GC_TUNING", "1") not in ("0", "false", "
 AICMO_GC_THRESHOLD = env_int("AICMO_GC_THRESHOLD", 20_000)
 
 # --- outreach ---------------------------------------------------------------------------------
-# A claim covers one slice: the messages handed to the provider before the next commit. Calls slower
-# than a claim's own database round trip (an ESP's API) are claimed as many as are in flight at once,
-# so a crash leaves exactly the calls in flight uncertain; faster ones as many as fit in
-# OUTREACH_SEND_SLICE_SECONDS, at most OUTREACH_CHUNK_SIZE. A pause or kill waits for at most one
-# slice (outreach SlicePace).
+# A claim covers what starts at once: calls slower than a claim's own database round trip (an ESP's
+# API) are claimed as many as there are free send threads (a sliding window), so a crash leaves
+# exactly the calls in flight uncertain; faster ones as many as fit in OUTREACH_SEND_SLICE_SECONDS,
+# at most OUTREACH_CHUNK_SIZE (outreach SlicePace). A pause or kill commits at once and returns once
+# the calls in flight are recorded (at most OUTREACH_STOP_WAIT_SECONDS).
 OUTREACH_CHUNK_SIZE = env_int("OUTREACH_CHUNK_SIZE", 250)
 OUTREACH_SEND_SLICE_SECONDS = float(os.environ.get("OUTREACH_SEND_SLICE_SECONDS", "1.0"))
 # Provider calls one worker process has in flight at once: a thread per call, each with its own
 # backend connection (the calls wait on the ESP's network; the database writes stay on one thread).
-OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 8)
+OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 16)
+OUTREACH_STOP_WAIT_SECONDS = env_int("OUTREACH_STOP_WAIT_SECONDS", 15)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # A message still `sending` this long after its claim was left by a dead worker (longer than any
 # cycle runs: CELERY_TASK_TIME_LIMIT): the sweep makes it `unknown` (a dry run goes back to `scheduled`).

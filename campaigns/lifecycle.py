@@ -23,6 +23,9 @@ TransitionHandler = Callable[..., None]
 _approval_checks: list[BlockerCheck] = []
 _activation_checks: list[BlockerCheck] = []
 _after_transition: dict[str, list[TransitionHandler]] = {}
+# Called with the campaign id once the transition has committed (a stop waits there for the sends
+# already with a provider); outside the transaction, so they may wait without holding its locks.
+_after_commit: dict[str, list[Callable[[int], None]]] = {}
 
 
 def register_approval_check(check: BlockerCheck) -> BlockerCheck:
@@ -42,6 +45,17 @@ def register_transition_handler(transition_name: str, handler: TransitionHandler
     if handler not in handlers:
         handlers.append(handler)
     return handler
+
+
+def register_after_commit(transition_name: str, handler: Callable[[int], None]) -> Callable[[int], None]:
+    handlers = _after_commit.setdefault(transition_name, [])
+    if handler not in handlers:
+        handlers.append(handler)
+    return handler
+
+
+def after_commit_handlers(transition_name: str) -> list[Callable[[int], None]]:
+    return list(_after_commit.get(transition_name, ()))
 
 
 def approval_blockers(campaign: Campaign) -> list[str]:

@@ -33,12 +33,15 @@ class OutreachConfig(AppConfig):
             ],
         )
 
-        from campaigns.lifecycle import register_transition_handler
+        from campaigns.lifecycle import register_after_commit, register_transition_handler
 
-        from .services.sending import cancel_campaign_outreach
+        from .services.sending import cancel_campaign_outreach, wait_for_calls_in_flight
 
         # A kill cancels every scheduled message and stops every enrollment, in the kill's transaction.
         register_transition_handler("kill", cancel_campaign_outreach)
+        # A stop returns once the calls already with the provider are recorded (none start after it).
+        register_after_commit("kill", wait_for_calls_in_flight)
+        register_after_commit("pause", wait_for_calls_in_flight)
 
         from campaigns.retention import register_retention_pruner
 

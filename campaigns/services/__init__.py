@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import zoneinfo
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django_fsm import can_proceed
 from ..campaign_types import get_campaign_type
 from ..errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
 from ..fsm import source_states
-from ..lifecycle import activation_blockers, approval_blockers, transition_handlers
+from ..lifecycle import activation_blockers, after_commit_handlers, approval_blockers, transition_handlers
 from ..lock_objects import campaign_for_update
 from ..models import (
     CHANNEL_KEYS,
@@ -465,6 +466,8 @@ def _apply_transition(
     locked.save(update_fields=["state", "state_reason", "state_changed_at", "pause_kind", "updated_at"])
     for handler in transition_handlers(step.method):
         handler(campaign=locked, actor=actor, rationale=rationale)
+    for waiter in after_commit_handlers(step.method):
+        transaction.on_commit(functools.partial(waiter, locked.pk))
     record_audit_event(
         verb=step.verb,
         actor=actor,

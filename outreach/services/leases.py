@@ -30,6 +30,7 @@ __all__ = [
     "CycleLeaseHold",
     "LeaseLost",
     "acquire_lease",
+    "cycle_running",
     "lease_seconds",
     "reserve_leases",
 ]
@@ -81,6 +82,15 @@ class CycleLeaseHold:
         CycleLease.objects.filter(campaign_id=self.campaign_id, holder=self.holder).update(
             expires_at=timezone.now() - timedelta(microseconds=1)
         )
+
+
+def cycle_running(campaign_id: int) -> bool:
+    """Whether a cycle holds the campaign's lease now (a reservation for a queued task is not one)."""
+    return (
+        CycleLease.objects.filter(campaign_id=campaign_id, expires_at__gt=timezone.now())
+        .exclude(holder__startswith=RESERVATION_PREFIX)
+        .exists()
+    )
 
 
 def acquire_lease(*, campaign_id: int, reservation: str = "") -> CycleLeaseHold | None:

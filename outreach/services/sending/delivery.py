@@ -1,12 +1,18 @@
-"""Delivery: claimed slices handed to the provider (``provider.py``, the calls overlapped) and
-recorded — each call's outcome written and the enrollments moved on — in the transaction that holds
-the campaign's share lock a kill waits for."""
+"""Delivery: claimed messages handed to the provider (``provider.py``) as a sliding window — a
+claim as soon as enough of the OUTREACH_SEND_CONCURRENCY calls in flight have finished — and each
+batch of outcomes recorded, the enrollments moved on, in a short transaction of its own.
+
+A claim is committed just before its calls start (they start at once: a claim takes only as many
+as there are free send threads), so a crash leaves the calls in flight uncertain and nothing else.
+A pause or kill commits at once; every later claim reads it and takes nothing; the service then
+returns once the calls already with the provider are recorded (``wait_for_calls_in_flight``)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,25 +29,27 @@ from leads.services import mark_leads_contacted
 from ...backoff import retry_delay
 from ...errors import PermanentSendError, classify_send_error
 from ...models import Enrollment, EnrollmentState, Message, MessageState, SequenceStep
+from ..leases import cycle_running
 from .budget import book_sent_costs
-from .claims import SYSTEM_PAUSED, SendStats, _claim_slice
-from .provider import Provider
+from .claims import SendStats, _claim_slice
+from .provider import Provider, ProviderCall
 from .row_updates import update_in_groups, update_provider_ids
 
 logger = logging.getLogger(__name__)
 
 
 class SlicePace:
-    """How many messages the next claim takes, from the pace measured in this run.
+    """How many messages the next claim may have with the provider at once, from the pace measured
+    in this run.
 
     Slow calls — each at least as long as a claim's own database round trip: an ESP's API, a remote
     SMTP relay — are claimed as many as the provider has calls in flight at once (one per send
-    thread, OUTREACH_SEND_CONCURRENCY; one when the caller gives its own connection): the extra
-    commit costs less than the calls, and a crash leaves exactly the calls in flight uncertain. Fast
-    ones (a local relay, files, memory) are claimed as many as fit in OUTREACH_SEND_SLICE_SECONDS at
-    that many in flight, up to the chunk size: a commit per message would cost more than the sends.
-    A run's first claim takes one call per thread (nothing is measured yet); a dry run calls no
-    provider and takes a whole chunk."""
+    thread, OUTREACH_SEND_CONCURRENCY; one when the caller gives its own connection): every claimed
+    call starts at once, and a crash leaves exactly the calls in flight uncertain. Fast ones (a local
+    relay, files, memory) are claimed as many as fit in OUTREACH_SEND_SLICE_SECONDS at that many in
+    flight, up to the chunk size: a commit per message would cost more than the sends. A run's
+    first claim takes one call per thread (nothing is measured yet); a dry run calls no provider
+    and takes a whole chunk."""
 
     def __init__(self, *, seconds: float, limit: int, concurrency: int = 1) -> None:
         self.seconds, self.limit = seconds, max(1, limit)
@@ -59,14 +67,48 @@ class SlicePace:
         return max(in_flight, min(self.limit, fit))
 
     def record(self, *, calls: int, call_seconds: float, overhead_seconds: float) -> None:
-        """One slice: its provider calls, the sum of their durations, and the time its claim and
-        record took besides the calls (the fastest seen counts, so a slow claim — the ranking's
-        refill — does not make calls look fast)."""
+        """Some finished calls, the sum of their durations, and the time the claim and record
+        around them took besides the calls (the fastest seen counts, so a slow claim — the
+        ranking's refill — does not make calls look fast)."""
         if calls:
             self.per_call = call_seconds / calls
             self.overhead = (
                 overhead_seconds if self.overhead is None else min(self.overhead, overhead_seconds)
             )
+
+
+class _Window:
+    """One run's calls with the provider and the outcomes not recorded yet."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.in_flight: dict[Future, Message] = {}
+        self.finished: list[tuple[Message, ProviderCall | None]] = []
+
+    def free(self) -> int:
+        return self.provider.concurrency - len(self.in_flight)
+
+    def hand_over(self, messages: list[Message], *, deadline_seconds: float) -> None:
+        """Start as many calls as there are free threads; any more (fast calls, claimed by the
+        slice) start as threads free up, until the deadline."""
+        free, deadline = self.free(), time.monotonic() + deadline_seconds
+        for index, message in enumerate(messages):
+            future = self.provider.submit(message, deadline=None if index < free else deadline)
+            self.in_flight[future] = message
+
+    def collect(self) -> None:
+        """Wait for at least one call in flight to finish, then take every finished one. A call
+        that raised what is not an outcome (the worker stopping) re-raises here."""
+        if not self.in_flight:
+            return
+        done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        for future in done:
+            message = self.in_flight.pop(future)
+            self.finished.append((message, future.result()))
+
+    def take_finished(self) -> list[tuple[Message, ProviderCall | None]]:
+        finished, self.finished = self.finished, []
+        return finished
 
 
 def send_due_messages(
@@ -79,53 +121,78 @@ def send_due_messages(
     max_chunks: int = 1000,
     heartbeat: Callable[[], bool] | None = None,
 ) -> SendStats:
-    """Send what is due for one campaign, one claim at a time, until nothing is due or a cap is hit.
+    """Send what is due for one campaign until nothing is due, a cap is hit or it is stopped.
 
-    Each claim (at most ``chunk_size`` messages, see SlicePace) is committed, then handed to the
-    provider and recorded in the next commit: a crash leaves at most that slice `sending` (the
-    recovery sweep makes it `unknown`), and nothing it had not claimed. ``max_chunks`` bounds the
-    claims of one run. The run's sends are booked to the budget once it ends (a crash leaves them
-    flagged for the sweep to book). ``heartbeat``: called before each claim (the cycle renews its
-    lease there); False stops the run before the claim."""
+    Each claim (see SlicePace; while calls are in flight, as many as have finished, once a quarter
+    of the threads are free) is committed and handed to the provider at once; outcomes are recorded
+    in batches of half the threads (and at the end). ``max_chunks`` bounds the claims of one run.
+    The run's sends are booked to the budget once it ends (a crash leaves them flagged for the
+    sweep to book). ``heartbeat``: called before each claim (the cycle renews its lease there);
+    False stops the run before the claim."""
     provider = Provider(connection, concurrency=settings.OUTREACH_SEND_CONCURRENCY)
     pace = SlicePace(
         seconds=settings.OUTREACH_SEND_SLICE_SECONDS,
         limit=chunk_size or settings.OUTREACH_CHUNK_SIZE,
         concurrency=provider.concurrency,
     )
+    window = _Window(provider)
+    refill_at = max(1, provider.concurrency // 4)
+    record_at = max(1, provider.concurrency // 2)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
-    effective_dry_run = dry_run
+    claims, claiming, effective_dry_run = 0, True, dry_run
+    campaign: Campaign | None = None
+    claim_seconds = 0.0
     try:
-        for _ in range(max_chunks):
-            if heartbeat is not None and not heartbeat():
-                stats.stopped_reason = "lost the cycle lease"
-                break
-            current = now or timezone.now()
-            started = time.monotonic()
-            claim = _claim_slice(
-                campaign_id=campaign_id,
-                now=current,
-                dry_run=dry_run,
-                size=pace.size(dry_run=effective_dry_run),
-                chunk=pace.limit,
-                queue=queue,
-            )
-            claim.add_to(stats)
-            effective_dry_run = claim.dry_run
-            if claim.messages:
-                calls, call_seconds, wall_seconds = _send_slice(
-                    campaign=claim.campaign,
-                    claimed=claim.messages,
-                    now=current,
-                    stats=stats,
-                    provider=provider,
-                    deadline_seconds=pace.seconds,
+        while True:
+            room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
+            if claiming and room > 0 and (not window.in_flight or room >= refill_at):
+                claims += 1
+                claiming = claims < max_chunks
+                if heartbeat is not None and not heartbeat():
+                    stats.stopped_reason = "lost the cycle lease"
+                    claiming = False
+                    continue
+                started = time.monotonic()
+                claim = _claim_slice(
+                    campaign_id=campaign_id,
+                    now=now or timezone.now(),
+                    dry_run=dry_run,
+                    size=room,
+                    chunk=pace.limit,
+                    queue=queue,
                 )
-                elapsed = time.monotonic() - started
-                pace.record(calls=calls, call_seconds=call_seconds, overhead_seconds=elapsed - wall_seconds)
-            if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+                claim_seconds = time.monotonic() - started  # before any call: the round trip alone
+                claim.add_to(stats)
+                campaign, effective_dry_run = claim.campaign, claim.dry_run
+                if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+                    claiming = False
+                if claim.messages and claim.dry_run:
+                    _record_dry_run(campaign, claim.messages, now or timezone.now(), stats)
+                elif claim.messages:
+                    window.hand_over(claim.messages, deadline_seconds=pace.seconds)
+                continue
+            if not window.in_flight and not window.finished:
+                if claiming:
+                    continue
                 break
+            window.collect()
+            if window.finished and (len(window.finished) >= record_at or not window.in_flight):
+                started = time.monotonic()
+                finished = window.take_finished()
+                _record_calls(campaign, finished, now or timezone.now(), stats)
+                calls = [call for _, call in finished if call is not None]
+                pace.record(
+                    calls=len(calls),
+                    call_seconds=sum(call.seconds for call in calls),
+                    overhead_seconds=claim_seconds + time.monotonic() - started,
+                )
+    except BaseException:
+        # The run is being stopped (a call raised what is not an outcome): the calls in flight end,
+        # and what was claimed but never started goes back — it was never with the provider.
+        provider.close()
+        _release_never_started(window)
+        raise
     finally:
         provider.close()
     if stats.sent:
@@ -133,41 +200,74 @@ def send_due_messages(
     return stats
 
 
-def _send_slice(
-    *,
-    campaign: Campaign,
-    claimed: list[Message],
-    now: datetime,
-    stats: SendStats,
-    provider: Provider,
-    deadline_seconds: float,
-) -> tuple[int, float, float]:
-    """Hand a claimed slice to the provider and record what happened, in one transaction holding
-    the campaign's share lock (a kill, which takes the row exclusively, waits for the slice in
-    flight — all its overlapping calls — and the next claim reads it) and the slice's rows (the
-    recovery sweep cannot settle a message while it is with the provider). Claimed messages not
-    handed over go back to `scheduled` in the same commit. Returns the provider calls made, the sum
-    of their durations and the seconds the slice spent calling (less than the sum when they overlap)."""
+def wait_for_calls_in_flight(campaign_id: int) -> bool:
+    """After a pause or kill has committed: wait until the campaign's calls already with the
+    provider are recorded, so the stop returns with nothing of it in flight (no claim after the
+    commit starts another). A `sending` message claimed long ago with no cycle holding the campaign
+    was left by a dead worker: the recovery sweep settles it, nobody waits for it. Gives up after
+    OUTREACH_STOP_WAIT_SECONDS (a call hanging that long); returns whether nothing is left in flight."""
+    deadline = time.monotonic() + settings.OUTREACH_STOP_WAIT_SECONDS
+    recent = timezone.now() - timedelta(seconds=settings.OUTREACH_STOP_WAIT_SECONDS)
+    sending = Message.objects.filter(campaign_id=campaign_id, state=MessageState.SENDING)
+    while sending.exists():
+        if not cycle_running(campaign_id) and not sending.filter(claimed_at__gte=recent).exists():
+            return True
+        if time.monotonic() >= deadline:
+            logger.warning("campaign %s stopped with calls still in flight", campaign_id)
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _release_never_started(window: _Window) -> None:
+    never = [
+        message
+        for future, message in window.in_flight.items()
+        if future.cancelled() or (future.done() and future.exception() is None and future.result() is None)
+    ]
+    if not never:
+        return
+    try:
+        with transaction.atomic():
+            ours = set(
+                Message.objects.select_for_update(of=("self",))
+                .filter(pk__in=[m.pk for m in never], state=MessageState.SENDING)
+                .values_list("pk", flat=True)
+            )
+            _unclaim([m for m in never if m.pk in ours], killed=False, now=timezone.now())
+    except Exception:  # the database may be what failed; the recovery sweep settles them then
+        logger.exception("could not release %s claimed message(s) never handed over", len(never))
+
+
+def _record_dry_run(campaign: Campaign, messages: list[Message], now: datetime, stats: SendStats) -> None:
+    """A dry-run claim calls no provider: its messages are recorded at once as if sent."""
     with transaction.atomic():
-        # Once a kill has committed, the state read here says so and nothing more goes out.
-        state, paused = campaign_send_gate(campaign.pk)
-        if state != CampaignState.ACTIVE or paused:
-            stats.stopped_reason = SYSTEM_PAUSED if paused else f"campaign is {state}"
-            _unclaim(claimed, killed=state == CampaignState.CANCELLED, now=now)
-            return 0, 0.0, 0.0
+        for message in messages:
+            message.mark_sent()
+            message.sent_at = now
+        stats.dry_run += len(messages)
+        _record_slice(campaign, messages, now)
+
+
+def _record_calls(
+    campaign: Campaign, finished: list[tuple[Message, ProviderCall | None]], now: datetime, stats: SendStats
+) -> None:
+    """Record finished calls in one transaction: each call's outcome, the enrollments moved on;
+    messages whose call never started go back to `scheduled` (cancelled when the campaign was
+    killed meanwhile). Only rows still `sending` are written (locked here, so the recovery sweep
+    cannot settle one at the same time)."""
+    with transaction.atomic():
+        state, _ = campaign_send_gate(campaign.pk)
         ours = set(
             Message.objects.select_for_update(of=("self",))
-            .filter(pk__in=[m.pk for m in claimed], state=MessageState.SENDING)
+            .filter(pk__in=[m.pk for m, _ in finished], state=MessageState.SENDING)
             .values_list("pk", flat=True)
         )
-        mine = [m for m in claimed if m.pk in ours]
-        started = time.monotonic()
-        handed, call_seconds = _hand_over(mine, provider, now, stats, deadline=started + deadline_seconds)
-        wall_seconds = time.monotonic() - started
-        handed_ids = {m.pk for m in handed}
-        _unclaim([m for m in mine if m.pk not in handed_ids], killed=False, now=now)
-        _record_slice(campaign, handed, now)
-    return sum(not m.dry_run for m in handed), call_seconds, wall_seconds
+        calls = [call for message, call in finished if call is not None and message.pk in ours]
+        never = [message for message, call in finished if call is None and message.pk in ours]
+        _unclaim(never, killed=state == CampaignState.CANCELLED, now=now)
+        _apply_outcomes(calls, now, stats)
+        _record_slice(campaign, [call.message for call in calls], now)
 
 
 def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
@@ -184,24 +284,10 @@ def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
     update_in_groups(Message, messages, ["state", "skip_reason", "attempts", "updated_at"])
 
 
-def _hand_over(
-    pending: list[Message], provider: Provider, now: datetime, stats: SendStats, *, deadline: float
-) -> tuple[list[Message], float]:
-    """Hand messages to the backend until the deadline passes (at least one call per send thread);
-    returns those handled, in order, and the sum of the provider calls' durations. The calls may
-    overlap (``Provider.call``); their outcomes are applied here, on the caller's thread."""
-    if pending and pending[0].dry_run:  # a claim is all dry run or all live: no provider
-        done: list[Message] = []
-        for message in pending:
-            done.append(message)
-            message.mark_sent()
-            message.sent_at = now
-            stats.dry_run += 1
-            if time.monotonic() >= deadline:
-                break
-        return done, 0.0
+def _apply_outcomes(calls: list[ProviderCall], now: datetime, stats: SendStats) -> None:
+    """Each call's outcome on its message: sent (its spend to book), or an error classified —
+    retried later with backoff, or dead when permanent or out of attempts; never swallowed."""
     max_attempts = settings.OUTREACH_MAX_ATTEMPTS
-    calls = [call for call in provider.call(pending, deadline=deadline) if call is not None]
     for call in calls:
         message = call.message
         if call.error is None:
@@ -211,7 +297,7 @@ def _hand_over(
             message.cost_unbooked = True
             stats.sent += 1
             continue
-        exc = call.error  # classified here; never swallowed silently
+        exc = call.error
         kind = classify_send_error(exc)
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         stats.failed += 1
@@ -232,7 +318,6 @@ def _hand_over(
                 cap=settings.OUTREACH_RETRY_CAP_SECONDS,
             )
             stats.retried += 1
-    return [call.message for call in calls], sum(call.seconds for call in calls)
 
 
 def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> None:

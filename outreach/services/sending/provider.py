@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -81,6 +81,7 @@ class Provider:
         self._opened: list = []
         self._opened_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._halted = threading.Event()  # a call raised what is not an outcome: start no more
 
     def _connection(self):
         if self.given is not None:
@@ -102,37 +103,34 @@ class Provider:
             return ProviderCall(message, error=exc, seconds=time.monotonic() - started)
         return ProviderCall(message, provider_message_id=provider_id, seconds=time.monotonic() - started)
 
-    def call(self, messages: list[Message], *, deadline: float) -> list[ProviderCall | None]:
-        """Hand ``messages`` to the backend in their order, up to ``concurrency`` calls at once. The
-        first ``concurrency`` always go; a later one starts only before the ``deadline`` (a
-        ``time.monotonic()`` value). Returns one outcome per message, None for one never started."""
+    def submit(self, message: Message, *, deadline: float | None = None) -> Future:
+        """Hand one message to the backend; the future's result is its ``ProviderCall``, or None when
+        it never started: a ``deadline`` (a ``time.monotonic()`` value) passed while it waited for a
+        thread. With a caller's own connection the call is made here, on the caller's thread, and
+        the future comes back done. A call that raises something that is not an outcome (the worker
+        being stopped) makes every later one not start, and its future re-raises it."""
         if self.concurrency == 1:
-            outcomes: list[ProviderCall | None] = [None] * len(messages)
-            for index, message in enumerate(messages):
-                if index and time.monotonic() >= deadline:
-                    break
-                outcomes[index] = self._call(message)
-            return outcomes
+            future: Future = Future()
+            if self._halted.is_set() or (deadline is not None and time.monotonic() >= deadline):
+                future.set_result(None)
+            else:
+                try:
+                    future.set_result(self._call(message))
+                except BaseException as exc:
+                    self._halted.set()
+                    future.set_exception(exc)
+            return future
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="outreach-send")
-        halted = threading.Event()  # a call raised something that is not an outcome: start no more
+        return self._pool.submit(self._start, message, deadline)
 
-        def start(index: int, message: Message) -> ProviderCall | None:
-            if halted.is_set() or (index >= self.concurrency and time.monotonic() >= deadline):
-                return None
-            try:
-                return self._call(message)
-            except BaseException:
-                halted.set()
-                raise
-
-        futures = [self._pool.submit(start, index, message) for index, message in enumerate(messages)]
+    def _start(self, message: Message, deadline: float | None) -> ProviderCall | None:
+        if self._halted.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            return None
         try:
-            return [future.result() for future in futures]
+            return self._call(message)
         except BaseException:
-            halted.set()
-            for future in futures:
-                future.cancel()
+            self._halted.set()
             raise
 
     def close(self) -> None:
