@@ -34,7 +34,7 @@ demo: migrate
 	$(BIN)/python manage.py demo
 
 run: demo-data
-	@echo "Serving on http://localhost:$${AICMO_PORT:-8000}/admin/ and /api/v1/, bound to $${AICMO_BIND:-127.0.0.1} (AICMO_BIND=0.0.0.0 for every interface; Ctrl-C stops web, worker and beat)"
+	@$(BIN)/python manage.py demo_access && echo "  Bound to $${AICMO_BIND:-127.0.0.1}:$${AICMO_PORT:-8000} (AICMO_BIND=0.0.0.0 for every interface, AICMO_PORT for another port; Ctrl-C stops web, worker and beat)"
 	$(BIN)/honcho start -f Procfile
 
 test: install

@@ -61,7 +61,10 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Public base URL used in links we put into emails (unsubscribe, tracking).
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+PUBLIC_BASE_URL = os.environ.get(
+    "PUBLIC_BASE_URL",
+    f"http://localhost:{os.environ.get('AICMO_PORT') or 8000}",  # make run's port
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -201,8 +204,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("API_THROTTLE_USER", "1200/min"),
+        # POST /api/v1/auth/token/ per client address (aicmo_site/auth_api.py)
+        "auth_token": os.environ.get("API_THROTTLE_AUTH_TOKEN", "10/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # tags per resource, summaries, staff-only marks and 401/403 answers, in one place
+    "DEFAULT_SCHEMA_CLASS": "aicmo_site.openapi.AicmoAutoSchema",
     "EXCEPTION_HANDLER": "aicmo_site.api_errors.exception_handler",
     # JSON with a depth check before parsing (AICMO_MAX_JSON_DEPTH); form and multipart as DRF's.
     "DEFAULT_PARSER_CLASSES": [
@@ -215,8 +221,19 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "AICMO Campaign OS API",
     "DESCRIPTION": (
-        "Client-facing API. Authenticate with `Authorization: Token <key>`. "
-        "Every list and detail is scoped to the caller's client; an id of another client is a 404."
+        "Client-facing API. Every list and detail is scoped to the caller's client; an id of another "
+        "client is a 404.\n\n"
+        "**Authenticate** with the header `Authorization: Token <key>` (the word `Token`, a space, the "
+        "key). Get the key with `POST /api/v1/auth/token/` and your username and password:\n\n"
+        "```\ncurl -X POST -d username=acme-api -d password=… $BASE/api/v1/auth/token/\n"
+        "curl -H 'Authorization: Token <key>' $BASE/api/v1/campaigns/\n```\n\n"
+        "(`$BASE`: where this page is served, e.g. `http://127.0.0.1:8000`.) "
+        "Here: *Authorize* → `tokenAuth` → type `Token <key>`.\n\n"
+        "**401** means not authenticated: no header, an unknown or revoked key, or the key without the "
+        "word `Token`. **403** means authenticated but not allowed: the answer names the permission, "
+        "the role that has it and yours. Operations marked *(staff only)* are for agency staff; a "
+        "client user gets 403. **429**: too many requests, or too many failed keys or logins from your "
+        "address (`Retry-After` says when to try again)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -228,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aicmo_site.request_limits.document_limit_responses",
+        # the resource tags in order, and the token first in Swagger's Authorize dialog
+        "aicmo_site.openapi.tags_and_token_first",
     ],
     # One name per choice set, so generated clients get stable enum names.
     "ENUM_NAME_OVERRIDES": {
@@ -338,9 +357,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Broker outages (issue 16; tests/integration/test_broker_outage.py): a worker outlives Redis going
 # away and coming back, busy or idle. With kombu's stock Redis transport a worker running a task died
 # on the first lost connection (aicmo_site/celery.py says why); RedisTransport closes cleanly.
-# Not for rediss:// yet: kombu picks its TLS defaults by that scheme name (untested here).
-if CELERY_BROKER_URL.startswith("redis://"):
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT = "aicmo_site.celery:RedisTransport"
+if CELERY_BROKER_URL.startswith("rediss://"):
+    # TLS to Redis. Named by our transport, kombu no longer sees the rediss scheme (which would turn
+    # TLS on with certificates *unchecked*): the options come from the URL's query, and the server's
+    # certificate is verified unless it says ssl_cert_reqs=none (aicmo_site/broker_tls.py).
+    from .broker_tls import broker_ssl_options
+
+    CELERY_BROKER_USE_SSL = broker_ssl_options(CELERY_BROKER_URL)
 # Retry the connection for as long as the broker is away (Celery gives up after 100 attempts, about
 # 45 minutes, and stops), also when it is away as the worker starts.
 CELERY_BROKER_CONNECTION_RETRY = True
@@ -438,6 +463,8 @@ EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AICMO <campaigns@localhost>")
+# "Send a test to me" (creative/services/test_send.py): test emails per user in any hour.
+CREATIVE_TEST_SENDS_PER_HOUR = env_int("CREATIVE_TEST_SENDS_PER_HOUR", 10)
 ANYMAIL = {
     # anymail reads only Django settings, never the environment: every ANYMAIL_<NAME> variable that
     # holds a credential (…_KEY, …_SECRET, …_TOKEN: ANYMAIL_MAILGUN_API_KEY,

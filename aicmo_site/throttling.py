@@ -15,7 +15,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+
+from .client_address import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,15 @@ class FailOpenAnonRateThrottle(FailOpenThrottleMixin, AnonRateThrottle):
 
 class FailOpenUserRateThrottle(FailOpenThrottleMixin, UserRateThrottle):
     pass
+
+
+class FailOpenAddressScopedRateThrottle(FailOpenThrottleMixin, ScopedRateThrottle):
+    """DRF's scoped throttle (``throttle_scope`` on the view, its rate in ``DEFAULT_THROTTLE_RATES``)
+    counted per client address as ``aicmo_site.client_address`` sees it, for endpoints anyone may
+    call (the token endpoint): DRF's own ``get_ident`` believes a forged ``X-Forwarded-For``."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request) or "unknown"}
 
 
 # --- failed token authentication, counted per client address ---------------------------------

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_tokens import ApiTokenAdminMixin
 from .errors import DomainError
 from .exports import csv_lines
 from .lifecycle import activation_blockers, approval_blockers
@@ -47,7 +48,6 @@ from .selectors import (
     budget_status,
     campaign_timeline_entries,
     effective_policy,
-    open_risk_flags,
     spending_blocked_reason,
     system_switch,
     timeline_kinds,
@@ -67,6 +67,7 @@ from .services import (
     transition_campaign,
     update_campaign,
 )
+from .services.risk_flags import high_risk_notice
 
 STATE_COLOURS = {
     CampaignState.DRAFT: "#6c757d",
@@ -98,7 +99,7 @@ class ClientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ApiTokenAdminMixin, DjangoUserAdmin):
     list_display = ["username", "email", "client", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active", "client"]
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Client", {"fields": ("client",)}))
@@ -459,11 +460,9 @@ class CampaignAdmin(SimpleHistoryAdmin):
         reason = spending_blocked_reason(campaign)
         if reason:
             messages.error(request, f"Spending work is stopped. {reason}")
-        high = open_risk_flags(campaign=campaign).filter(severity="high").count()
-        if high:
-            messages.warning(
-                request, f"{high} open high-severity risk flag(s): approval needs the approver permission."
-            )
+        notice = high_risk_notice(user=request.user, campaign=campaign)
+        if notice:  # names the flags, and the missing permission only to whoever lacks it
+            messages.warning(request, notice)
 
     def budget_cap_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=object_id)

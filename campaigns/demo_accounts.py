@@ -9,6 +9,8 @@ that still has it (``aicmo_site.checks``). One list, so the three always agree.
 from __future__ import annotations
 
 import hmac
+import os
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -20,6 +22,10 @@ DEMO_PASSWORDS: dict[str, str] = {
     "acme-api": "acme-demo-pass",  # seed_demo: Acme's client API user
     "northwind-api": "northwind-demo-pass",  # demo: Northwind's client API user
 }
+
+# The demo client users, the one whose client holds the `make run` demo campaign (Northwind, made by
+# `manage.py demo`) first: its campaign has leads, messages and reports to look at through the API.
+DEMO_CLIENT_USERS = ("northwind-api", "acme-api")
 
 DEMO_REFUSED_MESSAGE = (
     "Demo accounts have published passwords and are only created with DEBUG on (a developer's "
@@ -35,7 +41,12 @@ def demo_accounts_allowed() -> bool:
 def is_published_demo_login(username: str | None, password: str | None) -> bool:
     """True when ``username`` / ``password`` are a demo account's published pair."""
     published = DEMO_PASSWORDS.get(username or "")
-    return published is not None and password is not None and hmac.compare_digest(published, password)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500 on any such password).
+    return (
+        published is not None
+        and password is not None
+        and hmac.compare_digest(published.encode(), password.encode("utf-8", "surrogatepass"))
+    )
 
 
 def demo_users_with_published_passwords(users) -> list[str]:
@@ -47,3 +58,16 @@ def demo_users_with_published_passwords(users) -> list[str]:
         for user in users
         if user.username in DEMO_PASSWORDS and check_password(DEMO_PASSWORDS[user.username], user.password)
     )
+
+
+def local_base_url(environ: Mapping[str, str] | None = None) -> str:
+    """Where ``make run`` serves (the Procfile's ``runserver ${AICMO_BIND:-127.0.0.1}:${AICMO_PORT:-8000}``),
+    as a URL to print: the bind address itself, or ``localhost`` when it binds every interface."""
+    environ = os.environ if environ is None else environ
+    port = (environ.get("AICMO_PORT") or "8000").strip()
+    host = (environ.get("AICMO_BIND") or "127.0.0.1").strip().strip("[]")
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

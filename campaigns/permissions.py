@@ -84,6 +84,36 @@ def role_for_permission(permission: str) -> str:
     return "superuser"
 
 
+# --- what a refusal says: the permission, the role that has it, the role the user has ----------
+
+
+def role_title(role: str) -> str:
+    return role.capitalize()
+
+
+def user_role(user: Any) -> str:
+    """The role ``user`` acts in, for messages: "superuser", the highest role group, "client user"
+    (of a client), or "no role"."""
+    if user is None or not user.is_authenticated:
+        return "no role (not signed in)"
+    if user.is_superuser:
+        return "superuser"
+    if is_client_user(user):
+        return "client user"
+    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    held = [role for role in ROLES if role in names]
+    return held[-1] if held else "no role"
+
+
+def permission_needed(permission: str, user: Any = None) -> str:
+    """What a refusal names, so the reader knows what to ask for and from whom: "the
+    'app.codename' permission (role: Approver); you have the role Operator"."""
+    text = f"the '{permission}' permission (role: {role_title(role_for_permission(permission))})"
+    if user is not None:
+        text += f"; you have the role {role_title(user_role(user))}"
+    return text
+
+
 # --- who is asking ---------------------------------------------------------------------------------
 
 
@@ -130,14 +160,14 @@ def action_denial(user: Any, action: str, obj: Any = None) -> str:
     if is_staff_user(user):
         if user.has_perm(rule.staff_permission):
             return ""
-        return (
-            f"{who} may not {rule.label}: that needs the '{rule.staff_permission}' permission "
-            f"({rule.role} role)."
-        )
+        return f"{who} may not {rule.label}: that needs {permission_needed(rule.staff_permission, user)}."
     if not is_client_user(user):
         return f"{who} may not {rule.label}: only agency staff and client users act here."
     if rule.clients == CLIENTS_NEVER:
-        return f"Client users may not {rule.label}; the agency does (the {rule.role} role)."
+        return (
+            f"Client users may not {rule.label}; the agency does: it needs "
+            f"{permission_needed(rule.staff_permission)}."
+        )
     if obj is not None and client_id_of(obj) != user.client_id:
         return f"{who} may not {rule.label} for another client."
     if rule.clients == CLIENTS_IF_CLIENT_APPROVAL:
@@ -222,6 +252,13 @@ register_action(
     "risk.override",
     label="override a risk flag or failing checks",
     staff_permission="campaigns.override_checks",
+)
+# Whoever may change users in the admin manages their API tokens (campaigns.api_tokens); a user
+# gets their own token from the token endpoint with their password, which is no action.
+register_action(
+    "api_token.manage",
+    label="create, rotate or revoke another user's API token",
+    staff_permission="campaigns.change_user",
 )
 
 

@@ -15,6 +15,7 @@ Register from ``AppConfig.ready()``: ``register_risk_rule("campaign", my_rule)``
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,6 +83,99 @@ def _phrases(text: str, patterns: Iterable[tuple[str, str]]) -> list[str]:
     return found
 
 
+# --- what a text only quotes or denies: the brief's own constraints, negated claims -------------
+# A strategy that says "within these limits: No guarantees of savings" repeats the client's rule;
+# it promises nothing. Two things are therefore taken out before the claims rules look: (1) the
+# passages that quote the brief's constraints back (apps register where a campaign's constraints
+# are, as strategy does from its AppConfig.ready(): campaigns cannot import them), and (2) claim
+# words under a negation in the same clause ("no guarantees", "we cannot guarantee", "not a cure").
+
+QuotedSource = Callable[[Any], Iterable[str]]
+_quoted_sources: list[QuotedSource] = []
+
+
+def register_quoted_source(fn: QuotedSource) -> QuotedSource:
+    """``fn(campaign) -> texts`` the campaign's content may quote back without claiming them."""
+    if fn not in _quoted_sources:
+        _quoted_sources.append(fn)
+    return fn
+
+
+def unregister_quoted_source(fn: QuotedSource) -> None:
+    if fn in _quoted_sources:
+        _quoted_sources.remove(fn)
+
+
+def quoted_texts(campaign: Any) -> list[str]:
+    """Every registered quoted text of ``campaign`` (e.g. its brief's constraints), non-empty."""
+    return [text for source in _quoted_sources for text in source(campaign) if text and text.strip()]
+
+
+_QUOTE_WORD = re.compile(r"[^\W_]+|[%$€£]", re.UNICODE)
+_SEP = r"[\W_]+"  # whatever stands between two words of a quote: spaces, punctuation, quotes
+_ELLIPSIS = r"\s*(?:…|\.\.\.)"
+MIN_TRUNCATED_QUOTE_WORDS = 3  # "No guarantees of…" is a quote; "No…" could be anything
+MAX_QUOTE_WORDS = 60  # generators shorten quotes well before this; it bounds the pattern
+
+
+def _quote_pattern(sentence: str) -> str | None:
+    """A pattern matching ``sentence`` quoted in full, or its first words cut off by an ellipsis
+    (the template generator shortens long constraints with "…"), ignoring case and punctuation."""
+    found = _QUOTE_WORD.findall(sentence)[:MAX_QUOTE_WORDS]
+    if not found:
+        return None
+    # each word with the separator before it: none needed next to a symbol ("100%", "$5")
+    parts = [re.escape(found[0])] + [
+        (r"[\W_]*" if not (a + b).isalnum() else _SEP) + re.escape(b) for a, b in itertools.pairwise(found)
+    ]
+    full = "".join(parts)
+    if len(parts) <= MIN_TRUNCATED_QUOTE_WORDS:
+        return rf"(?<!\w){full}(?!\w)"
+    # w1 w2 w3 (w4 (w5 …)?)? followed by an ellipsis
+    optional = ""
+    for part in reversed(parts[MIN_TRUNCATED_QUOTE_WORDS:]):
+        optional = f"(?:{part}{optional})?"
+    truncated = "".join(parts[:MIN_TRUNCATED_QUOTE_WORDS]) + optional + _ELLIPSIS
+    return rf"(?<!\w)(?:{full}(?!\w)|{truncated})"
+
+
+def strip_quoted(text: str, quoted: Iterable[str] = ()) -> str:
+    """``text`` without the passages that quote one of ``quoted`` (each split into sentences and
+    clauses), so a constraint repeated back is not read as a claim."""
+    text = text or ""
+    for source in quoted:
+        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", source or ""):
+            pattern = _quote_pattern(sentence)
+            if pattern:
+                text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
+    return text
+
+
+# A negation, then at most two words (not a conjunction, which starts a new claim: "no fees and
+# guaranteed savings" still guarantees), then the claim; punctuation ends the clause.
+_NEGATION = (
+    r"(?:no|not|never|without|nor|cannot|can[\u2019']t|don[\u2019']t|doesn[\u2019']t|won[\u2019']t|mustn[\u2019']t|"
+    r"shouldn[\u2019']t|isn[\u2019']t|aren[\u2019']t|do\s+not|does\s+not|will\s+not|must\s+not|should\s+not|"
+    r"avoid(?:s|ing)?|refrain\s+from)"
+)
+_NEGATED_BEFORE = re.compile(
+    rf"(?<!\w){_NEGATION}(?:\s+(?!(?:and|or|but|yet|so|plus|then|while)\b)[\w\u2019'-]+){{0,2}}[\s\"\u201c\u201d\u2018]+$",
+    re.IGNORECASE,
+)
+
+
+def _asserted_phrases(text: str, patterns: Iterable[tuple[str, str]]) -> list[str]:
+    """Labels of ``patterns`` found at least once not under a negation."""
+    found = []
+    for label, pattern in patterns:
+        for match in re.finditer(pattern, text, flags=re.IGNORECASE):
+            # the clause before the claim: a negation and two words fit well within 80 characters
+            if not _NEGATED_BEFORE.search(text, max(0, match.start() - 80), match.start()):
+                found.append(label)
+                break
+    return found
+
+
 # --- text claims (strategies, creatives) --------------------------------------------------------
 
 ABSOLUTE_CLAIMS = (
@@ -115,13 +209,15 @@ DISCLOSURE_PHRASES = (
 )
 
 
-def assess_text_claims(text: str) -> list[Finding]:
+def assess_text_claims(text: str, *, quoted: Iterable[str] = ()) -> list[Finding]:
     """Claims a reviewer must see before approving: absolute, medical and income claims, and a
     medical or income claim without a disclosure. Pure; strategy and creative call it through
-    ``assess_risk(texts=...)`` or directly for a preview."""
-    text = text or ""
+    ``assess_risk(texts=...)`` (which leaves out what quotes the campaign's ``quoted_texts``) or
+    directly for a preview, passing the brief's constraints as ``quoted``. A claim under a negation
+    ("no guarantees of savings") is not a claim."""
+    text = strip_quoted(text or "", quoted)
     findings: list[Finding] = []
-    absolute = _phrases(text, ABSOLUTE_CLAIMS)
+    absolute = _asserted_phrases(text, ABSOLUTE_CLAIMS)
     if absolute:
         findings.append(
             Finding(
@@ -130,7 +226,7 @@ def assess_text_claims(text: str) -> list[Finding]:
                 "Absolute claim(s) nobody can promise: " + ", ".join(f"“{p}”" for p in absolute) + ".",
             )
         )
-    medical = _phrases(text, MEDICAL_CLAIMS)
+    medical = _asserted_phrases(text, MEDICAL_CLAIMS)
     if medical:
         findings.append(
             Finding(
@@ -139,7 +235,7 @@ def assess_text_claims(text: str) -> list[Finding]:
                 "Medical or health claim(s): " + ", ".join(f"“{p}”" for p in medical) + ".",
             )
         )
-    income = _phrases(text, INCOME_CLAIMS)
+    income = _asserted_phrases(text, INCOME_CLAIMS)
     if income:
         findings.append(
             Finding(

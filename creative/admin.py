@@ -1,5 +1,6 @@
 """Operator admin for creative: generate, compare a brief's variants side by side with their check
-findings, decide (approve / request changes / reject), edit into new versions, lineage and preview."""
+findings, decide (approve / request changes / reject), edit into new versions and submit them for
+review again, lineage, a preview for a lead the reviewer picks, and "send a test to me"."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django_fsm import can_proceed
 from simple_history.admin import SimpleHistoryAdmin
 
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
@@ -20,6 +22,13 @@ from campaigns.errors import DomainError
 from campaigns.models import Campaign, CampaignState
 from campaigns.permissions import require_action
 
+from .admin_review import (
+    differences_html,
+    review_context,
+    submit_view,
+    variant_preview_view,
+    variant_test_send_view,
+)
 from .models import CreativeBrief, CreativeState, CreativeVariant, Platform
 from .selectors import creative_family
 from .services import (
@@ -30,12 +39,15 @@ from .services import (
     reject_creative,
     render_creative,
     request_creative_changes,
+    submit_creative_for_review,
 )
 
+# decision -> (the action it needs, the service that makes it)
 DECISION_SERVICES = {
-    "approve": approve_creative,
-    "request_changes": request_creative_changes,
-    "reject": reject_creative,
+    "submit_for_review": ("creative.submit", submit_creative_for_review),
+    "approve": ("creative.decide", approve_creative),
+    "request_changes": ("creative.decide", request_creative_changes),
+    "reject": ("creative.decide", reject_creative),
 }
 SEVERITY_COLOURS = {"error": "#ba2121", "warning": "#b8860b"}
 
@@ -153,26 +165,7 @@ class CreativeBriefAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, brief):
             raise PermissionDenied
         if request.method == "POST":
-            require_action(request.user, "creative.decide", brief.campaign)
-            decision = request.POST.get("decision", "")
-            service = DECISION_SERVICES.get(decision)
-            variant_id = request.POST.get("variant", "")
-            if service is None or not variant_id.isdigit():
-                messages.error(request, "Choose a variant and a decision.")
-            else:
-                kwargs = {"rationale": request.POST.get("rationale", "")}
-                if decision == "approve":
-                    kwargs["override_rationale"] = request.POST.get("override_rationale", "")
-                try:
-                    variant = service(
-                        variant=int(variant_id), actor=request.user, campaign=brief.campaign, **kwargs
-                    )
-                except DomainError as exc:
-                    messages.error(request, str(exc))
-                else:
-                    messages.success(
-                        request, f"Creative #{variant.pk} is now {variant.get_state_display().lower()}."
-                    )
+            self._decide_from_compare(request, brief)
             return HttpResponseRedirect(request.path)
         variants = list(brief.variants.order_by("root_id", "generation", "id"))
         context = {
@@ -185,13 +178,36 @@ class CreativeBriefAdmin(admin.ModelAdmin):
                     "variant": v,
                     "findings": findings_html(v),
                     "preview": render_creative(variant=v),
-                    "can_decide": v.state == CreativeState.IN_REVIEW,
                     "change_url": reverse("admin:creative_creativevariant_change", args=[v.pk]),
+                    **review_context(request, v),
                 }
                 for v in variants
             ],
         }
         return TemplateResponse(request, "admin/creative/compare.html", context)
+
+    def _decide_from_compare(self, request: HttpRequest, brief: CreativeBrief) -> None:
+        """One decision from the comparison page, shown as a message whatever happens (a refusal of
+        the role included): the reviewer stays on the page with every variant in front of them."""
+        decision = request.POST.get("decision", "")
+        variant_id = request.POST.get("variant", "")
+        if decision not in DECISION_SERVICES or not variant_id.isdigit():
+            messages.error(request, "Choose a variant and a decision.")
+            return
+        action, service = DECISION_SERVICES[decision]
+        kwargs = {}
+        if decision != "submit_for_review":
+            kwargs["rationale"] = request.POST.get("rationale", "")
+        if decision == "approve":
+            kwargs["override_rationale"] = request.POST.get("override_rationale", "")
+            kwargs["acknowledge_html_difference"] = bool(request.POST.get("acknowledge_html_difference"))
+        try:
+            require_action(request.user, action, brief.campaign)
+            variant = service(variant=int(variant_id), actor=request.user, campaign=brief.campaign, **kwargs)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Creative #{variant.pk} is now {variant.get_state_display().lower()}.")
 
 
 class CreativeVariantForm(forms.ModelForm):
@@ -200,6 +216,11 @@ class CreativeVariantForm(forms.ModelForm):
     class Meta:
         model = CreativeVariant
         fields = list(EDITABLE_CONTENT)
+        help_texts = {
+            "body_html": "Emails: made from Body whenever you change Body and leave this as it is. "
+            "Change it yourself only for formatting; where it then says something else than Body, "
+            "reviewers see the differing lines and must acknowledge them to approve.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -211,6 +232,7 @@ class CreativeVariantForm(forms.ModelForm):
 class CreativeVariantAdmin(SimpleHistoryAdmin):
     form = CreativeVariantForm
     change_list_template = "admin/creative/creativevariant/change_list.html"
+    change_form_template = "admin/creative/creativevariant/change_form.html"
     list_display = [
         "id",
         "campaign",
@@ -234,6 +256,7 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
         "variant_of",
         "root",
         "findings",
+        "text_and_html",
         "lineage",
         "preview",
         "override_rationale",
@@ -266,7 +289,7 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
                 "version and leaves this one unchanged.",
             },
         ),
-        ("Checks", {"fields": ("findings", "override_rationale")}),
+        ("Checks", {"fields": ("findings", "text_and_html", "override_rationale")}),
         ("Decision", {"fields": ("decided_by", "decided_at", "decision_rationale")}),
         ("Lineage and preview", {"fields": ("lineage", "preview", "created_at")}),
     )
@@ -278,6 +301,10 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
     @admin.display(description="Check findings")
     def findings(self, obj: CreativeVariant) -> str:
         return findings_html(obj)
+
+    @admin.display(description="Text and HTML")
+    def text_and_html(self, obj: CreativeVariant) -> str:
+        return differences_html(obj)
 
     @admin.display(description="Lineage")
     def lineage(self, obj: CreativeVariant) -> str:
@@ -302,10 +329,20 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
         rendered = render_creative(variant=obj)
         return format_html(
             '<div style="border:1px solid #ccc;padding:8px;max-width:640px"><b>{}</b>'
-            '<pre style="white-space:pre-wrap">{}</pre></div>',
+            '<pre style="white-space:pre-wrap">{}</pre></div>'
+            '<p><a class="button" href="{}">Preview for a lead of the campaign{}</a></p>',
             rendered.subject,
             rendered.body,
+            reverse("admin:creative_creativevariant_preview", args=[obj.pk]),
+            " / send a test to me" if obj.platform == Platform.EMAIL else "",
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        variant = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if variant is not None:
+            extra.update(review_context(request, variant))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def has_add_permission(self, request):
         return False
@@ -323,13 +360,36 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
             raise PermissionDenied(str(exc)) from exc
         if saved.pk != obj.pk:
             messages.info(
-                request, f"Version #{obj.pk} is unchanged; your edit is new draft version #{saved.pk}."
+                request,
+                f"Version #{obj.pk} is unchanged; your edit is new draft version #{saved.pk}. "
+                "Submit it for review from its page when it is ready.",
+            )
+        elif can_proceed(saved.submit_for_review):
+            messages.info(
+                request,
+                f"#{saved.pk} is a {saved.get_state_display().lower()}: submit it for "
+                "review when it is ready.",
             )
         obj.pk = saved.pk
 
     def get_urls(self):
         return [
             path("generate/", self.admin_site.admin_view(self.generate_view), name="creative_generate"),
+            path(
+                "<int:variant_id>/preview/",
+                self.admin_site.admin_view(variant_preview_view(self)),
+                name="creative_creativevariant_preview",
+            ),
+            path(
+                "<int:variant_id>/submit/",
+                self.admin_site.admin_view(submit_view(self)),
+                name="creative_creativevariant_submit",
+            ),
+            path(
+                "<int:variant_id>/test-send/",
+                self.admin_site.admin_view(variant_test_send_view(self)),
+                name="creative_creativevariant_test_send",
+            ),
             *super().get_urls(),
         ]
 

@@ -1,12 +1,15 @@
-"""Client-facing API for creative: list, generate, inspect (findings + lineage), decide, edit, preview."""
+"""Client-facing API for creative: list, generate, inspect (findings, lineage, text/HTML differences),
+decide, edit, submit for review again, preview for a lead, and send a test to yourself."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,15 +19,19 @@ from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
 
 from .models import CreativeState, CreativeVariant, Platform
-from .preview import lead_context
 from .selectors import creative_family, creatives_for_campaign, creatives_visible_to
 from .services import (
+    LeadNotInCampaignError,
+    TestSendLimitError,
     approve_creative,
     edit_creative,
     generate_creatives,
+    html_differences,
     reject_creative,
-    render_creative,
+    render_for_lead,
     request_creative_changes,
+    send_test_email,
+    submit_creative_for_review,
 )
 
 
@@ -34,9 +41,24 @@ class FindingSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class HtmlDifferenceSerializer(serializers.Serializer):
+    text = serializers.ListField(child=serializers.CharField(), help_text="The text body's lines here.")
+    html = serializers.ListField(
+        child=serializers.CharField(), help_text="What the HTML part shows here instead."
+    )
+
+
 class CreativeSerializer(serializers.ModelSerializer):
     check_findings = FindingSerializer(many=True, read_only=True)
     brief_pillar = serializers.CharField(source="brief.pillar", read_only=True)
+    html_differences = serializers.SerializerMethodField(
+        help_text="Where a hand-written HTML part says something else than the text body (empty when "
+        "the HTML is derived from the text). Approving needs acknowledge_html_difference then."
+    )
+
+    @extend_schema_field(HtmlDifferenceSerializer(many=True))
+    def get_html_differences(self, obj: CreativeVariant) -> list[dict]:
+        return [d.as_dict() for d in html_differences(obj)]
 
     class Meta:
         model = CreativeVariant
@@ -59,6 +81,7 @@ class CreativeSerializer(serializers.ModelSerializer):
             "hashtags",
             "media_notes",
             "check_findings",
+            "html_differences",
             "checks_run_at",
             "override_rationale",
             "decision_rationale",
@@ -122,6 +145,12 @@ class DecisionSerializer(serializers.Serializer):
         max_length=4000,
         help_text="Approve despite failing checks: why that is acceptable (recorded in the audit timeline).",
     )
+    acknowledge_html_difference = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve an email whose HTML part says something else than its text (see "
+        "html_differences): you have read both (recorded with the differing lines).",
+    )
 
 
 class EditSerializer(serializers.Serializer):
@@ -140,6 +169,24 @@ class PreviewSerializer(serializers.Serializer):
     preheader = serializers.CharField()
     body = serializers.CharField()
     body_html = serializers.CharField()
+    missing = serializers.ListField(child=serializers.CharField())
+    html_differences = HtmlDifferenceSerializer(many=True)
+
+
+class TestSendRequestSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Render for this lead of the campaign (default: a sample lead).",
+    )
+
+
+class TestSendResultSerializer(serializers.Serializer):
+    to_email = serializers.EmailField(help_text="Your own address: tests go nowhere else.")
+    from_email = serializers.CharField()
+    subject = serializers.CharField(help_text='Starts with "[TEST]".')
+    lead_id = serializers.IntegerField(allow_null=True)
     missing = serializers.ListField(child=serializers.CharField())
 
 
@@ -218,6 +265,8 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         "request_changes": "creative.decide",
         "reject": "creative.decide",
         "edit": "creative.edit",
+        "submit": "creative.submit",
+        "test_send": "creative.test_send",
     }
 
     def get_queryset(self):
@@ -230,13 +279,15 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         kwargs = {"rationale": body.validated_data.get("rationale", "")}
         if not rationale_only:
             kwargs["override_rationale"] = body.validated_data.get("override_rationale", "")
+            kwargs["acknowledge_html_difference"] = body.validated_data["acknowledge_html_difference"]
         updated = service(variant=variant, actor=request.user, **kwargs)
         return Response(CreativeSerializer(updated).data)
 
     @extend_schema(request=DecisionSerializer, responses=_decision_responses)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        """Approve a creative in review. Failing checks need `override_rationale`."""
+        """Approve a creative in review. Failing checks need `override_rationale`; an HTML part that
+        says something else than the text (`html_differences`) needs `acknowledge_html_difference`."""
         return self._decide(request, approve_creative)
 
     @extend_schema(request=DecisionSerializer, responses=_decision_responses)
@@ -274,6 +325,33 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(CreativeSerializer(updated).data, status=code)
 
     @extend_schema(
+        request=None,
+        responses={
+            200: CreativeSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Only agency staff submit creative."),
+            404: OpenApiResponse(description="No such creative for this client."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Only a draft or a version with changes requested goes to review.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        """Put a draft (an edited version) or a version with changes requested back in review; its
+        checks and risk are assessed again."""
+        updated = submit_creative_for_review(variant=self.get_object(), actor=request.user)
+        return Response(CreativeSerializer(updated).data)
+
+    def _lead_param(self, raw) -> int | None:
+        if raw in (None, ""):
+            return None
+        text = str(raw)
+        if not text.isdigit():
+            raise serializers.ValidationError({"lead": f"Expected a lead id, got {text!r}."})
+        return int(text)
+
+    @extend_schema(
         parameters=[
             OpenApiParameter(
                 "lead", int, description="Render for this lead of the campaign (default: a sample lead)."
@@ -283,15 +361,48 @@ class CreativeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, pk: str | None = None) -> Response:
-        """Merge fields rendered against a lead of the campaign (`?lead=ID`) or a sample lead."""
+        """Merge fields rendered against a lead of the campaign (`?lead=ID`) or a sample lead, with the
+        context a real send to that lead would use."""
         variant = self.get_object()
-        context = None
-        raw = request.query_params.get("lead")
-        if raw:
-            if not raw.isdigit():
-                raise serializers.ValidationError({"lead": f"Expected a lead id, got {raw!r}."})
-            context = lead_context(campaign=variant.campaign, lead_id=int(raw))
-            if context is None:
-                raise NotFound(f"Lead {raw} is not in campaign {variant.campaign_id}.")
-        rendered = render_creative(variant=variant, context=context)
-        return Response(PreviewSerializer(rendered).data)
+        try:
+            rendered = render_for_lead(
+                variant=variant, lead_id=self._lead_param(request.query_params.get("lead"))
+            )
+        except LeadNotInCampaignError as exc:
+            raise NotFound(str(exc)) from exc
+        data = {**asdict(rendered), "html_differences": [d.as_dict() for d in html_differences(variant)]}
+        return Response(PreviewSerializer(data).data)
+
+    @extend_schema(
+        request=TestSendRequestSerializer,
+        responses={
+            200: TestSendResultSerializer,
+            400: OpenApiResponse(
+                BadRequestSerializer,
+                description="Not an email, your user has no email address, the system pause is on, or the "
+                "email backend refused it.",
+            ),
+            403: OpenApiResponse(ErrorSerializer, description="Only agency staff send tests."),
+            404: OpenApiResponse(description="No such creative, or the lead is not in its campaign."),
+            429: OpenApiResponse(
+                description="CREATIVE_TEST_SENDS_PER_HOUR reached; Retry-After says when to try again."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="test-send")
+    def test_send(self, request: Request, pk: str | None = None) -> Response:
+        """Send this email, rendered for a lead (`lead`) or the sample lead, to your own address
+        through the campaign's sending path, marked as a test (`[TEST]` subject, `X-AICMO-Test`
+        header). Never outreach: no message, cap, budget or metrics; the audit timeline records it."""
+        variant = self.get_object()
+        body = TestSendRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            result = send_test_email(
+                variant=variant, actor=request.user, lead_id=body.validated_data.get("lead")
+            )
+        except LeadNotInCampaignError as exc:
+            raise NotFound(str(exc)) from exc
+        except TestSendLimitError as exc:
+            raise Throttled(wait=exc.details.get("retry_after"), detail=str(exc)) from exc
+        return Response(TestSendResultSerializer(asdict(result)).data)

@@ -2,26 +2,25 @@
 of rejected rows), suppression and consent management, per-campaign lead policy.
 
 Every change goes through ``leads.services`` / ``leads.importers`` (validated, audited), the same
-code the API and the commands use.
+code the API and the commands use. The import pages live in ``leads.admin_imports``.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
 
-from .importers import MAPPABLE_FIELDS, import_leads_from_csv, iter_issues_csv
+from . import admin_imports  # noqa: F401  (registers the import pages)
 from .models import (
     ConsentRecord,
     LawfulBasis,
@@ -32,7 +31,7 @@ from .models import (
     Suppression,
     SuppressionReason,
 )
-from .selectors import contactability_blockers, import_issues, leads_of_campaign, suppressed_leads
+from .selectors import contactability_blockers, leads_of_campaign, suppressed_leads
 from .services import (
     add_suppression,
     record_consent,
@@ -206,139 +205,6 @@ class LeadAdmin(SimpleHistoryAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{lead}: {exc}", messages.WARNING)
         self.message_user(request, f"{done} leads marked do-not-contact.", messages.SUCCESS)
-
-
-class LeadImportForm(forms.Form):
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.select_related("client"))
-    file = forms.FileField(
-        help_text="CSV: UTF-8 (with or without BOM) or Latin-1; comma, semicolon, tab or pipe."
-    )
-    mapping = forms.CharField(
-        required=False,
-        help_text="Only for headers the aliases miss: FIELD=COLUMN pairs, comma-separated, e.g. "
-        f"“email=Work Email,first_name=Given”. Fields: {', '.join(MAPPABLE_FIELDS)}.",
-    )
-
-
-@admin.register(LeadImport)
-class LeadImportAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "campaign",
-        "filename",
-        "status",
-        "rows_read",
-        "inserted",
-        "duplicates_in_file",
-        "duplicates_in_campaign",
-        "suppressed",
-        "invalid",
-        "started_at",
-    ]
-    list_filter = ["status", "source", "campaign__client"]
-    list_select_related = ["campaign", "campaign__client"]
-    readonly_fields = [
-        "campaign",
-        "created_by",
-        "source",
-        "filename",
-        "encoding",
-        "delimiter",
-        "column_mapping",
-        "ignored_columns",
-        "status",
-        "error",
-        "rows_read",
-        "inserted",
-        "duplicates_in_file",
-        "duplicates_in_campaign",
-        "suppressed",
-        "invalid",
-        "blank_lines",
-        "started_at",
-        "finished_at",
-        "rejected_rows",
-    ]
-    fields = readonly_fields
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_urls(self):
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view), name="leads_leadimport_upload"),
-            path(
-                "<int:import_id>/issues.csv",
-                self.admin_site.admin_view(self.issues_csv_view),
-                name="leads_leadimport_issues_csv",
-            ),
-            *super().get_urls(),
-        ]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        return HttpResponseRedirect(reverse("admin:leads_leadimport_upload"))
-
-    @admin.display(description="rejected rows")
-    def rejected_rows(self, lead_import: LeadImport) -> str:
-        issues = list(import_issues(lead_import)[:50])
-        if not issues:
-            return "None."
-        url = reverse("admin:leads_leadimport_issues_csv", args=[lead_import.pk])
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((i.row_number, i.get_kind_display(), i.field, i.reason, i.value) for i in issues),
-        )
-        return format_html(
-            '<p><a class="button" href="{}">Download all {} rejected rows as CSV</a></p>'
-            "<table><tr><th>row</th><th>kind</th><th>field</th><th>reason</th><th>value</th></tr>{}</table>",
-            url,
-            lead_import.rejected,
-            rows,
-        )
-
-    def upload_view(self, request: HttpRequest):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = LeadImportForm(
-            request.POST or None, request.FILES or None, initial={"campaign": request.GET.get("campaign")}
-        )
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                lead_import = import_leads_from_csv(
-                    campaign=form.cleaned_data["campaign"],
-                    file=upload,
-                    filename=upload.name,
-                    mapping=form.cleaned_data["mapping"] or None,
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                form.add_error("mapping" if exc.details.get("field") == "mapping" else "file", str(exc))
-            else:
-                self.message_user(
-                    request,
-                    f"{lead_import.inserted} leads inserted from {lead_import.rows_read} rows; "
-                    f"{lead_import.rejected} rows rejected (see the report below).",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("admin:leads_leadimport_change", args=[lead_import.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import leads from a CSV file",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/leads/leadimport/upload.html", context)
-
-    def issues_csv_view(self, request: HttpRequest, import_id: int):
-        lead_import = get_object_or_404(LeadImport, pk=import_id)
-
-        response = StreamingHttpResponse(iter_issues_csv(lead_import), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="lead-import-{lead_import.pk}-rejected-rows.csv"'
-        )
-        return response
 
 
 class SuppressionAddForm(forms.ModelForm):

@@ -21,7 +21,13 @@ from campaigns.limits import MAX_PUSH_ROWS, MAX_UPLOAD_BYTES, InputLimitExceeded
 from campaigns.models import Campaign, Client
 from campaigns.selectors import campaigns_visible_to, clients_visible_to
 
-from .importers import import_lead_records, import_leads_from_csv, lead_import_report
+from .importers import (
+    PREVIEW_ROWS,
+    import_lead_records,
+    import_leads_from_csv,
+    lead_import_report,
+    preview_csv,
+)
 from .models import EMAIL_MAX_LENGTH, Lead, LeadSource, LeadState, Suppression, SuppressionReason
 from .normalization import InvalidEmailError, normalize_email
 from .selectors import (
@@ -34,6 +40,10 @@ from .selectors import (
 from .services import add_suppression
 
 SCORE_BANDS = {"high": (0.7, 1.01), "medium": (0.4, 0.7), "low": (0.0, 0.4)}
+
+
+def _is_true(value) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("1", "true", "yes")
 
 
 class CSVBodyParser(BaseParser):
@@ -100,9 +110,41 @@ ImportReportSerializer = inline_serializer(
         "duplicates_in_campaign": serializers.IntegerField(),
         "suppressed": serializers.IntegerField(),
         "invalid": serializers.IntegerField(),
+        "rejected": serializers.IntegerField(help_text="Rows not inserted (the four counts above)."),
+        "flagged": serializers.IntegerField(
+            help_text="Leads inserted with a value left empty (country not recognised, too long…)."
+        ),
         "blank_lines": serializers.IntegerField(),
-        "issues_total": serializers.IntegerField(),
-        "issues": serializers.ListField(child=serializers.DictField()),
+        "issues_total": serializers.IntegerField(help_text="Rejected rows' issues."),
+        "issues": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="The first rejected rows: row_number, kind, field, reason, value.",
+        ),
+        "warnings_total": serializers.IntegerField(help_text="Flagged values of inserted leads."),
+        "warnings": serializers.ListField(
+            child=serializers.DictField(),
+            help_text='The first flagged values (kind "flagged"): the lead was imported, the field empty.',
+        ),
+    },
+)
+
+ImportPreviewSerializer = inline_serializer(
+    "LeadImportPreview",
+    {
+        "filename": serializers.CharField(),
+        "encoding": serializers.CharField(),
+        "delimiter": serializers.CharField(),
+        "delimiter_name": serializers.CharField(),
+        "header": serializers.ListField(child=serializers.CharField()),
+        "mapping": serializers.DictField(child=serializers.CharField(), help_text="Lead field → column."),
+        "ignored_columns": serializers.ListField(child=serializers.CharField()),
+        "fields": serializers.ListField(child=serializers.CharField()),
+        "rows": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="row_number, email, values (as imported), flagged ({field: {value, reason}}), "
+            'outcome ("new" or why the row would be kept out) and reason.',
+        ),
+        "more_rows": serializers.BooleanField(),
     },
 )
 
@@ -236,8 +278,17 @@ class CampaignLeadViewSet(
             ),
             "text/csv": {"type": "string", "format": "binary"},
         },
-        parameters=[OpenApiParameter("mapping", description="FIELD=COLUMN pairs, e.g. email=Work Email")],
+        parameters=[
+            OpenApiParameter("mapping", description="FIELD=COLUMN pairs, e.g. email=Work Email"),
+            OpenApiParameter(
+                "dry_run",
+                bool,
+                description="true: import nothing; answer 200 with the columns detected and the first "
+                f"{PREVIEW_ROWS} rows as they would be imported (flagged values marked).",
+            ),
+        ],
         responses={
+            200: OpenApiResponse(ImportPreviewSerializer, description="dry_run=true: the preview."),
             201: ImportReportSerializer,
             400: OpenApiResponse(
                 BadRequestSerializer,
@@ -256,7 +307,9 @@ class CampaignLeadViewSet(
     )
     def import_csv(self, request: Request, campaign_id: str | None = None) -> Response:
         """Import a CSV (multipart ``file`` or a ``text/csv`` body). Answers with the import report:
-        counts and the first 100 rejected rows (row number, field, reason)."""
+        counts, the first 100 rejected rows (row number, field, reason) and, apart from them, the
+        first 100 flagged values (leads imported with a country, time zone or over-long value left
+        empty). With ``dry_run=true`` nothing is imported: the answer (200) is the preview."""
         campaign = self.get_campaign()
         upload = request.data.get("file")
         if upload is None or isinstance(upload, str):
@@ -265,6 +318,14 @@ class CampaignLeadViewSet(
             )
         mapping = request.data.get("mapping") or request.query_params.get("mapping") or None
         filename = getattr(upload, "name", "")
+        if _is_true(request.query_params.get("dry_run") or request.data.get("dry_run")):
+            preview = preview_csv(
+                campaign=campaign,
+                file=upload,
+                filename=filename if isinstance(filename, str) else "",
+                mapping=mapping if isinstance(mapping, str) else None,
+            )
+            return Response(preview.as_data(), status=status.HTTP_200_OK)
         lead_import = import_leads_from_csv(
             campaign=campaign,
             file=upload,

@@ -81,6 +81,9 @@ class LeadImport(models.Model):
     duplicates_in_campaign = models.PositiveIntegerField(default=0)
     suppressed = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(
+        default=0, help_text="Leads inserted with a value left empty (each value listed as a warning)."
+    )
     blank_lines = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(default=current_time)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -101,10 +104,22 @@ class ImportIssueKind(models.TextChoices):
     DUPLICATE_IN_FILE = "duplicate_in_file", "Duplicate in file"
     DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign", "Already in campaign"
     SUPPRESSED = "suppressed", "Suppressed"
+    # Not a rejection: the lead was inserted with this field left empty.
+    FLAGGED = "flagged", "Flagged (lead imported, value left empty)"
+
+
+# The kinds that kept a row out; the rest are warnings about a lead that was imported.
+REJECTION_KINDS = (
+    ImportIssueKind.INVALID,
+    ImportIssueKind.DUPLICATE_IN_FILE,
+    ImportIssueKind.DUPLICATE_IN_CAMPAIGN,
+    ImportIssueKind.SUPPRESSED,
+)
 
 
 class LeadImportIssue(models.Model):
-    """Why one row of an import was not inserted (a row may have several invalid fields)."""
+    """Why one row of an import was not inserted, or (kind "flagged") a value of an inserted lead
+    that was left empty."""
 
     # The (lead_import, row_number) index serves look-ups; no database-level foreign key, whose
     # per-row check would cost every import (Django's CASCADE still removes issues with their import).

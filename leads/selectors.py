@@ -25,7 +25,9 @@ from campaigns.selectors import Client, effective_policy
 from .countries import countries_in_regions
 from .models import (
     CONTACTABLE_STATES,
+    REJECTION_KINDS,
     ConsentRecord,
+    ImportIssueKind,
     Lead,
     LeadImport,
     LeadImportIssue,
@@ -259,7 +261,18 @@ def suppressed_leads(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
 
 
 def import_issues(lead_import: LeadImport) -> QuerySet[LeadImportIssue]:
+    """Every issue of an import: rejected rows and flagged values, in row order."""
     return lead_import.issues.order_by("row_number", "id")
+
+
+def import_rejections(lead_import: LeadImport) -> QuerySet[LeadImportIssue]:
+    """Why rows were not inserted."""
+    return import_issues(lead_import).filter(kind__in=REJECTION_KINDS)
+
+
+def import_warnings(lead_import: LeadImport) -> QuerySet[LeadImportIssue]:
+    """Values of inserted leads that were left empty (country not recognised, too long…)."""
+    return import_issues(lead_import).filter(kind=ImportIssueKind.FLAGGED)
 
 
 def imports_visible_to(user) -> QuerySet[LeadImport]:

@@ -55,11 +55,11 @@ class OutreachConfig(AppConfig):
 
         register_erasure_handler("outreach.messages", erase_outreach_personal_data)
 
-        from creative.preview import register_lead_context_provider
+        # Creative previews and test sends read a lead's merge fields, the campaign's leads and
+        # its sender from here (creative may not import outreach or leads).
+        from .creative_sources import register_creative_sources
 
-        from .services.sending import preview_context_for_lead
-
-        register_lead_context_provider(preview_context_for_lead)
+        register_creative_sources()
 
         from anymail.signals import inbound, tracking
 

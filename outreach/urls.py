@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import CampaignOperatorTaskListView, OperatorTaskViewSet, RunCycleView
+from .api import CampaignOperatorTaskListView, CyclePreviewView, OperatorTaskViewSet, RunCycleView
 from .webhooks import batched_tracking_webhook
 
 router = SimpleRouter()
@@ -11,6 +11,11 @@ router.register("tasks", OperatorTaskViewSet, basename="operator-task")
 
 urlpatterns = [
     path("campaigns/<int:campaign_id>/run-cycle/", RunCycleView.as_view(), name="campaign-run-cycle"),
+    path(
+        "campaigns/<int:campaign_id>/cycle-preview/",
+        CyclePreviewView.as_view(),
+        name="campaign-cycle-preview",
+    ),
     path(
         "campaigns/<int:campaign_id>/tasks/",
         CampaignOperatorTaskListView.as_view(),

@@ -38,3 +38,15 @@ class StrategyConfig(AppConfig):
         # Campaigns cannot import strategy; we tell its lifecycle what strategy requires instead.
         register_approval_check(strategy_approval_blockers)
         register_activation_check(strategy_activation_blockers)
+
+        from campaigns.risk import register_quoted_source
+
+        # Strategies and creative quote the brief's constraints back ("within these limits: No
+        # guarantees of savings"); the risk rules must not read that as the claim it forbids.
+        register_quoted_source(brief_constraints)
+
+
+def brief_constraints(campaign) -> list[str]:
+    from .models import Brief
+
+    return list(Brief.objects.filter(campaign_id=campaign.pk).values_list("constraints", flat=True))

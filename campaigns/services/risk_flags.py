@@ -16,8 +16,8 @@ from django.utils import timezone
 from ..errors import ApprovalNotPermittedError, DomainError
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, RiskFlag, RiskFlagStatus, RiskSeverity, User
-from ..permissions import is_allowed
-from ..risk import SEVERITY_ORDER, merge_findings, run_rules
+from ..permissions import is_allowed, permission_needed
+from ..risk import SEVERITY_ORDER, merge_findings, quoted_texts, run_rules, strip_quoted
 from ..selectors import open_risk_flags
 from . import record_audit_event
 
@@ -45,8 +45,11 @@ def assess_risk(
     target = campaign if target is None else target
     kind = "campaign" if isinstance(target, Campaign) else target._meta.label_lower
     findings = list(run_rules(kind, target))
+    texts = [text for text in texts if text]
+    # What quotes the brief's own constraints back ("No guarantees of savings") claims nothing.
+    quoted = quoted_texts(campaign) if texts else []
     for text in texts:
-        findings.extend(run_rules("text", text or ""))
+        findings.extend(run_rules("text", strip_quoted(text, quoted)))
     findings = merge_findings(findings)
     target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
     target_id = str(target.pk)
@@ -153,14 +156,33 @@ def ensure_can_approve(
         return
     if is_allowed(user, "work.approve_high_risk"):
         return
-    who = user.get_username() if user is not None and user.is_authenticated else "the system"
     listed = "; ".join(f"{flag.code}: {flag.message}" for flag in high)
+    if user is not None and user.is_authenticated:
+        needs = permission_needed(APPROVE_HIGH_RISK_PERMISSION, user)
+    else:  # the system approves nothing flagged: a person decides
+        needs = f"{permission_needed(APPROVE_HIGH_RISK_PERMISSION)}, which the system does not have"
     raise ApprovalNotPermittedError(
-        f"{target} has {len(high)} open high-severity risk flag(s) ({listed}). Approving it needs an "
-        f"approver with the '{APPROVE_HIGH_RISK_PERMISSION}' permission, which {who} does not have; "
-        "or resolve the flags first.",
+        f"{target} has {len(high)} open high-severity risk flag(s) ({listed}). Approving it needs "
+        f"{needs}. Or resolve the flags first.",
         flags=[flag.code for flag in high],
     )
+
+
+def high_risk_notice(*, user: User | None, campaign: Campaign) -> str:
+    """What the campaign page tells ``user`` about open high-severity flags ("" when none): which
+    flags on what, and whether this user may approve the flagged work anyway. A user who may (an
+    approver, a superuser) is never told they lack the permission."""
+    high = list(open_risk_flags(campaign=campaign).filter(severity=RiskSeverity.HIGH).order_by("pk"))
+    if not high:
+        return ""
+    listed = ", ".join(f"{flag.code} on {flag.target_repr}" for flag in high[:5])
+    if len(high) > 5:
+        listed += f" and {len(high) - 5} more"
+    text = f"{len(high)} open high-severity risk flag(s): {listed}. Resolve or override them under Risk flags"
+    if is_allowed(user, "work.approve_high_risk"):
+        return text + "; you may also approve the flagged work with them open."
+    needs = permission_needed(APPROVE_HIGH_RISK_PERMISSION, user)
+    return text + f"; approving the flagged work with them open needs {needs}."
 
 
 def _close_flag(*, flag: RiskFlag, actor: User | None, rationale: str, status: str, verb: str) -> RiskFlag:
@@ -193,7 +215,7 @@ def override_risk_flag(*, flag: RiskFlag, actor: User | None, rationale: str) ->
     """Accept a flagged risk with a rationale; needs ``campaigns.override_checks``."""
     if not is_allowed(actor, "risk.override"):
         raise ApprovalNotPermittedError(
-            f"Overriding a risk flag needs the '{OVERRIDE_CHECKS_PERMISSION}' permission."
+            f"Overriding a risk flag needs {permission_needed(OVERRIDE_CHECKS_PERMISSION, actor)}."
         )
     return _close_flag(
         flag=flag, actor=actor, rationale=rationale, status=RiskFlagStatus.OVERRIDDEN, verb="risk.overridden"

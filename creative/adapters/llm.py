@@ -1,5 +1,9 @@
 """The LLM creative generator: the strategy app's provider client (OpenAI- or Anthropic-compatible),
-its own prompt and JSON Schema. A malformed answer is refused after bounded retries, never stored."""
+its own prompt and JSON Schema. A malformed answer is refused after bounded retries, never stored.
+
+Any OpenAI-compatible server works through ``OPENAI_BASE_URL``: the hosted API, or a self-hosted
+Ollama (``http://localhost:11434/v1``) or vLLM (``http://host:8000/v1``) — see docs/creative.md.
+The drafts go through the same creative checks as the offline generator's before review."""
 
 from __future__ import annotations
 
@@ -20,10 +24,11 @@ from strategy.adapters.llm import (
     llm_config_from_env,
     parse_json_answer,
 )
+from strategy.ports import StrategyGenerationError
 
+from ..copy_library import angles_for
 from ..errors import CreativeGenerationError
 from ..ports import CreativeDraft, CreativeRequest, GenerationResult
-from .template import ANGLES
 
 logger = logging.getLogger(__name__)
 PROMPT_PATH = Path(__file__).parent / "prompts" / "creative_variants.txt"
@@ -69,7 +74,7 @@ def llm_creative_config() -> LLMConfig | None:
 def render_prompt(request: CreativeRequest) -> str:
     return string.Template(PROMPT_PATH.read_text(encoding="utf-8")).substitute(
         variants=request.variants,
-        angles=", ".join(ANGLES[: request.variants]),
+        angles=", ".join(angles_for(request.platform)[: request.variants]),
         campaign_name=request.campaign_name,
         campaign_type=request.campaign_type,
         platform=request.platform,
@@ -126,6 +131,10 @@ class LLMCreativeGenerator:
                     prompt=prompt,
                     system="You write marketing creative as strict JSON. Answer with JSON only.",
                 )
+            except StrategyGenerationError as exc:
+                # The provider refused the request (a wrong key, an unknown model): retrying
+                # will not help, and the caller expects the creative app's error.
+                raise CreativeGenerationError(str(exc)) from exc
             except TransportError as exc:
                 problem = str(exc)
                 logger.warning(

@@ -10,6 +10,7 @@ from campaigns.models import Campaign
 
 from ..models import Message, SendResolution, Sequence
 from ..models.operator_tasks import OPEN_TASK_STATES, OperatorTask
+from .cycle_preview import may_preview_cycle, preview_url
 
 
 def _filtered(url_name: str, campaign: Campaign) -> str:
@@ -38,6 +39,13 @@ def campaign_outreach_links(request: HttpRequest, campaign: Campaign) -> list[Ca
                     note=str(sequences),
                 )
             )
+    if may_preview_cycle(request) and not campaign.is_final:
+        # Read only: what the next cycle would send, when (campaign time) and from which mailbox.
+        links.append(
+            CampaignAdminLink(
+                key="outreach-preview-cycle", label="Preview next cycle", url=preview_url(campaign)
+            )
+        )
     if user.has_perm("outreach.view_message") and Sequence.objects.filter(campaign=campaign).exists():
         links.append(
             CampaignAdminLink(

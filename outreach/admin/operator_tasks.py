@@ -31,6 +31,7 @@ from ..services.operator_tasks import (
     skip_task,
     start_task,
 )
+from .times import campaign_time_column
 
 __all__ = ["OperatorTaskAdmin"]
 
@@ -116,7 +117,7 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         "platform",
         "task_type",
         "state",
-        "due_at",
+        "due_at_local",
         "is_overdue",
         "assignee",
         "work_link",
@@ -134,32 +135,41 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         "content_type",
         "title",
         "state",
-        "due_at",
-        "overdue_since",
+        "due_at_local",
+        "overdue_since_local",
         "sop_key",
         "sop_version",
         "calendar_item",
         "creative",
         "parent",
-        "started_at",
+        "started_at_local",
         "proof_url",
         "proof_text",
         "outcome_reason",
-        "completed_at",
+        "completed_at_local",
         "completed_by",
         "created_by",
-        "created_at",
+        "created_at_local",
     ]
     fieldsets = (
         (None, {"fields": ("work_link", "campaign", "title", "task_type", "platform", "content_type")}),
-        ("Assignment", {"fields": ("assignee", "state", "due_at", "overdue_since", "started_at")}),
+        (
+            "Assignment",
+            {"fields": ("assignee", "state", "due_at_local", "overdue_since_local", "started_at_local")},
+        ),
         ("Source", {"fields": ("sop_key", "sop_version", "calendar_item", "creative", "parent")}),
         (
             "Outcome",
-            {"fields": ("proof_url", "proof_text", "outcome_reason", "completed_at", "completed_by")},
+            {"fields": ("proof_url", "proof_text", "outcome_reason", "completed_at_local", "completed_by")},
         ),
-        ("Record", {"fields": ("created_by", "created_at")}),
+        ("Record", {"fields": ("created_by", "created_at_local")}),
     )
+    # Times in the campaign's time zone, named (the task card shows its due time the same way).
+    due_at_local = campaign_time_column("due_at", "Due")
+    overdue_since_local = campaign_time_column("overdue_since", "Overdue since")
+    started_at_local = campaign_time_column("started_at", "Started")
+    completed_at_local = campaign_time_column("completed_at", "Completed")
+    created_at_local = campaign_time_column("created_at", "Created")
 
     @admin.display(boolean=True, description="Overdue")
     def is_overdue(self, obj: OperatorTask) -> bool:

@@ -3,6 +3,8 @@
 
 Two pages run the campaign cycle, always as a dry run: "Run cycle (dry run)" (a campaign picker;
 ``?campaign=<id>`` preselects) and the Sequence list action. Nothing here can send live email.
+"Preview next cycle" (``cycle_preview.py``) shows what the next cycle would do and uses nothing up.
+Times are shown in each campaign's time zone, named (``times.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from ..models import (
 )
 from ..services.cycle import run_cycle
 from ..services.sending import create_sequence
+from .cycle_preview import cycle_preview_page, preview_url
+from .times import campaign_time_column
 
 __all__ = [
     "EnrollmentAdmin",
@@ -69,6 +73,7 @@ CYCLE_STAT_LABELS: dict[str, tuple[str, str]] = {
     "pause_reason": ("Pause reason", ""),
     "errors": ("Errors", "Exceptions caught in this campaign's cycle."),
 }
+NOT_STAT_ROWS = ("metrics", "reasons")  # shown on their own, above and below the table
 METRIC_LABELS = {
     "leads_total": "Leads in total",
     "qualified": "Qualified (incl. won)",
@@ -86,7 +91,7 @@ def _stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     """The stats dict as table rows (label, value, help), known keys first, anything new after."""
     rows = []
     known = [key for key in CYCLE_STAT_LABELS if key in stats]
-    extra = [key for key in stats if key not in CYCLE_STAT_LABELS and key != "metrics"]
+    extra = [key for key in stats if key not in CYCLE_STAT_LABELS and key not in NOT_STAT_ROWS]
     for key in known + extra:
         label, help_text = CYCLE_STAT_LABELS.get(key, (key.replace("_", " ").capitalize(), ""))
         value = stats[key]
@@ -118,6 +123,8 @@ def _cycle_result(campaign: Campaign, stats: dict[str, Any]) -> dict[str, Any]:
         "rows": _stats_rows(stats),
         "metrics": _metric_rows(stats.get("metrics") or {}),
         "errors": stats.get("errors") or [],
+        "reasons": stats.get("reasons") or [],
+        "preview_url": preview_url(campaign),
         "messages_url": f"{messages_url}?campaign__id__exact={campaign.pk}&dry_run__exact=1",
         "stats": stats,
     }
@@ -296,14 +303,15 @@ class SequenceAdmin(admin.ModelAdmin):
         "is_active",
         "step_count",
         "enrollment_count",
-        "created_at",
+        "created_at_local",
     ]
     list_filter = ["is_active", CampaignFilter]
     search_fields = ["name", "campaign__name"]
     list_select_related = ["campaign__client", "mailbox"]
-    readonly_fields = ["campaign", "created_at"]
-    fields = ["campaign", "name", "mailbox", "is_active", "created_at"]
+    readonly_fields = ["campaign", "created_at_local"]
+    fields = ["campaign", "name", "mailbox", "is_active", "created_at_local"]
     inlines = [SequenceStepInline]
+    created_at_local = campaign_time_column("created_at", "Created")
     actions = ["run_dry_cycle_action"]
 
     def get_queryset(self, request):
@@ -353,6 +361,7 @@ class SequenceAdmin(admin.ModelAdmin):
         return [
             path("new/", view(self.new_sequence_view), name="outreach_sequence_new"),
             path("run-cycle/", view(self.run_cycle_view), name="outreach_sequence_run_cycle"),
+            path("preview-cycle/", view(self.preview_cycle_view), name="outreach_sequence_preview_cycle"),
             *super().get_urls(),
         ]
 
@@ -410,7 +419,10 @@ class SequenceAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, f"{TEMPLATES}/new_sequence.html", context)
 
-    # --- Run cycle (dry run) --------------------------------------------------------------------
+    # --- Preview next cycle (read only) and Run cycle (dry run) ---------------------------------
+
+    def preview_cycle_view(self, request: HttpRequest) -> HttpResponse:
+        return cycle_preview_page(self, request)
 
     def run_cycle_view(self, request: HttpRequest) -> HttpResponse:
         if not _may_run_dry_cycle(request):
@@ -477,8 +489,14 @@ def _may_run_dry_cycle(request: HttpRequest) -> bool:
 
 def _run_cycle_link(request: HttpRequest, campaign_param: str) -> dict[str, str]:
     url = reverse("admin:outreach_sequence_run_cycle")
+    preview = preview_url()
     campaign = request.GET.get(campaign_param, "")
-    return {"run_cycle_url": f"{url}?campaign={campaign}" if campaign.isdigit() else url}
+    if campaign.isdigit():
+        return {
+            "run_cycle_url": f"{url}?campaign={campaign}",
+            "preview_cycle_url": f"{preview}?campaign={campaign}",
+        }
+    return {"run_cycle_url": url, "preview_cycle_url": preview}
 
 
 def _preselected_campaign(form: forms.Form, visible: QuerySet[Campaign]) -> Campaign | None:
@@ -515,8 +533,8 @@ class RunCycleForm(forms.Form):
     confirm_live = forms.BooleanField(
         required=False,
         label="I understand (live campaigns only)",
-        help_text="On a LIVE campaign a dry run still takes the due sequence steps: the leads it records "
-        "are marked contacted and will not receive those emails for real.",
+        help_text="On a LIVE campaign a dry run is a rehearsal: everything it does is rolled back and only "
+        "its numbers are shown (nothing is sent or used up). Preview next cycle shows who would get what.",
     )
 
     def __init__(self, *args, campaigns: QuerySet[Campaign], **kwargs):
@@ -529,7 +547,7 @@ class RunCycleForm(forms.Form):
         if campaign is not None and campaign.is_live and not cleaned.get("confirm_live"):
             self.add_error(
                 "confirm_live",
-                f"{campaign.name} is live: tick the box to confirm a dry run that takes its due steps.",
+                f"{campaign.name} is live: tick the box to confirm a rehearsal (a dry run, rolled back).",
             )
         return cleaned
 
@@ -641,30 +659,53 @@ class EnrollmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "campaign",
         "state",
         "current_step",
-        "next_send_at",
+        "next_send_at_local",
         "stop_reason",
-        "enrolled_at",
-        "ended_at",
+        "enrolled_at_local",
+        "ended_at_local",
     ]
     list_filter = ["state", "stop_reason", CampaignFilter]
     search_fields = ["lead__email", "sequence__name"]
     list_select_related = ["lead", "sequence", "campaign__client"]
     show_full_result_count = False
+    fields = [
+        "campaign",
+        "sequence",
+        "lead",
+        "state",
+        "current_step",
+        "next_send_at_local",
+        "stop_reason",
+        "enrolled_at_local",
+        "ended_at_local",
+    ]
+    readonly_fields = ["next_send_at_local", "enrolled_at_local", "ended_at_local"]
+    next_send_at_local = campaign_time_column("next_send_at", "Next step due")
+    enrolled_at_local = campaign_time_column("enrolled_at", "Enrolled")
+    ended_at_local = campaign_time_column("ended_at", "Ended")
 
 
 class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = MessageEvent
-    fields = ["kind", "hard", "provider", "occurred_at", "detail", "event_key"]
+    fields = ["kind", "hard", "provider", "occurred_at_local", "detail", "event_key"]
     readonly_fields = fields
     extra = 0
     ordering = ["occurred_at"]
+    occurred_at_local = campaign_time_column("occurred_at", "Occurred")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign")
 
 
 class InboundReplyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = InboundReply
-    fields = ["from_email", "subject", "is_auto_reply", "received_at"]
+    fields = ["from_email", "subject", "is_auto_reply", "received_at_local"]
     readonly_fields = fields
     extra = 0
+    received_at_local = campaign_time_column("received_at", "Received")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign")
 
 
 class StepVariantLabelFilter(admin.SimpleListFilter):
@@ -691,8 +732,8 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "dry_run",
         "attempts",
-        "scheduled_for",
-        "sent_at",
+        "scheduled_for_local",
+        "sent_at_local",
     ]
     list_filter = [
         "state",
@@ -728,9 +769,9 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "state",
                     "dry_run",
-                    "scheduled_for",
-                    "claimed_at",
-                    "sent_at",
+                    "scheduled_for_local",
+                    "claimed_at_local",
+                    "sent_at_local",
                     "attempts",
                     "last_error",
                     "skip_reason",
@@ -740,9 +781,23 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Provider", {"fields": ("provider_message_id", "rfc_message_id", "idempotency_key")}),
-        ("Record", {"fields": ("created_at", "updated_at")}),
+        ("Record", {"fields": ("created_at_local", "updated_at_local")}),
     )
-    readonly_fields = ["rendered_text", "rendered_html", "idempotency_key"]
+    readonly_fields = [
+        "rendered_text",
+        "rendered_html",
+        "idempotency_key",
+        "scheduled_for_local",
+        "claimed_at_local",
+        "sent_at_local",
+        "created_at_local",
+        "updated_at_local",
+    ]
+    scheduled_for_local = campaign_time_column("scheduled_for", "Scheduled for")
+    claimed_at_local = campaign_time_column("claimed_at", "Claimed")
+    sent_at_local = campaign_time_column("sent_at", "Sent")
+    created_at_local = campaign_time_column("created_at", "Created")
+    updated_at_local = campaign_time_column("updated_at", "Updated")
 
     @admin.display(description="Subject", ordering="subject")
     def short_subject(self, obj: Message) -> str:
@@ -773,12 +828,35 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(MessageEvent)
 class MessageEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "kind", "hard", "message_link", "campaign", "provider", "occurred_at", "detail"]
+    list_display = [
+        "id",
+        "kind",
+        "hard",
+        "message_link",
+        "campaign",
+        "provider",
+        "occurred_at_local",
+        "detail",
+    ]
     list_filter = ["kind", "hard", "provider", CampaignFilter]
     search_fields = ["message__to_email", "event_key", "detail"]
     list_select_related = ["message", "campaign__client"]
     show_full_result_count = False
     date_hierarchy = "occurred_at"
+    fields = [
+        "campaign",
+        "message",
+        "kind",
+        "hard",
+        "provider",
+        "occurred_at_local",
+        "detail",
+        "event_key",
+        "created_at_local",
+    ]
+    readonly_fields = ["occurred_at_local", "created_at_local"]
+    occurred_at_local = campaign_time_column("occurred_at", "Occurred")
+    created_at_local = campaign_time_column("created_at", "Recorded")
 
     @admin.display(description="Message", ordering="message_id")
     def message_link(self, obj: MessageEvent) -> str:
@@ -796,7 +874,7 @@ class InboundReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "message",
         "sender_match",
         "is_auto_reply",
-        "received_at",
+        "received_at_local",
     ]
     # A loose or unmatched reply (sender is not the lead) changed nothing: an operator reviews it.
     list_filter = ["sender_match", "is_auto_reply", CampaignFilter]
@@ -812,9 +890,10 @@ class InboundReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "sender_match",
         "is_auto_reply",
         "message_id_header",
-        "received_at",
+        "received_at_local",
     ]
-    readonly_fields = ["reply_text"]
+    readonly_fields = ["reply_text", "received_at_local"]
+    received_at_local = campaign_time_column("received_at", "Received")
 
     @admin.display(description="Text")
     def reply_text(self, obj: InboundReply) -> str:

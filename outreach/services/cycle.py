@@ -31,6 +31,7 @@ from leads.models import Lead, LeadState
 from leads.services import bulk_add_leads, enrich_and_score_leads
 
 from ..models import PENDING_STATES, CycleLease, Enrollment, EnrollmentState, Message, Sequence
+from .cycle_reasons import cycle_reasons, skipped_cycle_reasons
 from .leases import RESERVATION_PREFIX, CycleLeaseHold, LeaseLost, acquire_lease, reserve_leases
 from .sending import (
     enroll_leads,
@@ -66,6 +67,8 @@ class CycleStats:
     simulated: bool = False  # a dry run of a live campaign: nothing it did was kept
     errors: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Why nothing (or less) went, in sentences an operator can act on (cycle_reasons.py).
+    reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,12 +117,14 @@ def run_cycle(
     lease = acquire_lease(campaign_id=campaign_id, reservation=reservation)
     if lease is None:
         stats.skipped_cycle = "another cycle of this campaign is running"
+        stats.reasons = skipped_cycle_reasons(stats.skipped_cycle)
         return stats
     try:
         campaign = Campaign.objects.select_related("client").get(pk=campaign_id)
         stats.dry_run = dry_run or not campaign.is_live
         if campaign.state != CampaignState.ACTIVE:
             stats.skipped_cycle = f"campaign is {campaign.state}"
+            stats.reasons = skipped_cycle_reasons(stats.skipped_cycle)
             return stats
         if dry_run and campaign.is_live:
             # A dry run of a live campaign is a rehearsal: it must not use up the steps it pretends
@@ -141,6 +146,8 @@ def run_cycle(
         stats.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         lease.release()
+    if stats.errors:
+        stats.reasons = [f"The cycle failed: {e}" for e in stats.errors]
     return stats
 
 
@@ -181,6 +188,8 @@ def _run_stages(
             metadata={"rule": rule, "numbers": {k: v for k, v in numbers.items() if k != "by_state"}},
         )
         stats.paused, stats.pause_reason = True, reason
+    # Read before a rehearsal's rollback: the reasons describe what this cycle left behind.
+    stats.reasons = cycle_reasons(campaign=campaign, stats=stats, now=now, send=sent)
 
 
 def _discover(campaign: Campaign) -> int:

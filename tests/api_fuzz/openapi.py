@@ -23,3 +23,14 @@ def documented_operations(schema: dict) -> set[tuple[str, str]]:
         for method in item
         if method in HTTP_METHODS
     }
+
+
+def public_operations(schema: dict) -> set[tuple[str, str]]:
+    """Operations that take no authentication (``security: [{}]``): docs/SECURITY.md lists them
+    under "Public endpoints" (tests/security/test_api_onboarding.py holds the two together)."""
+    return {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS and operation.get("security") == [{}]
+    }

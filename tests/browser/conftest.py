@@ -26,6 +26,9 @@ LAUNCH_ARGS = [
 ]
 
 
+_SHARED: list = []
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -34,12 +37,19 @@ def browser():
                 f"Chromium not found at {CHROMIUM}; `apt-get install chromium` (make test does this)."
             )
         pytest.skip("Chromium is not installed (apt-get install chromium); make test installs it.")
+    if _SHARED:  # imported by a test module elsewhere: one Playwright per process (its loop is the thread's)
+        yield _SHARED[0]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+        _SHARED.append(browser)
+        try:
+            yield browser
+        finally:
+            _SHARED.clear()
+            browser.close()
 
 
 @pytest.fixture

@@ -208,6 +208,10 @@ def test_operator_runs_a_campaign_from_strategy_to_kill(
     page.set_input_files("#id_file", str(csv_path))
     screenshot("lead-import-form")
     page.click("#lead-import-form input[type=submit]")
+    page.wait_for_selector("#lead-import-preview")  # the columns detected and the first rows
+    assert "Not imported" in page.locator("#preview-row-5").inner_text()
+    screenshot("lead-import-preview")
+    page.click("#lead-import-confirm")
     page.wait_for_selector("text=2 leads inserted from 4 rows; 2 rows rejected")
     lead_import = LeadImport.objects.get(campaign=campaign)
     assert f"/leads/leadimport/{lead_import.pk}/change/" in page.url

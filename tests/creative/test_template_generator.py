@@ -53,11 +53,10 @@ def test_variant_count_bounds():
         TemplateCreativeGenerator().generate(request(variants=6))
 
 
-def test_subjects_stay_short_and_whole_worded_with_long_pillars_and_audiences():
-    """A strategy pillar is a sentence ("Theme: why <audience> choose <offer>"); the subject takes its
-    lead phrase, so it fits an inbox with a long company name merged in."""
-    from creative.personalization import render_merge_fields
-
+def test_subjects_stay_short_whole_and_plain_with_long_damaged_pillars_and_audiences():
+    """A strategy pillar can quote a truncated sentence ("… at carriers… choose …: 12 % fewer
+    empty…"): subjects take whole phrases of the brief, fit an inbox, and carry no merge fields
+    (they also name the variant in lists and tasks)."""
     pillar = (
         "Clear, measurable outcomes: why fleet managers and heads of logistics at carriers… choose a "
         "free route audit: 12 % fewer empty…"
@@ -65,16 +64,18 @@ def test_subjects_stay_short_and_whole_worded_with_long_pillars_and_audiences():
     result = TemplateCreativeGenerator().generate(
         request(pillar=pillar, audience="fleet managers and heads of logistics at carriers…", variants=5)
     )
-    subjects = [
-        render_merge_fields(
-            d.subject, {"company": "Northwind Fleet Services", "first_name": "Maximilian"}
-        ).text
-        for d in result.drafts
-    ]
-    assert all(len(subject) <= 78 for subject in subjects), subjects
-    assert not any("…" in subject or subject.endswith((",", ":")) for subject in subjects), subjects
-    assert "Clear, measurable outcomes for Northwind Fleet Services" in subjects
-    assert "What fleet managers learned about clear, measurable outcomes" in subjects
+    subjects = [d.subject for d in result.drafts]
+    assert len(set(subjects)) == 5, subjects
     for draft in result.drafts:
-        content = CreativeContent(platform="email", subject=draft.subject, body=draft.body, cta=draft.cta)
-        assert "subject_long" not in {f.code for f in run_checks(content, CheckSettings())}
+        assert len(draft.subject) <= 60 and "{{" not in draft.subject, draft.subject
+        assert "…" not in draft.subject + draft.preheader + draft.body
+        assert not draft.subject.endswith((",", ":", " and", " of"))
+        content = CreativeContent(
+            platform="email", subject=draft.subject, preheader=draft.preheader, body=draft.body, cta=draft.cta
+        )
+        assert run_checks(content, CheckSettings()) == []
+    # The damaged audience keeps its whole phrases, never the cut one.
+    assert any("for fleet managers and heads of logistics." in d.body for d in result.drafts), (
+        "the whole part of the audience before the cut"
+    )
+    assert not any("at carriers" in d.body for d in result.drafts)

@@ -16,6 +16,13 @@ def postgres_file_path_for_small_files(monkeypatch):
     monkeypatch.setattr(importers, "FILE_PATH_MIN_BYTES", 0)
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads waiting for an import's confirmation go to a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def campaign(db):
     return CampaignFactory()

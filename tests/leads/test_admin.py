@@ -47,7 +47,11 @@ def test_import_page_shows_the_report_and_serves_rejected_rows_as_csv(admin_clie
     assert admin_client_for.get(reverse("admin:leads_leadimport_add")).url == upload_url
     assert "Import leads" in admin_client_for.get(upload_url).content.decode()
     upload = SimpleUploadedFile("list.csv", b"Email,Name\nann@example.com,Ann A\nbroken,Bob\n", "text/csv")
-    response = admin_client_for.post(upload_url, {"campaign": campaign.pk, "file": upload, "mapping": ""})
+    preview = admin_client_for.post(upload_url, {"campaign": campaign.pk, "file": upload, "mapping": ""})
+    assert preview.status_code == 200 and not LeadImport.objects.exists()  # a preview first
+    response = admin_client_for.post(
+        reverse("admin:leads_leadimport_confirm"), {"token": preview.context["token"], "confirm": "Import"}
+    )
     lead_import = LeadImport.objects.get()
     assert response.status_code == 302 and response.url.endswith(f"/{lead_import.pk}/change/")
     report_page = admin_client_for.get(response.url).content.decode()

@@ -41,8 +41,8 @@ def check_messy_report(report):
     assert report.ignored_columns == ["Notes"]
     assert report.rows_read == 9
     assert report.blank_lines == 2
-    assert (report.inserted, report.duplicates_in_file, report.duplicates_in_campaign) == (4, 2, 0)
-    assert (report.suppressed, report.invalid) == (1, 2)
+    assert (report.inserted, report.duplicates_in_file, report.duplicates_in_campaign) == (5, 2, 0)
+    assert (report.suppressed, report.invalid, report.flagged) == (1, 1, 1)
     # Every row is accounted for exactly once.
     assert report.inserted + report.rejected == report.rows_read
     issues = {(i.row_number, i.kind, i.field) for i in report.issues.all()}
@@ -50,7 +50,7 @@ def check_messy_report(report):
         (4, ImportIssueKind.DUPLICATE_IN_FILE, "email"),
         (6, ImportIssueKind.INVALID, "email"),
         (7, ImportIssueKind.SUPPRESSED, "email"),
-        (8, ImportIssueKind.INVALID, "country"),
+        (8, ImportIssueKind.FLAGGED, "country"),  # imported, the country left empty
         (10, ImportIssueKind.DUPLICATE_IN_FILE, "email"),
     }
 
@@ -61,7 +61,14 @@ def test_messy_csv_is_fully_accounted_for_and_reimport_inserts_nothing(campaign,
     report = import_leads_from_csv(campaign=campaign, file=messy_file(csv_bytes), actor=operator)
     check_messy_report(report)
     leads = {lead.normalized_email: lead for lead in Lead.objects.filter(campaign=campaign)}
-    assert set(leads) == {"ada@example.com", "grace@navy.example", "joe@gmail.com", "linus@kernel.example"}
+    assert set(leads) == {
+        "ada@example.com",
+        "grace@navy.example",
+        "bob@example.org",
+        "joe@gmail.com",
+        "linus@kernel.example",
+    }
+    assert leads["bob@example.org"].country == ""
     ada = leads["ada@example.com"]
     assert (ada.email, ada.first_name, ada.last_name, ada.title, ada.country) == (
         "Ada@Example.com",
@@ -74,9 +81,9 @@ def test_messy_csv_is_fully_accounted_for_and_reimport_inserts_nothing(campaign,
     assert AuditEvent.objects.filter(verb="leads.imported", campaign=campaign, actor=operator).exists()
 
     again = import_leads_from_csv(campaign=campaign, file=messy_file(csv_bytes))
-    assert again.inserted == 0
-    assert again.duplicates_in_campaign == 4 and again.duplicates_in_file == 2
-    assert Lead.objects.filter(campaign=campaign).count() == 4
+    assert again.inserted == 0 and again.flagged == 0  # nothing imported, nothing flagged
+    assert again.duplicates_in_campaign == 5 and again.duplicates_in_file == 2
+    assert Lead.objects.filter(campaign=campaign).count() == 5
 
 
 @pytest.mark.django_db
@@ -123,18 +130,22 @@ def test_unusable_files_are_refused_with_a_clear_message(campaign, csv_bytes, li
 
 
 @pytest.mark.django_db
-def test_field_lengths_and_time_zones_are_checked(campaign, csv_bytes):
+def test_over_long_values_and_unknown_time_zones_are_flagged_not_rejected(campaign, csv_bytes):
     file = csv_bytes(
         "email,company,timezone",
         f"a@example.com,{'x' * 201},Europe/Berlin",
         "b@example.com,Acme,Mars/Olympus",
-        "c@example.com,Acme,Europe/Berlin",
+        "c@example.com,Acme,europe/berlin",
     )
     report = import_leads_from_csv(campaign=campaign, file=file)
-    assert report.inserted == 1 and report.invalid == 2
+    assert (report.inserted, report.invalid, report.flagged) == (3, 0, 2)
     reasons = dict(report.issues.values_list("field", "reason"))
-    assert "at most 200" in reasons["company"]
-    assert "IANA" in reasons["timezone"]
+    assert reasons["company"] == "company too long: 201 characters, at most 200; left empty."
+    assert "time zone 'Mars/Olympus' not recognised" in reasons["timezone"]
+    leads = {lead.email: lead for lead in Lead.objects.filter(campaign=campaign)}
+    assert (leads["a@example.com"].company, leads["a@example.com"].timezone) == ("", "Europe/Berlin")
+    assert (leads["b@example.com"].company, leads["b@example.com"].timezone) == ("Acme", "")
+    assert leads["c@example.com"].timezone == "Europe/Berlin"  # the tz database's spelling
 
 
 @pytest.mark.django_db
@@ -205,13 +216,13 @@ def test_dedup_gives_the_same_result_in_any_row_order(rows, data, csv_bytes):
 def test_a_crash_mid_file_keeps_committed_batches_and_a_rerun_inserts_the_rest(
     campaign, csv_bytes, monkeypatch
 ):
+    from django.db import connection
+
     from leads import importers
 
     lines = ["email", *[f"p{i}@example.com" for i in range(9)]]
     writer_class = (
-        importers._PostgresBatchWriter
-        if importers.connection.vendor == "postgresql"
-        else (importers._OrmBatchWriter)
+        importers._PostgresBatchWriter if connection.vendor == "postgresql" else importers._OrmBatchWriter
     )
     original_write = writer_class.write
     calls = []

@@ -96,9 +96,10 @@ def test_import_issues_csv_neutralises_a_formula_from_an_imported_row(staff_brow
 @pytest.mark.django_db
 def test_import_issues_csv_through_the_admin_upload(staff_browser, hostile_campaign):
     upload = SimpleUploadedFile("list.csv", f"Email\n{SUM}\n".encode(), "text/csv")
-    staff_browser.post(
+    preview = staff_browser.post(
         reverse("admin:leads_leadimport_upload"), {"campaign": hostile_campaign.pk, "file": upload}
     )
+    staff_browser.post(reverse("admin:leads_leadimport_confirm"), {"token": preview.context["token"]})
     lead_import = LeadImport.objects.get(campaign=hostile_campaign)
     response = staff_browser.get(reverse("admin:leads_leadimport_issues_csv", args=[lead_import.pk]))
     rows = _cells(b"".join(response.streaming_content))

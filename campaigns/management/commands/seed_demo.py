@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from campaigns.api_tokens import api_token_for
 from campaigns.demo_accounts import DEMO_PASSWORDS, DEMO_REFUSED_MESSAGE, demo_accounts_allowed
 from campaigns.models import Campaign, Client, CompliancePolicy, User
 from campaigns.roles import OPERATOR as OPERATOR_ROLE
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             password=CLIENT_USER[1],
             actor=operator,
         )
-        token, _ = Token.objects.get_or_create(user=api_user)
+        api_token_for(api_user)
         today = timezone.localdate()
         if not CompliancePolicy.objects.filter(client=client).exists():
             set_compliance_policy(
@@ -106,9 +106,12 @@ class Command(BaseCommand):
             start_campaign_planning(
                 campaign=webinar, actor=operator, rationale="Brief agreed with the client."
             )
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Admin:      http://localhost:8000/admin/  user {OPERATOR[0]} / {OPERATOR[1]}")
-        self.stdout.write(f"  Client API: user {CLIENT_USER[0]} / {CLIENT_USER[1]}  token {token.key}")
+        # URLs (AICMO_PORT / AICMO_BIND), logins and working tokens are printed by demo_access, which
+        # `make run` calls last, once `manage.py demo` has made the campaign with data (printing a
+        # token here would show the one of Acme, whose campaigns are still empty).
         self.stdout.write(
-            f"              curl -H 'Authorization: Token {token.key}' http://localhost:8000/api/v1/campaigns/"
+            self.style.SUCCESS(
+                f"Demo data ready: client {CLIENT_NAME}, logins {OPERATOR[0]} and {CLIENT_USER[0]}. "
+                "URLs, passwords and API tokens: `manage.py demo_access`."
+            )
         )

@@ -78,6 +78,7 @@ class Command(BaseCommand):
             ("duplicates_in_campaign", "already in the campaign"),
             ("suppressed", "suppressed"),
             ("invalid", "invalid"),
+            ("flagged", "inserted, a value left empty"),
             ("blank_lines", "blank lines skipped"),
         ):
             self.stdout.write(f"  {label:<26}{report[key]:>10,}")
@@ -92,3 +93,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  … and {more:,} more rejected rows: download them from the admin (Lead imports)."
             )
+        for warning in report["warnings"]:
+            self.stdout.write(f"  row {warning['row_number']} (imported): {warning['reason']}")
+        more = report["warnings_total"] - len(report["warnings"])
+        if more > 0:
+            self.stdout.write(f"  … and {more:,} more flagged values: see the import in the admin.")

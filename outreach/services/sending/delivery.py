@@ -124,11 +124,12 @@ def send_due_messages(
     """Send what is due for one campaign until nothing is due, a cap is hit or it is stopped.
 
     Each claim (see SlicePace; while calls are in flight, as many as have finished, once a quarter
-    of the threads are free) is committed and handed to the provider at once; outcomes are recorded
-    in batches of half the threads (and at the end). ``max_chunks`` bounds the claims of one run.
-    The run's sends are booked to the budget once it ends (a crash leaves them flagged for the
-    sweep to book). ``heartbeat``: called before each claim (the cycle renews its lease there);
-    False stops the run before the claim."""
+    of the threads are free) is committed and handed to the provider at once; the answers are
+    recorded as they come back, right after the threads are refilled, so a crash leaves uncertain
+    only the calls in flight (and any answer that came back while the worker was writing).
+    ``max_chunks`` bounds the claims of one run. The run's sends are booked to the budget once it
+    ends (a crash leaves them flagged for the sweep to book). ``heartbeat``: called before each
+    claim (the cycle renews its lease there); False stops the run before the claim."""
     provider = Provider(connection, concurrency=settings.OUTREACH_SEND_CONCURRENCY)
     pace = SlicePace(
         seconds=settings.OUTREACH_SEND_SLICE_SECONDS,
@@ -137,7 +138,6 @@ def send_due_messages(
     )
     window = _Window(provider)
     refill_at = max(1, provider.concurrency // 4)
-    record_at = max(1, provider.concurrency // 2)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
     claims, claiming, effective_dry_run = 0, True, dry_run
@@ -146,7 +146,10 @@ def send_due_messages(
     try:
         while True:
             room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
-            if claiming and room > 0 and (not window.in_flight or room >= refill_at):
+            # Refill the threads first, then record the answers; but when every thread is idle, the
+            # answers first (the claim then knows the provider's measured pace).
+            idle = not window.in_flight
+            if claiming and room > 0 and (idle or room >= refill_at) and not (idle and window.finished):
                 claims += 1
                 claiming = claims < max_chunks
                 if heartbeat is not None and not heartbeat():
@@ -172,12 +175,7 @@ def send_due_messages(
                 elif claim.messages:
                     window.hand_over(claim.messages, deadline_seconds=pace.seconds)
                 continue
-            if not window.in_flight and not window.finished:
-                if claiming:
-                    continue
-                break
-            window.collect()
-            if window.finished and (len(window.finished) >= record_at or not window.in_flight):
+            if window.finished:  # answers are recorded as they come, once the threads are refilled
                 started = time.monotonic()
                 finished = window.take_finished()
                 _record_calls(campaign, finished, now or timezone.now(), stats)
@@ -187,6 +185,12 @@ def send_due_messages(
                     call_seconds=sum(call.seconds for call in calls),
                     overhead_seconds=claim_seconds + time.monotonic() - started,
                 )
+                continue
+            if not window.in_flight:
+                if claiming:
+                    continue
+                break
+            window.collect()
     except BaseException:
         # The run is being stopped (a call raised what is not an outcome): the calls in flight end,
         # and what was claimed but never started goes back — it was never with the provider.
@@ -220,7 +224,7 @@ def wait_for_calls_in_flight(campaign_id: int) -> bool:
 
 
 def _release_never_started(window: _Window) -> None:
-    never = [
+    never = [message for message, call in window.finished if call is None] + [
         message
         for future, message in window.in_flight.items()
         if future.cancelled() or (future.done() and future.exception() is None and future.result() is None)

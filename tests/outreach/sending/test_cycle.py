@@ -36,6 +36,7 @@ STATS_KEYS = {
     "simulated",
     "errors",
     "metrics",
+    "reasons",
 }
 
 

@@ -1,0 +1,35 @@
+"""What the creative services share: the editable fields, running the checks, the acting user."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from campaigns.models import User
+
+from ..checks import CheckSettings, CreativeContent, run_checks
+from ..models import CreativeVariant
+
+EDITABLE_CONTENT = ("subject", "preheader", "body", "body_html", "cta", "hashtags", "media_notes")
+
+
+def content_of(variant: CreativeVariant) -> CreativeContent:
+    return CreativeContent(
+        platform=variant.platform,
+        subject=variant.subject,
+        preheader=variant.preheader,
+        body=variant.body,
+        body_html=variant.body_html,
+        cta=variant.cta,
+        hashtags=tuple(variant.hashtags or ()),
+        media_notes=variant.media_notes,
+    )
+
+
+def apply_checks(variant: CreativeVariant) -> None:
+    variant.check_findings = [f.as_dict() for f in run_checks(content_of(variant), CheckSettings())]
+    variant.checks_run_at = timezone.now()
+
+
+def actor_user(actor: User | None) -> User | None:
+    """The user to store as creator or decider: None for anonymous or system actors."""
+    return actor if actor is not None and actor.is_authenticated else None
