@@ -54,6 +54,11 @@ TAGS = [
     {"name": "tasks", "description": "Operator tasks (manual steps such as LinkedIn posts)."},
     {"name": "reports", "description": "Metrics, executive and A/B reports, weekly summaries, won deals."},
     {"name": "suppressions", "description": "The do-not-contact list."},
+    {
+        "name": "webhooks",
+        "description": "Outbound event webhooks: your endpoints, their deliveries, the event types "
+        "and their schemas (docs/webhooks.md).",
+    },
 ]
 # The resource a path is about: its first segment, or the one after `campaigns/{campaign_id}/`
 # (a campaign's leads are "leads"; `campaigns/{id}/pause/` is still "campaigns"). A segment not

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "leads",
     "outreach",
     "reporting",
+    "webhooks",  # outbound event webhooks (docs/webhooks.md)
     "demo",
     "aicmo_site.apps.RuntimeConfig",  # last: tunes the garbage collector once every app is ready
 ]
@@ -422,6 +423,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.weekly_summaries",
         "schedule": 24 * 60 * 60,
     },
+    # Outbound webhooks: fans new outbox events out and sends what is due (docs/webhooks.md).
+    "webhooks-dispatch": {
+        "task": "webhooks.tasks.dispatch_webhooks",
+        "schedule": env_int("AICMO_WEBHOOKS_DISPATCH_SECONDS", 10),
+    },
 }
 
 # --- governance (campaigns app; see docs/governance.md) --------------------------------------
@@ -514,6 +520,29 @@ AICMO_SENDER_POSTAL_ADDRESS = os.environ.get(
 )
 AICMO_UNSUBSCRIBE_MAILTO = os.environ.get("AICMO_UNSUBSCRIBE_MAILTO", "") or None
 AICMO_MESSAGE_ID_DOMAIN = os.environ.get("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
+
+# --- outbound webhooks (webhooks app; docs/webhooks.md) ----------------------------------------
+# Loopback, private, link-local and reserved addresses are refused at save and at every delivery;
+# 1 allows them (tests, a receiver on the same machine). Cloud metadata addresses stay refused.
+AICMO_WEBHOOKS_ALLOW_PRIVATE = env_bool("AICMO_WEBHOOKS_ALLOW_PRIVATE", False)
+# Endpoint URLs must be https unless this is off (off by default only with DEBUG on).
+AICMO_WEBHOOKS_REQUIRE_HTTPS = env_bool("AICMO_WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
+# Retries: exponential backoff with full jitter from this base, capped, until the maximum age,
+# then the delivery is dead-lettered (replayable in the admin).
+AICMO_WEBHOOKS_RETRY_BASE_SECONDS = env_int("AICMO_WEBHOOKS_RETRY_BASE_SECONDS", 30)
+AICMO_WEBHOOKS_RETRY_CAP_SECONDS = env_int("AICMO_WEBHOOKS_RETRY_CAP_SECONDS", 60 * 60)
+AICMO_WEBHOOKS_MAX_AGE_SECONDS = env_int("AICMO_WEBHOOKS_MAX_AGE_SECONDS", 24 * 60 * 60)
+AICMO_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("AICMO_WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# An endpoint failing every attempt for this long is disabled and its owner emailed.
+AICMO_WEBHOOKS_DISABLE_AFTER_SECONDS = env_int("AICMO_WEBHOOKS_DISABLE_AFTER_SECONDS", 3 * 24 * 60 * 60)
+# After a secret rotation the old secret keeps signing alongside the new one this long.
+AICMO_WEBHOOKS_SECRET_OVERLAP_SECONDS = env_int("AICMO_WEBHOOKS_SECRET_OVERLAP_SECONDS", 24 * 60 * 60)
+AICMO_WEBHOOKS_MAX_ENDPOINTS_PER_CLIENT = env_int("AICMO_WEBHOOKS_MAX_ENDPOINTS_PER_CLIENT", 20)
+# How long a process trusts its cached view of who subscribes to what (a new endpoint may miss the
+# events of these first seconds in other processes).
+AICMO_WEBHOOKS_SUBSCRIPTION_CACHE_SECONDS = env_int("AICMO_WEBHOOKS_SUBSCRIPTION_CACHE_SECONDS", 30)
+# Concurrent POSTs per dispatcher run (threads; each endpoint is sent to in order of its queue).
+AICMO_WEBHOOKS_CONCURRENCY = env_int("AICMO_WEBHOOKS_CONCURRENCY", 8)
 
 # --- production hardening (active whenever DEBUG is off) --------------------------------------
 if not DEBUG:

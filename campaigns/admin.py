@@ -2,43 +2,36 @@
 
 Lifecycle buttons and list actions call the same services as the API (one behaviour, one place),
 so every change is validated, row-locked and audited. django-fsm-2's own admin mixin calls the
-model's transition methods directly, which would skip the audit, so we do not use it.
+model's transition methods directly, which would skip the audit, so we do not use it. Every admin
+class builds on the shared kit (``campaigns.admin_kit``); the governance pages are in
+``campaigns.admin_governance``, the links other apps put on the campaign page in
+``campaigns.admin_links``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from . import admin_governance  # noqa: F401  (registers the governance pages)
+from .admin_kit.actions import ReasonForm, reason_action
+from .admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoModelAdmin, AicmoTabularInline, ReadOnlyAdminMixin
+from .admin_kit.display import label_column, state_column
+from .admin_kit.fields import ChannelsField
+from .admin_kit.framework import restrict_framework_models
+from .admin_kit.refusals import refusals_as_messages
+from .admin_links import campaign_admin_link_sections, safe_next, wizard_brief_url
 from .admin_tokens import ApiTokenAdminMixin
-from .errors import DomainError
 from .exports import csv_lines
 from .lifecycle import activation_blockers, approval_blockers
-from .models import (
-    AuditDailySummary,
-    AuditEvent,
-    Campaign,
-    CampaignState,
-    Client,
-    CompliancePolicy,
-    RiskFlag,
-    RiskFlagStatus,
-    SpendEntry,
-    SpendKind,
-    SystemSwitch,
-    User,
-)
+from .models import Campaign, CampaignState, Client, RiskFlag, User
 from .permissions import is_allowed, pause_status, require_action
 from .selectors import (
     BUDGET_EXHAUSTED,
@@ -49,7 +42,6 @@ from .selectors import (
     campaign_timeline_entries,
     effective_policy,
     spending_blocked_reason,
-    system_switch,
     timeline_kinds,
 )
 from .services import (
@@ -58,65 +50,36 @@ from .services import (
     LIFECYCLE,
     assess_campaign_risk,
     create_campaign,
-    override_risk_flag,
     raise_budget_cap,
-    record_spend,
-    resolve_risk_flag,
-    save_compliance_policy,
-    set_system_pause,
     transition_campaign,
     update_campaign,
 )
 from .services.risk_flags import high_risk_notice
 
-STATE_COLOURS = {
-    CampaignState.DRAFT: "#6c757d",
-    CampaignState.PLANNING: "#0d6efd",
-    CampaignState.AWAITING_APPROVAL: "#fd7e14",
-    CampaignState.APPROVED: "#20c997",
-    CampaignState.ACTIVE: "#198754",
-    CampaignState.PAUSED: "#ffc107",
-    CampaignState.COMPLETED: "#495057",
-    CampaignState.CANCELLED: "#dc3545",
-}
-
-
-def state_badge(campaign: Campaign) -> str:
-    colour = STATE_COLOURS.get(campaign.state, "#6c757d")
-    return format_html(
-        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px">{}</span>',
-        colour,
-        campaign.get_state_display(),
-    )
+TIMELINE_REASON_HELP = "Why. Recorded in the campaign's audit timeline."
 
 
 @admin.register(Client)
-class ClientAdmin(SimpleHistoryAdmin):
+class ClientAdmin(AicmoHistoryAdmin):
     list_display = ["name", "slug", "is_active", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     list_filter = ["is_active"]
 
+    def response_add(self, request, obj, post_url_continue=None):
+        # The wizard's first step: a new client's next page is its first campaign, not the list.
+        if "_save" in request.POST and request.user.has_perm("campaigns.add_campaign"):
+            self.message_user(request, f"Client “{obj}” added. Now its first campaign.", messages.SUCCESS)
+            return HttpResponseRedirect(f"{reverse('admin:campaigns_campaign_add')}?client={obj.pk}")
+        return super().response_add(request, obj, post_url_continue)
+
 
 @admin.register(User)
-class UserAdmin(ApiTokenAdminMixin, DjangoUserAdmin):
+class UserAdmin(ApiTokenAdminMixin, DjangoUserAdmin, AicmoModelAdmin):
     list_display = ["username", "email", "client", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active", "client"]
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Client", {"fields": ("client",)}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Client", {"fields": ("client",)}))
-
-
-class RationaleForm(forms.Form):
-    rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        required=False,
-        max_length=2000,
-        help_text="Why. Recorded in the campaign's audit timeline.",
-    )
-
-    def __init__(self, *args, required: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["rationale"].required = required
 
 
 class BudgetCapForm(forms.Form):
@@ -130,25 +93,37 @@ class BudgetCapForm(forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         max_length=2000,
-        help_text="Why. Recorded in the campaign's audit timeline.",
+        help_text=TIMELINE_REASON_HELP,
     )
 
 
-class RiskFlagInline(admin.TabularInline):
+class CampaignAdminForm(forms.ModelForm):
+    """The campaign's fields come from the admin's fieldsets; channels are checkboxes."""
+
+    channels = ChannelsField()
+
+    class Meta:
+        model = Campaign
+        fields = ["channels"]
+
+
+class RiskFlagInline(ReadOnlyAdminMixin, AicmoTabularInline):
     model = RiskFlag
     fk_name = "campaign"
     extra = 0
-    can_delete = False
-    fields = ["severity", "code", "message", "target_repr", "status", "resolution_rationale", "created_at"]
+    fields = [
+        "severity",
+        "code_label",
+        "message",
+        "target_repr",
+        "status",
+        "resolution_rationale",
+        "created_at",
+    ]
     readonly_fields = fields
+    code_label = label_column("code", "Rule")
     ordering = ["status", "-created_at"]
     verbose_name_plural = "Risk flags"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def timeline_csv_response(campaign: Campaign, entries: list[TimelineEntry]) -> StreamingHttpResponse:
@@ -158,47 +133,30 @@ def timeline_csv_response(campaign: Campaign, entries: list[TimelineEntry]) -> S
     return response
 
 
-# --- links from the campaign page to the work of the apps above ---------------------------------
-
-
-@dataclass(frozen=True)
-class CampaignAdminLink:
-    """One link on the campaign change page, e.g. ("Compare strategies (batch 2)", url).
-
-    ``key`` is stable (the element id is ``campaign-link-<key>``); ``note`` is a short fact shown
-    after the link ("3 in review")."""
-
-    key: str
-    label: str
-    url: str
-    note: str = ""
-
-
-CampaignAdminLinkProvider = Callable[[HttpRequest, Campaign], list[CampaignAdminLink]]
-_campaign_link_providers: dict[str, tuple[int, CampaignAdminLinkProvider]] = {}
-
-
-def register_campaign_admin_links(section: str, provider: CampaignAdminLinkProvider, *, order: int) -> None:
-    """Apps above ``campaigns`` put their pages for a campaign on its change page (strategy,
-    creative, leads, reporting), so an operator reaches every step from there without typing URLs.
-
-    ``provider(request, campaign)`` returns the links this user may follow (check permissions
-    there). Called from the app's admin module, which the admin imports once at start-up;
-    registering a section again replaces it."""
-    _campaign_link_providers[section] = (order, provider)
-
-
-def campaign_admin_link_sections(request: HttpRequest, campaign: Campaign) -> list[dict]:
-    sections = []
-    for section, (_, provider) in sorted(_campaign_link_providers.items(), key=lambda item: item[1][0]):
-        links = provider(request, campaign)
-        if links:
-            sections.append({"name": section, "links": links})
-    return sections
+def transition_action(transition: str, description: str):
+    """A list action taking one lifecycle step on each selected campaign, with a rationale."""
+    step = LIFECYCLE[transition]
+    return reason_action(
+        lambda campaign, user, why: transition_campaign(
+            campaign=campaign, transition=transition, actor=user, rationale=why
+        ),
+        description=description,
+        label=step.label.capitalize(),
+        noun="campaign(s)",
+        required=step.rationale_required,
+        help_text=TIMELINE_REASON_HELP,
+        intro=f"These campaigns will be asked to {step.label}; any whose state does not allow it is "
+        "reported and left as it is.",
+    )
 
 
 @admin.register(Campaign)
-class CampaignAdmin(SimpleHistoryAdmin):
+class CampaignAdmin(AicmoHistoryAdmin):
+    add_action = "campaign.create"
+    change_action = "campaign.set_agency_fields"
+    delete_action = NOBODY  # campaigns carry the audit trail of every decision: killed, never deleted
+    locked_when = "is_final"  # a completed or cancelled campaign is a record
+    form = CampaignAdminForm
     change_form_template = "admin/campaigns/campaign/change_form.html"
     list_display = [
         "name",
@@ -228,6 +186,10 @@ class CampaignAdmin(SimpleHistoryAdmin):
     ]
     inlines = [RiskFlagInline]
     actions = ["pause_selected", "resume_selected", "kill_selected"]
+    state_display = state_column("state", "State")
+    pause_selected = transition_action("pause", "Pause selected campaigns")
+    resume_selected = transition_action("resume", "Resume selected campaigns")
+    kill_selected = transition_action("kill", "Kill selected campaigns (cancels all scheduled work)")
     fieldsets = (
         (
             None,
@@ -273,10 +235,6 @@ class CampaignAdmin(SimpleHistoryAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
-
-    @admin.display(description="State", ordering="state")
-    def state_display(self, obj: Campaign) -> str:
-        return state_badge(obj) if obj.pk else "-"
 
     @admin.display(description="Paused")
     def pause_display(self, obj: Campaign) -> str:
@@ -351,33 +309,30 @@ class CampaignAdmin(SimpleHistoryAdmin):
         return fields
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change: bool) -> None:
+        # A rule across fields that refuses the save shows on this form (the kit's refusals).
         data = {k: form.cleaned_data[k] for k in EDITABLE_FIELDS if k in form.cleaned_data}
-        try:
-            if change:
-                saved = update_campaign(campaign=obj, actor=request.user, **data)
-            else:
-                data.pop("name", None)
-                data.update({k: form.cleaned_data[k] for k in CREATE_ONLY_FIELDS if form.cleaned_data.get(k)})
-                saved = create_campaign(
-                    client=form.cleaned_data["client"],
-                    name=form.cleaned_data["name"],
-                    actor=request.user,
-                    **data,
-                )
-        except (DomainError, ValidationError) as exc:
-            # The form validated field by field; a rule across fields refused it. Say which.
-            raise PermissionDenied(str(exc)) from exc
+        if change:
+            saved = update_campaign(campaign=obj, actor=request.user, **data)
+        else:
+            data.pop("name", None)
+            data.update({k: form.cleaned_data[k] for k in CREATE_ONLY_FIELDS if form.cleaned_data.get(k)})
+            saved = create_campaign(
+                client=form.cleaned_data["client"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                **data,
+            )
         obj.pk = saved.pk
 
-    def has_change_permission(self, request, obj=None):
-        # A completed or cancelled campaign is a record: viewable, no longer editable.
-        if obj is not None and obj.is_final:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        # Campaigns carry the audit trail of every decision; they are killed, never deleted.
-        return False
+    def response_add(self, request, obj, post_url_continue=None):
+        # The wizard: a new campaign goes on to its strategy brief, prefilled from the campaign.
+        brief_url = wizard_brief_url(request, obj)
+        if "_save" in request.POST and brief_url:
+            self.message_user(request, f"Campaign “{obj}” added. Now its strategy brief.", messages.SUCCESS)
+            return HttpResponseRedirect(brief_url)
+        if "_save" in request.POST:  # the campaign's own page, never the list
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     # --- lifecycle buttons -----------------------------------------------------------------
 
@@ -469,16 +424,14 @@ class CampaignAdmin(SimpleHistoryAdmin):
         require_action(request.user, "campaign.change_budget", campaign)
         form = BudgetCapForm(request.POST or None, initial={"budget_cap": campaign.budget_cap})
         if request.method == "POST" and form.is_valid():
-            try:
+            with refusals_as_messages(request) as attempt:
                 raise_budget_cap(
                     campaign=campaign,
                     new_cap=form.cleaned_data["budget_cap"],
                     actor=request.user,
                     rationale=form.cleaned_data["rationale"],
                 )
-            except DomainError as exc:
-                messages.error(request, str(exc))
-            else:
+            if attempt.ok:
                 messages.success(request, "Budget cap changed.")
             return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         context = {
@@ -509,23 +462,23 @@ class CampaignAdmin(SimpleHistoryAdmin):
             return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         # Resuming a safety pause (circuit breaker, auto-pause rule) needs a rationale too.
         required = step.rationale_required or (transition == "resume" and campaign.is_safety_paused)
-        form = RationaleForm(request.POST or None, required=required)
+        form = ReasonForm(request.POST or None, required=required, help_text=TIMELINE_REASON_HELP)
         if request.method == "POST" and form.is_valid():
-            try:
+            with refusals_as_messages(request) as attempt:
                 transition_campaign(
                     campaign=campaign,
                     transition=transition,
                     actor=request.user,
                     rationale=form.cleaned_data["rationale"],
                 )
-            except DomainError as exc:
-                messages.error(request, str(exc))
-            else:
+            back = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+            if attempt.ok:
                 campaign.refresh_from_db()
                 messages.success(
                     request, f"Campaign “{campaign.name}” is now {campaign.get_state_display().lower()}."
                 )
-            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+                back = safe_next(request, back)  # an inline form elsewhere: on to its next step
+            return HttpResponseRedirect(back)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -556,323 +509,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/campaigns/campaign/timeline.html", context)
 
-    # --- bulk actions --------------------------------------------------------------------------
 
-    def _bulk_transition(self, request: HttpRequest, queryset, transition: str):
-        step = LIFECYCLE[transition]
-        if "apply" in request.POST:
-            form = RationaleForm(request.POST, required=step.rationale_required)
-            if form.is_valid():
-                done, refused = 0, []
-                for campaign in queryset:
-                    try:
-                        transition_campaign(
-                            campaign=campaign,
-                            transition=transition,
-                            actor=request.user,
-                            rationale=form.cleaned_data["rationale"],
-                        )
-                        done += 1
-                    except DomainError as exc:
-                        refused.append(str(exc))
-                if done:
-                    messages.success(request, f"{step.label.capitalize()}: {done} campaign(s) done.")
-                for reason in refused:
-                    messages.error(request, reason)
-                return None
-        else:
-            form = RationaleForm(required=step.rationale_required)
-        return render(
-            request,
-            "admin/campaigns/campaign/bulk_transition.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": f"{step.label.capitalize()} {queryset.count()} campaign(s)",
-                "campaigns": queryset,
-                "form": form,
-                "action": request.POST.get("action"),
-                "step": step,
-            },
-        )
-
-    @admin.action(description="Pause selected campaigns")
-    def pause_selected(self, request, queryset):
-        return self._bulk_transition(request, queryset, "pause")
-
-    @admin.action(description="Resume selected campaigns")
-    def resume_selected(self, request, queryset):
-        return self._bulk_transition(request, queryset, "resume")
-
-    @admin.action(description="Kill selected campaigns (cancels all scheduled work)")
-    def kill_selected(self, request, queryset):
-        return self._bulk_transition(request, queryset, "kill")
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "campaign", "actor_label", "verb", "target_repr", "short_rationale"]
-    list_filter = ["verb", "campaign"]
-    search_fields = ["verb", "actor_label", "rationale", "target_repr"]
-    date_hierarchy = "created_at"
-    list_select_related = ["campaign"]
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    @admin.display(description="Rationale")
-    def short_rationale(self, obj: AuditEvent) -> str:
-        return (obj.rationale[:80] + "…") if len(obj.rationale) > 80 else obj.rationale
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- governance ------------------------------------------------------------------------------------
-
-
-class RationaleActionForm(forms.Form):
-    rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        max_length=2000,
-        help_text="Why. Recorded in the audit log.",
-    )
-
-
-def _rationale_action(modeladmin, request, queryset, *, label: str, service) -> HttpResponse | None:
-    """A list action that asks for one rationale, then calls ``service`` per row."""
-    if "apply" in request.POST:
-        form = RationaleActionForm(request.POST)
-        if form.is_valid():
-            done, refused = 0, []
-            for obj in queryset:
-                try:
-                    service(obj, request.user, form.cleaned_data["rationale"])
-                    done += 1
-                except DomainError as exc:
-                    refused.append(f"{obj}: {exc}")
-            if done:
-                messages.success(request, f"{label}: {done} done.")
-            for reason in refused:
-                messages.error(request, reason)
-            return None
-    else:
-        form = RationaleActionForm()
-    return render(
-        request,
-        "admin/campaigns/rationale_action.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "opts": modeladmin.model._meta,
-            "title": f"{label}: {queryset.count()} item(s)",
-            "objects": queryset,
-            "form": form,
-            "action": request.POST.get("action"),
-            "label": label,
-        },
-    )
-
-
-@admin.register(RiskFlag)
-class RiskFlagAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "campaign", "severity", "code", "target_repr", "status", "resolved_by"]
-    list_filter = ["severity", "status", "code"]
-    search_fields = ["code", "message", "target_repr", "campaign__name"]
-    list_select_related = ["campaign", "resolved_by"]
-    readonly_fields = [f.name for f in RiskFlag._meta.fields]
-    actions = ["override_selected", "resolve_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description="Override selected flags (needs the override permission; rationale)")
-    def override_selected(self, request, queryset):
-        return _rationale_action(
-            self,
-            request,
-            queryset.filter(status=RiskFlagStatus.OPEN),
-            label="Override risk flags",
-            service=lambda flag, user, why: override_risk_flag(flag=flag, actor=user, rationale=why),
-        )
-
-    @admin.action(description="Mark selected flags resolved (rationale)")
-    def resolve_selected(self, request, queryset):
-        return _rationale_action(
-            self,
-            request,
-            queryset.filter(status=RiskFlagStatus.OPEN),
-            label="Resolve risk flags",
-            service=lambda flag, user, why: resolve_risk_flag(flag=flag, actor=user, rationale=why),
-        )
-
-
-class SpendEntryForm(forms.ModelForm):
-    class Meta:
-        model = SpendEntry
-        fields = ["campaign", "kind", "amount", "description"]
-
-
-@admin.register(SpendEntry)
-class SpendEntryAdmin(admin.ModelAdmin):
-    """The ledger is append-only: entries are added (through record_spend), never edited."""
-
-    form = SpendEntryForm
-    list_display = ["created_at", "campaign", "kind", "amount", "currency", "description", "created_by"]
-    list_filter = ["kind", "currency", "campaign"]
-    search_fields = ["description", "campaign__name"]
-    list_select_related = ["campaign", "created_by"]
-    date_hierarchy = "created_at"
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "kind" in form.base_fields:
-            form.base_fields["kind"].initial = SpendKind.MANUAL
-        return form
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in SpendEntry._meta.fields] if obj is not None else []
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj: SpendEntry, form, change: bool) -> None:
-        try:
-            # Entered by hand, the cost was already incurred: book it even past the cap.
-            saved = record_spend(
-                campaign=form.cleaned_data["campaign"],
-                kind=form.cleaned_data["kind"],
-                amount=form.cleaned_data["amount"],
-                description=form.cleaned_data["description"],
-                actor=request.user,
-                enforce_cap=False,
-            )
-        except DomainError as exc:
-            raise PermissionDenied(str(exc)) from exc
-        obj.pk = saved.pk
-        status = budget_status(saved.campaign)
-        if status.level == BUDGET_WARNING:
-            messages.warning(request, f"Budget warning: {status.as_dict()['percent']}% of the cap is spent.")
-        elif status.level == BUDGET_EXHAUSTED:
-            messages.error(request, status.blocked_reason)
-
-
-class CompliancePolicyForm(forms.ModelForm):
-    class Meta:
-        model = CompliancePolicy
-        fields = [
-            "client",
-            "campaign",
-            "require_strategy_approval",
-            "require_creative_approval",
-            "require_client_approval",
-            "consent_regions",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "max_daily_volume",
-            "sender_postal_address",
-        ]
-
-    def clean(self):
-        data = super().clean()
-        if (data.get("quiet_hours_start") is None) != (data.get("quiet_hours_end") is None):
-            self.add_error("quiet_hours_end", "Give both ends of the quiet hours, or neither.")
-        return data
-
-
-@admin.register(CompliancePolicy)
-class CompliancePolicyAdmin(SimpleHistoryAdmin):
-    form = CompliancePolicyForm
-    list_display = [
-        "__str__",
-        "require_strategy_approval",
-        "require_creative_approval",
-        "require_client_approval",
-        "max_daily_volume",
-    ]
-    list_filter = ["client"]
-    list_select_related = ["client", "campaign"]
-    raw_id_fields = ["campaign"]
-
-    def save_model(self, request, obj: CompliancePolicy, form, change: bool) -> None:
-        try:
-            save_compliance_policy(policy=obj, actor=request.user, rationale="edited in admin")
-        except (DomainError, ValidationError) as exc:
-            raise PermissionDenied(str(exc)) from exc
-
-
-@admin.register(SystemSwitch)
-class SystemSwitchAdmin(admin.ModelAdmin):
-    """One page: the switch's state, who changed it and why, and the button to flip it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        return HttpResponseRedirect(reverse("admin:campaigns_systemswitch_changelist"))
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        state = system_switch(fresh=True)
-        form = RationaleActionForm(request.POST or None)
-        if request.method == "POST":
-            if not self.has_change_permission(request):
-                raise PermissionDenied
-            if form.is_valid():
-                try:
-                    set_system_pause(
-                        paused=not state.paused, actor=request.user, rationale=form.cleaned_data["rationale"]
-                    )
-                except DomainError as exc:
-                    messages.error(request, str(exc))
-                else:
-                    messages.success(
-                        request,
-                        "System pause is ON: sending and cycles stop."
-                        if not state.paused
-                        else "System pause is OFF: sending and cycles resume.",
-                    )
-                return HttpResponseRedirect(reverse("admin:campaigns_systemswitch_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "System pause",
-            "state": state,
-            "form": form,
-            "can_change": self.has_change_permission(request),
-            "recent": AuditEvent.objects.filter(verb__startswith="system.").order_by("-created_at", "-id")[
-                :20
-            ],
-        }
-        return TemplateResponse(request, "admin/campaigns/systemswitch/toggle.html", context)
-
-
-@admin.register(AuditDailySummary)
-class AuditDailySummaryAdmin(admin.ModelAdmin):
-    list_display = ["date", "campaign", "verb", "count"]
-    list_filter = ["verb"]
-    date_hierarchy = "date"
-    list_select_related = ["campaign"]
-    readonly_fields = ["campaign", "date", "verb", "count"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Framework models (groups, tokens, schedules, lockouts) are for superusers and the admin role.
+# Their apps come before ours in INSTALLED_APPS, so their admins are registered by now.
+restrict_framework_models(admin.site)

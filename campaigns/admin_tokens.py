@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,7 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from .api_tokens import MANAGE_ACTION, existing_api_token, revoke_api_token, rotate_api_token
-from .permissions import action_denial, is_allowed
+from .permissions import is_allowed, require_action
 
 TOKEN_FIELD = "api_token"
 
@@ -83,9 +82,7 @@ class ApiTokenAdminMixin:
 
     def _token_user(self, request: HttpRequest, object_id: str):
         user = get_object_or_404(self.model, pk=object_id)
-        reason = action_denial(request.user, MANAGE_ACTION, user)
-        if reason:
-            raise PermissionDenied(reason)
+        require_action(request.user, MANAGE_ACTION, user)  # 403 naming the permission and the role
         return user
 
     def _change_url(self, user) -> str:

@@ -15,12 +15,23 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 
+from .roles import ADMIN, APPROVER, OPERATOR, sync_role_groups
+
 # username -> published password
 DEMO_PASSWORDS: dict[str, str] = {
-    "operator": "operator-demo-pass",  # seed_demo and demo: an operator-role staff user
-    "approver": "approver-demo-pass",  # demo: operator + approver roles
+    "operator": "operator-demo-pass",  # seed_demo and demo: a staff user in the operator role
+    "approver": "approver-demo-pass",  # seed_demo and demo: the approver role
+    "agency-admin": "admin-demo-pass",  # seed_demo: the admin role (not "admin": often a superuser's name)
     "acme-api": "acme-demo-pass",  # seed_demo: Acme's client API user
     "northwind-api": "northwind-demo-pass",  # demo: Northwind's client API user
+}
+
+# The demo's agency staff, one per role (campaigns.roles): username -> (role, first name, last name).
+# None is a superuser: each has exactly what its role grants, as a real agency's staff would.
+DEMO_STAFF: dict[str, tuple[str, str, str]] = {
+    "operator": (OPERATOR, "Olivia", "Operator"),
+    "approver": (APPROVER, "Dana", "Approver"),
+    "agency-admin": (ADMIN, "Ada", "Admin"),
 }
 
 # The demo client users, the one whose client holds the `make run` demo campaign (Northwind, made by
@@ -36,6 +47,37 @@ DEMO_REFUSED_MESSAGE = (
 
 def demo_accounts_allowed() -> bool:
     return bool(settings.DEBUG)
+
+
+def ensure_demo_staff_user(username: str):
+    """The demo staff user ``username`` (a key of DEMO_STAFF) in its role's group, created with the
+    published password when missing. An existing one keeps its password, and loses superuser status
+    if an older seed gave it that (its password is published: it gets its role, nothing more)."""
+    # Here, not at the top: the login backend imports this module before the apps are ready.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    role, first_name, last_name = DEMO_STAFF[username]
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(
+            username,
+            f"{username}@agency.example",
+            DEMO_PASSWORDS[username],
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=True,
+        )
+    elif user.is_superuser or not user.is_staff:
+        user.is_superuser, user.is_staff = False, True
+        user.save(update_fields=["is_superuser", "is_staff"])
+    group = Group.objects.filter(name=role).first()
+    if group is None:
+        sync_role_groups()
+        group = Group.objects.get(name=role)
+    user.groups.add(group)
+    return user
 
 
 def is_published_demo_login(username: str | None, password: str | None) -> bool:

@@ -555,3 +555,33 @@ class AuditDailySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.verb} x{self.count}"
+
+
+# --- outbound events: the transactional outbox (webhooks app delivers them) ---------------------
+
+
+class OutboxEvent(models.Model):
+    """One business event, written in the transaction that caused it (campaigns.events.emit_event),
+    so a rollback leaves none. The webhooks app fans it out to the client's subscribed endpoints."""
+
+    event_id = models.CharField(max_length=40, unique=True, help_text="The payload's id (evt_…).")
+    type = models.CharField(max_length=60, help_text="e.g. lead.won (campaigns.event_types)")
+    version = models.PositiveSmallIntegerField(default=1)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="outbox_events")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox_events"
+    )
+    data = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField()
+    # Null until the dispatcher turned it into deliveries (partial index: the pending ones only).
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(fanned_out_at__isnull=True), name="outbox_event_pending"),
+            models.Index(fields=["client", "occurred_at"], name="outbox_event_client_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -24,6 +24,9 @@ ROLES = (OPERATOR, APPROVER, ADMIN)
 # "app_label.codename" per role; each role also has everything of the roles before it.
 _OPERATOR_PERMISSIONS = [
     "campaigns.view_client",
+    # Onboarding a new client (a name) starts the operator's journey (issue #17); changing a
+    # client, its compliance policy and its API users stays with the admin.
+    "campaigns.add_client",
     "campaigns.view_campaign",
     "campaigns.add_campaign",
     "campaigns.change_campaign",
@@ -43,7 +46,6 @@ _APPROVER_PERMISSIONS = [
     "campaigns.resume_safety_pause",
 ]
 _ADMIN_PERMISSIONS = [
-    "campaigns.add_client",
     "campaigns.change_client",
     "campaigns.manage_budget",
     "campaigns.add_compliancepolicy",

@@ -15,14 +15,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django_fsm import can_proceed
-from simple_history.admin import SimpleHistoryAdmin
 
-from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
-from campaigns.errors import DomainError
+from campaigns.admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoModelAdmin, AicmoTabularInline
+from campaigns.admin_kit.display import state_column
+from campaigns.admin_kit.refusals import refusals_as_messages
+from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
 from campaigns.models import Campaign, CampaignState
 from campaigns.permissions import require_action
 
 from .admin_review import (
+    LEAD_CHOICES_SHOWN,
+    back_to,
     differences_html,
     review_context,
     submit_view,
@@ -30,6 +33,7 @@ from .admin_review import (
     variant_test_send_view,
 )
 from .models import CreativeBrief, CreativeState, CreativeVariant, Platform
+from .preview import lead_choices
 from .selectors import creative_family
 from .services import (
     EDITABLE_CONTENT,
@@ -94,13 +98,17 @@ def campaign_creative_links(request: HttpRequest, campaign: Campaign) -> list[Ca
                 for state, label in CreativeState.choices
                 if counts.get(state)
             )
+            # The comparison of the latest brief, where decisions are made (the list when a
+            # generation made several briefs, one per platform).
+            briefs = list(CreativeBrief.objects.filter(campaign=campaign).order_by("-pk")[:2])
+            latest_batch = [b for b in briefs if b.created_at == briefs[0].created_at] if briefs else []
+            url = (
+                reverse("admin:creative_creativebrief_compare", args=[briefs[0].pk])
+                if len(latest_batch) == 1
+                else f"{reverse('admin:creative_creativebrief_changelist')}?campaign__id__exact={campaign.pk}"
+            )
             links.append(
-                CampaignAdminLink(
-                    key="creative-review",
-                    label="Review creative",
-                    url=f"{reverse('admin:creative_creativebrief_changelist')}?campaign__id__exact={campaign.pk}",
-                    note=note,
-                )
+                CampaignAdminLink(key="creative-review", label="Review creative", url=url, note=note)
             )
     return links
 
@@ -122,20 +130,20 @@ class GenerateForm(forms.Form):
     )
 
 
-class CreativeVariantInline(admin.TabularInline):
+class CreativeVariantInline(AicmoTabularInline):
+    add_action = NOBODY  # variants come from generation; each is edited on its own page
     model = CreativeVariant
-    fields = ["id", "angle", "generation", "state", "subject"]
+    fields = ["id", "angle", "generation", "state_badge", "subject"]
     readonly_fields = fields
+    state_badge = state_column()
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CreativeBrief)
-class CreativeBriefAdmin(admin.ModelAdmin):
+class CreativeBriefAdmin(AicmoModelAdmin):
+    add_action = NOBODY  # briefs come from "Generate creative"
     list_display = ["id", "campaign", "platform", "pillar", "calendar_item", "created_at", "compare_link"]
     list_filter = ["platform", "campaign"]
     list_select_related = ["campaign", "calendar_item"]
@@ -146,9 +154,6 @@ class CreativeBriefAdmin(admin.ModelAdmin):
     def compare_link(self, obj: CreativeBrief) -> str:
         url = reverse("admin:creative_creativebrief_compare", args=[obj.pk])
         return format_html('<a class="button" href="{}">Compare variants</a>', url)
-
-    def has_add_permission(self, request):
-        return False
 
     def get_urls(self):
         return [
@@ -166,7 +171,7 @@ class CreativeBriefAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             self._decide_from_compare(request, brief)
-            return HttpResponseRedirect(request.path)
+            return back_to(request, request.path)  # the variant's page posts here with its own ``next``
         variants = list(brief.variants.order_by("root_id", "generation", "id"))
         context = {
             **self.admin_site.each_context(request),
@@ -201,12 +206,10 @@ class CreativeBriefAdmin(admin.ModelAdmin):
         if decision == "approve":
             kwargs["override_rationale"] = request.POST.get("override_rationale", "")
             kwargs["acknowledge_html_difference"] = bool(request.POST.get("acknowledge_html_difference"))
-        try:
+        with refusals_as_messages(request) as attempt:
             require_action(request.user, action, brief.campaign)
             variant = service(variant=int(variant_id), actor=request.user, campaign=brief.campaign, **kwargs)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
+        if attempt.ok:
             messages.success(request, f"Creative #{variant.pk} is now {variant.get_state_display().lower()}.")
 
 
@@ -229,7 +232,10 @@ class CreativeVariantForm(forms.ModelForm):
 
 
 @admin.register(CreativeVariant)
-class CreativeVariantAdmin(SimpleHistoryAdmin):
+class CreativeVariantAdmin(AicmoHistoryAdmin):
+    add_action = NOBODY  # variants come from generation
+    change_action = "creative.edit"  # an edit of a decided version is a new draft version
+    delete_action = NOBODY  # the lineage and the decisions stay
     form = CreativeVariantForm
     change_list_template = "admin/creative/creativevariant/change_list.html"
     change_form_template = "admin/creative/creativevariant/change_form.html"
@@ -239,7 +245,7 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
         "platform",
         "angle",
         "generation",
-        "state",
+        "state_badge",
         "short_subject",
         "created_at",
     ]
@@ -294,6 +300,8 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
         ("Lineage and preview", {"fields": ("lineage", "preview", "created_at")}),
     )
 
+    state_badge = state_column()
+
     @admin.display(description="Subject / text")
     def short_subject(self, obj: CreativeVariant) -> str:
         return (obj.subject or obj.body)[:70]
@@ -342,22 +350,16 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
         extra = dict(extra_context or {})
         if variant is not None:
             extra.update(review_context(request, variant))
+            if extra["can_test_send"]:  # "send a test to me", rendered for a lead picked here
+                extra["lead_choices"] = lead_choices(campaign=variant.campaign, limit=LEAD_CHOICES_SHOWN)
+                extra["to_email"] = request.user.email
         return super().change_view(request, object_id, form_url, extra_context=extra)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj: CreativeVariant, form, change: bool) -> None:
         changes = {k: form.cleaned_data[k] for k in form.changed_data if k in EDITABLE_CONTENT}
         if not changes:
             return
-        try:
-            saved = edit_creative(variant=obj.pk, actor=request.user, **changes)
-        except DomainError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        saved = edit_creative(variant=obj.pk, actor=request.user, **changes)  # refusals: on the form
         if saved.pk != obj.pk:
             messages.info(
                 request,
@@ -371,6 +373,13 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
                 "review when it is ready.",
             )
         obj.pk = saved.pk
+
+    def response_change(self, request, obj):
+        # Saving made (or changed) the version in ``obj.pk``: open that one, with its review
+        # buttons, not the unchanged version the form was opened on, nor the list.
+        if "_addanother" not in request.POST:
+            return HttpResponseRedirect(reverse("admin:creative_creativevariant_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def get_urls(self):
         return [
@@ -398,16 +407,14 @@ class CreativeVariantAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         form = GenerateForm(request.POST or None, initial={"campaign": request.GET.get("campaign")})
         if request.method == "POST" and form.is_valid():
-            try:
+            with refusals_as_messages(request) as attempt:
                 created = generate_creatives(
                     campaign=form.cleaned_data["campaign"],
                     actor=request.user,
                     variants=form.cleaned_data["variants"],
                     platforms=form.cleaned_data["platforms"] or None,
                 )
-            except DomainError as exc:
-                messages.error(request, str(exc))
-            else:
+            if attempt.ok:
                 brief_ids = {v.brief_id for v in created}
                 messages.success(
                     request,

@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django_fsm import can_proceed
 
-from campaigns.errors import DomainError
+from campaigns.admin_kit.refusals import refusals_as_messages
 from campaigns.permissions import is_allowed, require_action
 
 from .models import CreativeState, CreativeVariant, Platform
@@ -54,7 +54,20 @@ def review_context(request: HttpRequest, variant: CreativeVariant) -> dict:
         "preview_url": reverse("admin:creative_creativevariant_preview", args=[variant.pk]),
         "submit_url": reverse("admin:creative_creativevariant_submit", args=[variant.pk]),
         "test_send_url": reverse("admin:creative_creativevariant_test_send", args=[variant.pk]),
+        "compare_url": reverse("admin:creative_creativebrief_compare", args=[variant.brief_id]),
+        "decide_url": reverse("admin:creative_creativebrief_compare", args=[variant.brief_id]),
+        "new_sequence_url": _new_sequence_url(request, variant),
     }
+
+
+def _new_sequence_url(request: HttpRequest, variant: CreativeVariant) -> str:
+    """An approved email is ready for a sequence: the New sequence page for its campaign (by URL
+    name: ``outreach`` sits above ``creative``)."""
+    if variant.platform != Platform.EMAIL or variant.state != CreativeState.APPROVED:
+        return ""
+    if not request.user.has_perm("outreach.add_sequence"):
+        return ""
+    return f"{reverse('admin:outreach_sequence_new')}?campaign={variant.campaign_id}"
 
 
 def differences_html(variant: CreativeVariant) -> str:
@@ -98,7 +111,7 @@ def _lead_id(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+def back_to(request: HttpRequest, default: str) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -140,17 +153,15 @@ def submit_view(model_admin) -> Callable[..., HttpResponse]:
         back = reverse("admin:creative_creativevariant_change", args=[variant.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
-        try:
+        with refusals_as_messages(request) as attempt:
             require_action(request.user, "creative.submit", variant.campaign)
             submitted = submit_creative_for_review(variant=variant.pk, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
+        if attempt.ok:
             messages.success(
                 request,
                 f"Creative #{submitted.pk} is in review again: its checks and risk were assessed anew.",
             )
-        return _back(request, back)
+        return back_to(request, back)
 
     return view
 
@@ -164,18 +175,16 @@ def variant_test_send_view(model_admin) -> Callable[..., HttpResponse]:
             back += f"?lead={lead_id}"
         if request.method != "POST":
             return HttpResponseRedirect(back)
-        try:
+        with refusals_as_messages(request) as attempt:
             require_action(request.user, "creative.test_send", variant.campaign)
             result = send_test_email(variant=variant.pk, actor=request.user, lead_id=lead_id)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
+        if attempt.ok:
             note = f" Empty merge fields: {', '.join(result.missing)}." if result.missing else ""
             messages.success(
                 request,
                 f'Test sent to {result.to_email} from {result.from_email}: "{result.subject}". It is not '
                 f"outreach: no message, cap or budget was used.{note}",
             )
-        return _back(request, back)
+        return back_to(request, back)
 
     return view

@@ -28,14 +28,12 @@ from typing import IO, Any
 
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services as campaign_services
-from campaigns.demo_accounts import DEMO_PASSWORDS
+from campaigns.demo_accounts import DEMO_PASSWORDS, ensure_demo_staff_user
 from campaigns.models import Campaign, CampaignState, Client, User
-from campaigns.roles import APPROVER, OPERATOR, sync_role_groups
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.importers import import_leads_from_csv
@@ -60,8 +58,6 @@ CLIENT_NAME = "Northwind Fleet Services"
 CAMPAIGN_PREFIX = "Demo: fleet managers"
 TIMEZONE = "Europe/Berlin"
 # Published logins (README): campaigns.demo_accounts keeps them from working with DEBUG off.
-OPERATOR_USER = ("operator", DEMO_PASSWORDS["operator"], "Olivia", "Operator")
-APPROVER_USER = ("approver", DEMO_PASSWORDS["approver"], "Dana", "Approver")
 CLIENT_API_USER = ("northwind-api", DEMO_PASSWORDS["northwind-api"])
 CYCLE_HOURS = (10, 16)  # local times of the two daily cycles (16:00 Berlin is 10:00 in New York)
 DEAL_VALUE = Decimal("18000")
@@ -105,32 +101,13 @@ class DemoRun:
 # --- people, client, campaign --------------------------------------------------------------------
 
 
-def _staff_user(spec: tuple[str, str, str, str], roles: list[str]) -> User:
-    username, password, first, last = spec
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User.objects.create_user(
-            username,
-            f"{username}@agency.example",
-            password,
-            first_name=first,
-            last_name=last,
-            is_staff=True,
-        )
-    groups = list(Group.objects.filter(name__in=roles))
-    if len(groups) < len(roles):
-        sync_role_groups()
-        groups = list(Group.objects.filter(name__in=roles))
-    user.groups.add(*groups)
-    return user
-
-
 @transaction.atomic
 def ensure_people_and_client(*, operator: User | None = None) -> DemoRun:
     """The operator and approver (staff users with their roles) and the demo client with its policy,
     suppression list and API user: created by the first run, found (and completed) by later ones."""
-    operator = operator or _staff_user(OPERATOR_USER, [OPERATOR])
-    approver = _staff_user(APPROVER_USER, [OPERATOR, APPROVER])
+    # The published demo logins, each in its role's group and nothing more (campaigns.demo_accounts).
+    operator = operator or ensure_demo_staff_user("operator")
+    approver = ensure_demo_staff_user("approver")
     client = Client.objects.filter(name=CLIENT_NAME).first()
     if client is None:
         client = campaign_services.create_client(name=CLIENT_NAME, actor=operator)

@@ -8,16 +8,15 @@ code the API and the commands use. The import pages live in ``leads.admin_import
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
-from campaigns.errors import DomainError
+from campaigns.admin_kit.actions import reason_action
+from campaigns.admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoModelAdmin
+from campaigns.admin_kit.display import state_column
+from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
 from campaigns.models import Campaign
 
 from . import admin_imports  # noqa: F401  (registers the import pages)
@@ -27,7 +26,6 @@ from .models import (
     Lead,
     LeadImport,
     LeadPolicy,
-    LeadState,
     Suppression,
     SuppressionReason,
 )
@@ -40,19 +38,6 @@ from .services import (
     transition_lead,
     withdraw_consent,
 )
-
-STATE_COLOURS = {
-    LeadState.NEW: "#6c757d",
-    LeadState.ENRICHED: "#0d6efd",
-    LeadState.CONTACTED: "#fd7e14",
-    LeadState.REPLIED: "#20c997",
-    LeadState.QUALIFIED: "#198754",
-    LeadState.WON: "#146c43",
-    LeadState.LOST: "#495057",
-    LeadState.UNSUBSCRIBED: "#dc3545",
-    LeadState.BOUNCED: "#dc3545",
-    LeadState.DO_NOT_CONTACT: "#dc3545",
-}
 
 SCORE_BANDS = {
     "high": (0.7, 1.01, "High (≥ 0.7)"),
@@ -128,7 +113,9 @@ class SuppressedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(SimpleHistoryAdmin):
+class LeadAdmin(AicmoHistoryAdmin):
+    add_action = NOBODY  # leads arrive through imports (one validation path)
+    change_action = NOBODY  # the admin shows; services change
     list_display = [
         "email",
         "full_name",
@@ -174,37 +161,22 @@ class LeadAdmin(SimpleHistoryAdmin):
         "erased_at",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # leads arrive through imports (one validation path)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # the admin shows; services change
-
-    @admin.display(description="state", ordering="state")
-    def state_badge(self, lead: Lead) -> str:
-        return format_html(
-            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px">{}</span>',
-            STATE_COLOURS.get(lead.state, "#6c757d"),
-            lead.get_state_display(),
-        )
+    state_badge = state_column("state", "state")
 
     @admin.display(description="May outreach contact this lead?")
     def contactability(self, lead: Lead) -> str:
         blockers = contactability_blockers(lead)
         return "Yes" if not blockers else "No — " + " ".join(blockers)
 
-    @admin.action(description="Mark selected leads do-not-contact")
-    def mark_do_not_contact(self, request: HttpRequest, queryset) -> None:
-        done = 0
-        for lead in queryset.order_by("pk"):
-            try:
-                transition_lead(
-                    lead=lead, transition="forbid_contact", actor=request.user, rationale="Admin action"
-                )
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{lead}: {exc}", messages.WARNING)
-        self.message_user(request, f"{done} leads marked do-not-contact.", messages.SUCCESS)
+    mark_do_not_contact = reason_action(
+        lambda lead, user, why: transition_lead(
+            lead=lead, transition="forbid_contact", actor=user, rationale=why
+        ),
+        description="Mark selected leads do-not-contact (asks why)",
+        label="Mark do-not-contact",
+        noun="lead(s)",
+        narrow=lambda queryset: queryset.order_by("pk"),
+    )
 
 
 class SuppressionAddForm(forms.ModelForm):
@@ -224,12 +196,10 @@ class SuppressionAddForm(forms.ModelForm):
         return data
 
 
-class RationaleForm(forms.Form):
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=2000)
-
-
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(AicmoModelAdmin):
+    add_action = "suppression.add"
+    delete_action = NOBODY  # removal needs a rationale: use the action
     list_display = ["value", "kind", "reason", "scope", "source", "created_by", "created_at"]
     list_filter = ["kind", "reason", "client"]
     search_fields = ["value", "source", "note"]
@@ -254,59 +224,31 @@ class SuppressionAdmin(admin.ModelAdmin):
             return ["client", "email", "domain", "reason", "source", "note"]
         return self.get_readonly_fields(request, obj)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # removal needs a rationale: use the action
-
     def save_model(self, request, obj, form, change):
         if change:
             return
         data = form.cleaned_data
-        try:
-            entry = add_suppression(
-                reason=data["reason"],
-                email=data.get("email") or None,
-                domain=data.get("domain") or None,
-                client=data.get("client"),
-                source=data.get("source") or "admin",
-                note=data.get("note", ""),
-                actor=request.user,
-            )
-        except DomainError as exc:
-            raise ValidationError(str(exc)) from exc
+        entry = add_suppression(  # a refusal shows on the form (the kit's refusals)
+            reason=data["reason"],
+            email=data.get("email") or None,
+            domain=data.get("domain") or None,
+            client=data.get("client"),
+            source=data.get("source") or "admin",
+            note=data.get("note", ""),
+            actor=request.user,
+        )
         obj.pk = entry.pk
 
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
-    @admin.action(description="Remove selected suppressions (asks why)")
-    def remove_with_rationale(self, request: HttpRequest, queryset):
-        form = RationaleForm(request.POST if "rationale" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            removed = 0
-            for entry in queryset.order_by("pk"):
-                try:
-                    remove_suppression(
-                        suppression=entry, rationale=form.cleaned_data["rationale"], actor=request.user
-                    )
-                    removed += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{entry}: {exc}", messages.WARNING)
-            self.message_user(request, f"{removed} suppressions removed.", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Why are these suppressions lifted?",
-            "form": form,
-            "entries": queryset,
-            "opts": self.model._meta,
-            "action": "remove_with_rationale",
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-        }
-        return TemplateResponse(request, "admin/leads/suppression/remove.html", context)
+    remove_with_rationale = reason_action(
+        lambda entry, user, why: remove_suppression(suppression=entry, rationale=why, actor=user),
+        description="Remove selected suppressions (asks why)",
+        label="Remove suppressions",
+        noun="suppression(s)",
+        title="Why are these suppressions lifted?",
+        intro="These entries will be removed; the reason is kept in the audit log. Erasure entries "
+        "cannot be removed.",
+        narrow=lambda queryset: queryset.order_by("pk"),
+    )
 
 
 class ConsentAddForm(forms.ModelForm):
@@ -325,7 +267,8 @@ class ConsentAddForm(forms.ModelForm):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(SimpleHistoryAdmin):
+class ConsentRecordAdmin(AicmoHistoryAdmin):
+    delete_action = NOBODY  # evidence is withdrawn, not deleted (erasure removes it with forget_person)
     list_display = [
         "email",
         "client",
@@ -345,38 +288,35 @@ class ConsentRecordAdmin(SimpleHistoryAdmin):
             return []
         return [f.name for f in ConsentRecord._meta.fields if f.name != "id"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # evidence is withdrawn, not deleted (erasure removes it with forget_person)
-
     def save_model(self, request, obj, form, change):
         if change:
             return
         data = form.cleaned_data
-        try:
-            record = record_consent(
-                client=data["client"],
-                email=data["email"],
-                lawful_basis=data.get("lawful_basis") or LawfulBasis.CONSENT,
-                source=data["source"],
-                wording=data.get("wording", ""),
-                wording_version=data.get("wording_version", ""),
-                captured_at=data.get("captured_at"),
-                evidence=data.get("evidence") or {},
-                actor=request.user,
-            )
-        except DomainError as exc:
-            raise ValidationError(str(exc)) from exc
+        record = record_consent(  # a refusal shows on the form (the kit's refusals)
+            client=data["client"],
+            email=data["email"],
+            lawful_basis=data.get("lawful_basis") or LawfulBasis.CONSENT,
+            source=data["source"],
+            wording=data.get("wording", ""),
+            wording_version=data.get("wording_version", ""),
+            captured_at=data.get("captured_at"),
+            evidence=data.get("evidence") or {},
+            actor=request.user,
+        )
         obj.pk = record.pk
 
-    @admin.action(description="Withdraw selected consents")
-    def withdraw(self, request: HttpRequest, queryset) -> None:
-        for record in queryset.order_by("pk"):
-            withdraw_consent(consent=record, actor=request.user)
-        self.message_user(request, f"{queryset.count()} consent records withdrawn.", messages.SUCCESS)
+    withdraw = reason_action(
+        lambda record, user, _why: withdraw_consent(consent=record, actor=user),
+        description="Withdraw selected consents",
+        label="Withdraw consent",
+        noun="record(s)",
+        ask=False,
+        narrow=lambda queryset: queryset.order_by("pk"),
+    )
 
 
 @admin.register(LeadPolicy)
-class LeadPolicyAdmin(SimpleHistoryAdmin):
+class LeadPolicyAdmin(AicmoHistoryAdmin):
     list_display = ["campaign", "unknown_country_needs_consent", "has_icp_weights"]
     fields = ["campaign", "unknown_country_needs_consent", "icp_weights"]
 

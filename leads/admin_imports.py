@@ -16,9 +16,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from campaigns.admin_kit.base import NOBODY, AicmoModelAdmin
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
 
@@ -52,6 +54,15 @@ class LeadImportForm(forms.Form):
     )
 
 
+def _next_url(request: HttpRequest, target: str | None) -> str:
+    """Where to go after the import (a page on this site), or ""."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 def _field_label(name: str) -> str:
     if name == "full_name":
         return "full name (split into first and last name)"
@@ -59,7 +70,9 @@ def _field_label(name: str) -> str:
 
 
 @admin.register(LeadImport)
-class LeadImportAdmin(admin.ModelAdmin):
+class LeadImportAdmin(AicmoModelAdmin):
+    add_action = "leads.import"  # through the upload page, which asks the same
+    change_action = NOBODY  # an import's report is a record
     list_display = [
         "__str__",
         "campaign",
@@ -101,9 +114,6 @@ class LeadImportAdmin(admin.ModelAdmin):
         "flagged_values",
     ]
     fields = readonly_fields
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         return [
@@ -178,7 +188,11 @@ class LeadImportAdmin(admin.ModelAdmin):
             if response is not None:
                 return response
         return self._render(
-            request, "admin/leads/leadimport/upload.html", "Import leads from a CSV file", form=form
+            request,
+            "admin/leads/leadimport/upload.html",
+            "Import leads from a CSV file",
+            form=form,
+            next_url=_next_url(request, request.POST.get("next") or request.GET.get("next")),
         )
 
     def _preview(self, request: HttpRequest, form: LeadImportForm):
@@ -221,6 +235,7 @@ class LeadImportAdmin(admin.ModelAdmin):
             table=[(row, row.cells(preview.fields)) for row in preview.rows],
             shown_rows=PREVIEW_ROWS,
             token=token,
+            next_url=_next_url(request, request.POST.get("next")),
         )
 
     def confirm_view(self, request: HttpRequest):
@@ -241,14 +256,24 @@ class LeadImportAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(f"{upload_url}?campaign={pending.campaign_id}")
+        # The summary as a message, and on to the next step (the page the import was started for,
+        # else the campaign): the full report is one link away, not a page load on the way.
+        report_url = reverse("admin:leads_leadimport_change", args=[lead_import.pk])
         self.message_user(
             request,
-            f"{lead_import.inserted} leads inserted from {lead_import.rows_read} rows; "
-            f"{lead_import.rejected} rows rejected; {lead_import.flagged} leads imported with a value "
-            "left empty (see the report below).",
+            format_html(
+                "{} leads inserted from {} rows; {} rows rejected; {} leads imported with a value left "
+                'empty. <a id="lead-import-report-link" href="{}">The full report</a>',
+                lead_import.inserted,
+                lead_import.rows_read,
+                lead_import.rejected,
+                lead_import.flagged,
+                report_url,
+            ),
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:leads_leadimport_change", args=[lead_import.pk]))
+        campaign_url = reverse("admin:campaigns_campaign_change", args=[lead_import.campaign_id])
+        return HttpResponseRedirect(_next_url(request, request.POST.get("next")) or campaign_url)
 
     def _render(self, request: HttpRequest, template: str, title: str, **context):
         context = {

@@ -14,6 +14,7 @@ from django_fsm import can_proceed
 
 from campaigns.bulk import bulk_update_rows, insert_history_rows
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.events import actor_name, emit_event, lead_data
 from campaigns.fsm import source_states
 from campaigns.models import Campaign, Client
 from campaigns.services import record_audit_event, set_compliance_policy
@@ -60,8 +61,15 @@ LEAD_TRANSITIONS = (
 )
 
 
-def transition_lead(*, lead: Lead | int, transition: str, actor=None, rationale: str = "") -> Lead:
-    """Move a lead along its lifecycle (locked, audited). Illegal steps raise TransitionNotAllowedError."""
+# Lead steps announced to webhook endpoints (campaigns.event_types).
+LEAD_EVENTS = {"qualify": "lead.qualified", "win": "lead.won", "unsubscribe": "lead.unsubscribed"}
+
+
+def transition_lead(
+    *, lead: Lead | int, transition: str, actor=None, rationale: str = "", event_data: dict | None = None
+) -> Lead:
+    """Move a lead along its lifecycle (locked, audited). Illegal steps raise TransitionNotAllowedError.
+    ``event_data`` adds to the step's outbound event (a won deal's value)."""
     if transition not in LEAD_TRANSITIONS:
         raise DomainError(
             f"Unknown lead transition {transition!r}; known: {', '.join(LEAD_TRANSITIONS)}.",
@@ -89,6 +97,19 @@ def transition_lead(*, lead: Lead | int, transition: str, actor=None, rationale:
             rationale=rationale,
             metadata={"from": before, "to": locked.state},
         )
+        if transition in LEAD_EVENTS:
+            emit_event(
+                LEAD_EVENTS[transition],
+                client=locked.campaign.client_id,
+                campaign=locked.campaign,
+                data={
+                    "lead": lead_data(locked),
+                    "actor": actor_name(actor),
+                    "from_state": before,
+                    "rationale": rationale,
+                    **(event_data or {}),
+                },
+            )
     return locked
 
 

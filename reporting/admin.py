@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
+from campaigns.admin_kit.base import NOBODY, STAFF, AicmoModelAdmin, ReadOnlyAdminMixin
+from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
 from campaigns.exports import spreadsheet_safe_writer
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
@@ -101,23 +102,11 @@ register_campaign_admin_links("Report", campaign_report_links, order=40)
 
 
 @admin.register(CampaignDashboard)
-class CampaignDashboardAdmin(admin.ModelAdmin):
-    """The changelist is the overview of all campaigns; the change page is the dashboard."""
+class CampaignDashboardAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
+    """The changelist is the overview of all campaigns; the change page is the dashboard. Any
+    staff user opens it: it shows only the campaigns they may see (campaigns_visible_to)."""
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    view_action = STAFF
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
@@ -194,6 +183,8 @@ class OutcomeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "lead" not in self.fields:
+            return  # a recorded outcome, shown read-only: the form has no fields
         self.fields["currency"].required = False
         self.fields["won_at"].required = False
         self.fields["lead"].queryset = self.fields["lead"].queryset.filter(
@@ -211,7 +202,9 @@ class OutcomeForm(forms.ModelForm):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(AicmoModelAdmin):
+    add_action = "outcome.record"
+    change_action = NOBODY  # an outcome is a record of fact; delete and re-record to correct it
     form = OutcomeForm
     list_display = ["lead", "campaign", "deal_value", "currency", "won_at", "created_by"]
     list_filter = ["currency"]
@@ -219,10 +212,7 @@ class OutcomeAdmin(admin.ModelAdmin):
     raw_id_fields = ["lead"]
     list_select_related = ["lead", "campaign", "created_by"]
 
-    def has_change_permission(self, request, obj=None):
-        return False  # an outcome is a record of fact; delete and re-record to correct it
-
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request, obj, form, change):  # a refusal shows on the form
         saved = record_outcome(
             lead=form.cleaned_data["lead"],
             deal_value=form.cleaned_data["deal_value"],
@@ -240,7 +230,11 @@ class OutcomeAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeeklySummary)
-class WeeklySummaryAdmin(admin.ModelAdmin):
+class WeeklySummaryAdmin(AicmoModelAdmin):
+    """Written by the weekly task; viewed here (a superuser may still delete a week)."""
+
+    add_action = NOBODY
+    change_action = NOBODY
     list_display = [
         "campaign",
         "week_start",
@@ -255,9 +249,3 @@ class WeeklySummaryAdmin(admin.ModelAdmin):
     list_filter = ["week_start"]
     list_select_related = ["campaign"]
     search_fields = ["campaign__name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -40,7 +40,13 @@ def record_outcome(
         if Outcome.objects.filter(lead_id=lead_id).exists():
             raise DomainError(f"Lead #{lead_id} already has a recorded outcome.", field="lead")
         if locked.state == LeadState.QUALIFIED:
-            transition_lead(lead=locked, transition="win", actor=actor, rationale=note or "deal won")
+            deal = {
+                "deal_value": str(value),
+                "currency": (currency or locked.campaign.currency or "").upper()[:3],
+            }
+            transition_lead(
+                lead=locked, transition="win", actor=actor, rationale=note or "deal won", event_data=deal
+            )
         elif locked.state != LeadState.WON:
             raise TransitionNotAllowedError(
                 f"A {locked.get_state_display().lower()} lead cannot be recorded as won; qualify it first.",

@@ -6,9 +6,6 @@ Every button calls the same services as the API, so decisions are locked, checke
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,64 +14,66 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.http import urlencode
 
-from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
-from campaigns.errors import DomainError
-from campaigns.models import CHANNELS, Campaign
+from campaigns.admin_kit.base import (
+    AicmoHistoryAdmin,
+    AicmoModelAdmin,
+    AicmoTabularInline,
+    ReadOnlyAdminMixin,
+)
+from campaigns.admin_kit.display import labelled_list, state_badge
+from campaigns.admin_kit.fields import ChannelsField
+from campaigns.admin_kit.refusals import refusals_as_messages
+from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
+from campaigns.labels import human_label
+from campaigns.models import Campaign
 from campaigns.permissions import require_action
 
+from . import admin_plan  # noqa: F401  (registers the plan and calendar pages)
 from .adapters import available_generators
 from .models import (
     DEFAULT_VARIANTS,
     MAX_VARIANTS,
     MIN_VARIANTS,
     Brief,
-    CalendarItem,
     CampaignPlan,
-    PlanPhase,
     StrategyBatch,
     StrategyDecision,
     StrategyVariant,
     VariantState,
 )
-from .selectors import (
-    approved_variant_for,
-    brief_for_campaign,
-    calendar_month_grid,
-    decisions_for_variant,
-)
+from .selectors import approved_variant_for, brief_for_campaign, decisions_for_variant
 from .services import (
     BRIEF_FIELDS,
-    CALENDAR_EDITABLE_FIELDS,
     approve_strategy_variant,
-    build_plan_and_calendar,
     generate_strategies,
     normalize_brief_fields,
     reject_strategy_variant,
     save_brief,
     select_strategy_variant,
-    update_calendar_item,
 )
-
-VARIANT_STATE_COLOURS = {
-    VariantState.PROPOSED: "#6c757d",
-    VariantState.SELECTED: "#0d6efd",
-    VariantState.APPROVED: "#198754",
-    VariantState.REJECTED: "#dc3545",
-}
-
-
-def variant_state_badge(variant: StrategyVariant) -> str:
-    return format_html(
-        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px">{}</span>',
-        VARIANT_STATE_COLOURS.get(variant.state, "#6c757d"),
-        variant.get_state_display(),
-    )
 
 
 def compare_url(batch_id: int) -> str:
     return reverse("admin:strategy_strategybatch_compare", args=[batch_id])
+
+
+def next_step_links(request: HttpRequest, campaign: Campaign) -> dict[str, str]:
+    """After approval: "Generate creative" and "Import leads" (which goes on to the creative form),
+    by URL name (``creative`` and ``leads`` are not imported here)."""
+    user, links = request.user, {}
+    if campaign.is_final:
+        return links
+    if user.has_perm("creative.add_creativebrief"):
+        links["generate_creative_url"] = f"{reverse('admin:creative_generate')}?campaign={campaign.pk}"
+    if user.has_perm("leads.add_leadimport"):
+        after = links.get("generate_creative_url") or reverse(
+            "admin:campaigns_campaign_change", args=[campaign.pk]
+        )
+        query = urlencode({"campaign": campaign.pk, "next": after})
+        links["import_leads_url"] = f"{reverse('admin:leads_leadimport_upload')}?{query}"
+    return links
 
 
 def _percent(share: float) -> str:
@@ -83,6 +82,10 @@ def _percent(share: float) -> str:
 
 def _kpi(value: float) -> str:
     return f"{value * 100:.1f} %" if value < 1 else f"{value:g}"
+
+
+def _kpi_line(key: str, value: float) -> str:
+    return f"{human_label(key)}: {_kpi(value)}"
 
 
 def campaign_strategy_links(request: HttpRequest, campaign: Campaign) -> list[CampaignAdminLink]:
@@ -148,7 +151,7 @@ register_campaign_admin_links("Strategy", campaign_strategy_links, order=10)
 
 
 class BriefAdminForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(choices=CHANNELS, widget=forms.CheckboxSelectMultiple)
+    channels = ChannelsField(help_text="The channels this brief plans for. Pick at least one.")
 
     class Meta:
         model = Brief
@@ -182,13 +185,15 @@ class GenerateForm(forms.Form):
 
 
 @admin.register(Brief)
-class BriefAdmin(SimpleHistoryAdmin):
+class BriefAdmin(AicmoHistoryAdmin):
+    add_action = "strategy.edit_brief"  # as save_brief asks: one rule for admin, API and service
+    change_action = "strategy.edit_brief"
     form = BriefAdminForm
     change_form_template = "admin/strategy/brief/change_form.html"
     list_display = [
         "campaign",
         "short_objective",
-        "channels",
+        "channel_words",
         "tone",
         "budget",
         "currency",
@@ -203,6 +208,49 @@ class BriefAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["campaign"] if obj is not None else []
 
+    def get_changeform_initial_data(self, request):
+        """A new brief starts from what its campaign already says (the wizard's second step)."""
+        initial = super().get_changeform_initial_data(request)
+        campaign = Campaign.objects.filter(pk=str(initial.get("campaign") or "0")).first()
+        if campaign is not None:
+            audience = " — ".join(part for part in (campaign.icp, campaign.target_niche) if part)
+            prefill = {
+                "objective": campaign.objective,
+                "audience": audience,
+                "channels": list(campaign.channels or []),
+                "budget": campaign.budget_cap,
+                "currency": campaign.currency,
+            }
+            initial.update({k: v for k, v in prefill.items() if v not in (None, "", [])})
+        return initial
+
+    def _after_save(self, request: HttpRequest, obj: Brief, default):
+        """ "Save and generate strategies": one POST saves the brief and generates, then the
+        comparison; "Save": back to the campaign (the wizard never ends on the brief list)."""
+        if "_generate" in request.POST:
+            form = GenerateForm(
+                {
+                    "variants": request.POST.get("generate_variants") or DEFAULT_VARIANTS,
+                    "generator": (available_generators() or [""])[0],
+                }
+            )
+            if form.is_valid():
+                batches = self._generate(request, [obj], form)
+                if batches:
+                    return HttpResponseRedirect(compare_url(batches[0].pk))
+            else:
+                messages.error(request, f"Strategies not generated: {form.errors.as_text()}")
+            return HttpResponseRedirect(reverse("admin:strategy_brief_change", args=[obj.pk]))
+        if "_save" in request.POST:
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[obj.campaign_id]))
+        return default
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._after_save(request, obj, super().response_add(request, obj, post_url_continue))
+
+    def response_change(self, request, obj):
+        return self._after_save(request, obj, super().response_change(request, obj))
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "campaign":
             kwargs["queryset"] = Campaign.objects.filter(strategy_brief__isnull=True).exclude(
@@ -213,6 +261,10 @@ class BriefAdmin(SimpleHistoryAdmin):
     @admin.display(description="Objective")
     def short_objective(self, obj: Brief) -> str:
         return obj.objective[:80] + ("…" if len(obj.objective) > 80 else "")
+
+    @admin.display(description="Channels")
+    def channel_words(self, obj: Brief) -> str:
+        return labelled_list(obj.channels)
 
     @admin.display(description="")
     def links(self, obj: Brief) -> str:
@@ -230,10 +282,7 @@ class BriefAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Brief, form, change: bool) -> None:
         data = {k: form.cleaned_data[k] for k in BRIEF_FIELDS if k in form.cleaned_data}
         campaign = obj.campaign if change else form.cleaned_data["campaign"]
-        try:
-            saved = save_brief(campaign=campaign, actor=request.user, **data)
-        except (DomainError, ValidationError) as exc:
-            raise PermissionDenied(str(exc)) from exc
+        saved = save_brief(campaign=campaign, actor=request.user, **data)  # a refusal shows on the form
         obj.pk = saved.pk
 
     def get_urls(self):
@@ -249,15 +298,14 @@ class BriefAdmin(SimpleHistoryAdmin):
     def _generate(self, request: HttpRequest, briefs, form: GenerateForm) -> list[StrategyBatch]:
         batches = []
         for brief in briefs:
-            try:
+            with refusals_as_messages(request, f"{brief.campaign.name}: ") as attempt:
                 batch = generate_strategies(
                     campaign=brief.campaign,
                     actor=request.user,
                     variants=form.cleaned_data["variants"],
                     generator=form.cleaned_data["generator"],
                 )
-            except DomainError as exc:
-                messages.error(request, f"{brief.campaign.name}: {exc}")
+            if not attempt.ok:
                 continue
             batches.append(batch)
             messages.success(
@@ -323,14 +371,14 @@ def comparison_rows(variants: list[StrategyVariant]) -> list[tuple[str, list[str
 
     rows: list[tuple[str, list[str]]] = [
         ("Angle", [format_html("<strong>{}</strong>", v.angle) for v in variants]),
-        ("State", [variant_state_badge(v) for v in variants]),
+        ("State", [state_badge(v) for v in variants]),
         ("Positioning", [format_html("{}", v.positioning) for v in variants]),
         ("Messaging pillars", [ul(v.pillars) for v in variants]),
         (
             "Channel mix",
             [
                 ul(
-                    f"{ch}: {_percent(share)}"
+                    f"{human_label(ch)}: {_percent(share)}"
                     for ch, share in sorted(v.channel_mix.items(), key=lambda i: -i[1])
                 )
                 for v in variants
@@ -339,7 +387,10 @@ def comparison_rows(variants: list[StrategyVariant]) -> list[tuple[str, list[str
         (
             "Cadence",
             [
-                ul(f"{ch}: {c['per_week']}/week, {c['content_type']}" for ch, c in v.cadence.items())
+                ul(
+                    f"{human_label(ch)}: {c['per_week']}/week, {c['content_type']}"
+                    for ch, c in v.cadence.items()
+                )
                 for v in variants
             ],
         ),
@@ -350,7 +401,7 @@ def comparison_rows(variants: list[StrategyVariant]) -> list[tuple[str, list[str
                 for v in variants
             ],
         ),
-        ("KPI targets", [ul(f"{k}: {_kpi(val)}" for k, val in v.kpi_targets.items()) for v in variants]),
+        ("KPI targets", [ul(_kpi_line(k, val) for k, val in v.kpi_targets.items()) for v in variants]),
         (
             "Budget split",
             [
@@ -382,7 +433,7 @@ def comparison_rows(variants: list[StrategyVariant]) -> list[tuple[str, list[str
 
 
 @admin.register(StrategyBatch)
-class StrategyBatchAdmin(admin.ModelAdmin):
+class StrategyBatchAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
     list_display = [
         "__str__",
         "campaign",
@@ -402,15 +453,6 @@ class StrategyBatchAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def compare_link(self, obj: StrategyBatch) -> str:
         return format_html('<a href="{}">Compare variants</a>', compare_url(obj.pk))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -447,6 +489,7 @@ class StrategyBatchAdmin(admin.ModelAdmin):
             "approved": approved,
             "other_batches": batch.campaign.strategy_batches.exclude(pk=batch.pk).order_by("-number"),
             "plan": CampaignPlan.objects.filter(campaign=batch.campaign).first(),
+            **next_step_links(request, batch.campaign),
         }
         return TemplateResponse(request, "admin/strategy/strategybatch/compare.html", context)
 
@@ -466,16 +509,15 @@ class StrategyBatchAdmin(admin.ModelAdmin):
         if service is None or variant is None:
             messages.error(request, "Unknown step or a variant that is not part of this batch.")
             return HttpResponseRedirect(compare_url(batch.pk))
-        try:
-            service(
-                variant=variant,
-                actor=request.user,
-                rationale=request.POST.get("rationale", ""),
-                campaign=batch.campaign_id,
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
+        rationale = request.POST.get("rationale", "")
+        with refusals_as_messages(request) as attempt:
+            if step == "approve" and variant.state == VariantState.PROPOSED:
+                # One submit: "approve" on a proposed variant selects it first (both audited).
+                select_strategy_variant(
+                    variant=variant, actor=request.user, rationale=rationale, campaign=batch.campaign_id
+                )
+            service(variant=variant, actor=request.user, rationale=rationale, campaign=batch.campaign_id)
+        if attempt.ok:
             variant.refresh_from_db()
             done = {"select": "selected", "approve": "approved", "reject": "rejected"}[step]
             note = " The plan and content calendar were built." if step == "approve" else ""
@@ -483,19 +525,17 @@ class StrategyBatchAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(compare_url(batch.pk))
 
 
-class StrategyDecisionInline(admin.TabularInline):
+class StrategyDecisionInline(ReadOnlyAdminMixin, AicmoTabularInline):
     model = StrategyDecision
     fields = ["created_at", "actor_label", "action", "rationale"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StrategyVariant)
-class StrategyVariantAdmin(admin.ModelAdmin):
+class StrategyVariantAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
+    """Variants are never edited; decisions are the buttons on the comparison page."""
+
     list_display = ["__str__", "campaign", "batch", "angle", "state_badge", "decided_by", "decided_at"]
     list_filter = ["state", "angle", "campaign__client"]
     search_fields = ["title", "positioning", "campaign__name"]
@@ -505,166 +545,4 @@ class StrategyVariantAdmin(admin.ModelAdmin):
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, obj: StrategyVariant) -> str:
-        return format_html('{} <a href="{}">compare</a>', variant_state_badge(obj), compare_url(obj.batch_id))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Variants are never edited; decisions are the buttons on the comparison page.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- plan and calendar ------------------------------------------------------------------------
-
-
-class PlanPhaseInline(admin.TabularInline):
-    model = PlanPhase
-    fields = ["position", "name", "start_date", "end_date", "tactics", "metrics"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(CampaignPlan)
-class CampaignPlanAdmin(admin.ModelAdmin):
-    change_form_template = "admin/strategy/campaignplan/change_form.html"
-    list_display = [
-        "campaign",
-        "variant",
-        "start_date",
-        "end_date",
-        "timezone",
-        "updated_at",
-        "calendar_links",
-    ]
-    list_select_related = ["campaign", "variant"]
-    search_fields = ["campaign__name"]
-    readonly_fields = [f.name for f in CampaignPlan._meta.fields]
-    inlines = [PlanPhaseInline]
-
-    @admin.display(description="Calendar")
-    def calendar_links(self, obj: CampaignPlan) -> str:
-        return format_html(
-            '<a href="{}">month view</a> · <a href="{}?campaign__id__exact={}">list</a>',
-            reverse("admin:strategy_campaignplan_month", args=[obj.pk]),
-            reverse("admin:strategy_calendaritem_changelist"),
-            obj.campaign_id,
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The plan is derived from the approved variant: rebuild it, do not edit it.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/month/",
-                self.admin_site.admin_view(self.month_view),
-                name="strategy_campaignplan_month",
-            ),
-            path(
-                "<int:object_id>/rebuild/",
-                self.admin_site.admin_view(self.rebuild_view),
-                name="strategy_campaignplan_rebuild",
-            ),
-            *super().get_urls(),
-        ]
-
-    def month_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        plan = get_object_or_404(CampaignPlan.objects.select_related("campaign", "variant"), pk=object_id)
-        if not self.has_view_permission(request, plan):
-            raise PermissionDenied
-        try:
-            month = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
-        except ValueError:
-            month = plan.start_date.replace(day=1)
-        previous_month = (month - dt.timedelta(days=1)).replace(day=1)
-        next_month = (month + dt.timedelta(days=32)).replace(day=1)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": plan,
-            "title": f"Content calendar: {plan.campaign.name}, {month:%B %Y}",
-            "plan": plan,
-            "month": month,
-            "weeks": calendar_month_grid(plan.campaign, month),
-            "previous_month": previous_month.strftime("%Y-%m"),
-            "next_month": next_month.strftime("%Y-%m"),
-            "timezone": zoneinfo.ZoneInfo(plan.timezone),
-            "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-        }
-        return TemplateResponse(request, "admin/strategy/campaignplan/month.html", context)
-
-    def rebuild_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        plan = get_object_or_404(CampaignPlan, pk=object_id)
-        if request.method != "POST" or not request.user.has_perm("strategy.change_campaignplan"):
-            raise PermissionDenied
-        try:
-            build_plan_and_calendar(campaign=plan.campaign_id, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "Plan and calendar rebuilt; items edited by operators were kept.")
-        return HttpResponseRedirect(reverse("admin:strategy_campaignplan_change", args=[plan.pk]))
-
-
-class CalendarItemForm(forms.ModelForm):
-    class Meta:
-        model = CalendarItem
-        fields = list(CALENDAR_EDITABLE_FIELDS)
-
-
-@admin.register(CalendarItem)
-class CalendarItemAdmin(SimpleHistoryAdmin):
-    form = CalendarItemForm
-    list_display = [
-        "scheduled_at",
-        "local_time",
-        "platform",
-        "content_type",
-        "theme",
-        "phase",
-        "edited_by_operator",
-    ]
-    list_filter = ["platform", "edited_by_operator", "campaign"]
-    search_fields = ["theme", "content_type", "campaign__name"]
-    date_hierarchy = "scheduled_at"
-    list_select_related = ["campaign", "phase"]
-    readonly_fields = [
-        "campaign",
-        "plan",
-        "phase",
-        "slot_key",
-        "edited_by_operator",
-        "created_at",
-        "updated_at",
-    ]
-
-    @admin.display(description="Local time")
-    def local_time(self, obj: CalendarItem) -> str:
-        return f"{obj.scheduled_at.astimezone(zoneinfo.ZoneInfo(obj.campaign.timezone)):%a %Y-%m-%d %H:%M %Z}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def save_model(self, request: HttpRequest, obj: CalendarItem, form, change: bool) -> None:
-        changed = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in CALENDAR_EDITABLE_FIELDS
-        }
-        try:
-            update_calendar_item(item=CalendarItem.objects.get(pk=obj.pk), actor=request.user, **changed)
-        except (DomainError, ValidationError) as exc:
-            raise PermissionDenied(str(exc)) from exc
+        return format_html('{} <a href="{}">compare</a>', state_badge(obj), compare_url(obj.batch_id))

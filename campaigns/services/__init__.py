@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 
 from ..campaign_types import get_campaign_type
 from ..errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
+from ..events import actor_name, emit_event
 from ..fsm import source_states
 from ..lifecycle import activation_blockers, after_commit_handlers, approval_blockers, transition_handlers
 from ..lock_objects import campaign_for_update
@@ -480,6 +481,19 @@ def _apply_transition(
             **({"pause_kind": locked.pause_kind} if locked.pause_kind else {}),
             **({"resumed_pause_kind": resumed_kind} if step.method == "resume" and resumed_kind else {}),
             **(metadata or {}),
+        },
+    )
+    emit_event(
+        "campaign.state_changed",
+        client=locked.client_id,
+        campaign=locked,
+        data={
+            "from_state": from_state,
+            "to_state": locked.state,
+            "transition": step.method,
+            "actor": actor_name(actor),
+            "rationale": rationale,
+            **({"pause_kind": locked.pause_kind} if locked.pause_kind else {}),
         },
     )
     return from_state

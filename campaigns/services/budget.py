@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from ..errors import BudgetExhaustedError, DomainError
+from ..events import emit_event
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, SpendEntry, SpendKind, User
 from ..permissions import require_action_unless_system
@@ -137,6 +138,12 @@ def _after_spend(locked: Campaign, *, spent: Decimal, actor: User | None) -> Non
             rationale=f"Spent {ratio:.0%} of the budget cap.",
             metadata={"spent": str(spent.quantize(MONEY)), "cap": str(cap), "currency": locked.currency},
         )
+        emit_event(
+            "budget.warning",
+            client=locked.client_id,
+            campaign=locked,
+            data={"spent": str(spent.quantize(MONEY)), "cap": str(cap), "currency": locked.currency},
+        )
         _email_owner_after_commit(locked, subject=f"Budget warning: {locked.name} at {ratio:.0%} of its cap")
     if ratio >= 1 and not locked.spending_blocked_reason:
         _set_block(locked, reason=budget_exhausted_reason(locked, spent=spent), actor=actor)
@@ -148,6 +155,13 @@ def _set_block(locked: Campaign, *, reason: str, actor: User | None) -> None:
     locked._history_user = history_user(actor)
     locked.save(update_fields=["spending_blocked_reason", "updated_at"])
     record_audit_event(verb="budget.exhausted", actor=actor, campaign=locked, target=locked, rationale=reason)
+    cap = None if locked.budget_cap is None else str(locked.budget_cap)
+    emit_event(
+        "budget.blocked",
+        client=locked.client_id,
+        campaign=locked,
+        data={"reason": locked.spending_blocked_reason, "cap": cap, "currency": locked.currency},
+    )
     _email_owner_after_commit(locked, subject=f"Budget exhausted: {locked.name} stopped spending")
 
 

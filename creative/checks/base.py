@@ -84,6 +84,9 @@ class CheckSettings:
     # tasks, where a merge field shows as raw "{{ … }}"; keep them plain text unless an agency
     # deliberately personalises subjects.
     merge_fields_in_subject: bool = False
+    # The campaign's brief constraints ("No guarantees of savings"): copy that quotes them back is not
+    # making the claim they forbid (campaigns.risk.quoted_texts).
+    quoted: tuple[str, ...] = ()
 
 
 Check = Callable[[CreativeContent, CheckSettings], Iterable[Finding]]

@@ -47,7 +47,7 @@ def check_spam_phrases(content: CreativeContent, settings: CheckSettings) -> Ite
 def check_risky_claims(content: CreativeContent, settings: CheckSettings) -> Iterable[Finding]:
     """The governance claims rules (absolute, medical, income, missing disclosure) shared with
     strategy review; high severity blocks approval, the rest warn."""
-    for finding in assess_text_claims(content.all_text()):
+    for finding in assess_text_claims(content.all_text(), quoted=settings.quoted):
         severity = ERROR if finding.severity == "high" else WARNING
         yield Finding("risky_claim", severity, finding.message)
 

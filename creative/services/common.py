@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.models import User
+from campaigns.risk import quoted_texts
 
 from ..checks import CheckSettings, CreativeContent, run_checks
 from ..models import CreativeVariant
@@ -26,7 +27,8 @@ def content_of(variant: CreativeVariant) -> CreativeContent:
 
 
 def apply_checks(variant: CreativeVariant) -> None:
-    variant.check_findings = [f.as_dict() for f in run_checks(content_of(variant), CheckSettings())]
+    settings = CheckSettings(quoted=tuple(quoted_texts(variant.campaign)))
+    variant.check_findings = [f.as_dict() for f in run_checks(content_of(variant), settings)]
     variant.checks_run_at = timezone.now()
 
 

@@ -41,8 +41,17 @@ def _with_html_following_text(source: CreativeVariant, changes: dict[str, Any]) 
     edit changes the HTML too. Fields given with their current value are no change (an API client
     sending the whole variant back, a form posting every field)."""
     real = {key: value for key, value in changes.items() if value != getattr(source, key)}
-    if source.platform == Platform.EMAIL and "body" in real and "body_html" not in real:
-        real["body_html"] = html_from_text(real["body"])
+    if source.platform != Platform.EMAIL:
+        return real
+    # An emptied HTML field means "derive it from the text", as the reviewers' warning says: an
+    # email is never left with an HTML part that says nothing (or the old text) next to its body.
+    emptied = "body_html" in changes and not str(changes["body_html"] or "").strip()
+    if emptied or ("body" in real and "body_html" not in real):
+        derived = html_from_text(real.get("body", source.body))
+        if derived != source.body_html:
+            real["body_html"] = derived
+        else:
+            real.pop("body_html", None)
     return real
 
 

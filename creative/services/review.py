@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from campaigns.errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
+from campaigns.events import actor_name, emit_event
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, User
 from campaigns.permissions import action_denial, is_allowed
@@ -140,6 +141,18 @@ def _decide(
             rationale=rationale,
             metadata={"state": locked.state, "generation": locked.generation, "root_id": locked.root_id},
         )
+        if decision == "approve":
+            emit_event(
+                "creative.approved",
+                client=locked.campaign.client_id,
+                campaign=locked.campaign,
+                data={
+                    "creative_id": locked.pk,
+                    "subject": locked.subject,
+                    "actor": actor_name(actor),
+                    "rationale": rationale,
+                },
+            )
     return locked
 
 

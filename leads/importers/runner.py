@@ -12,6 +12,7 @@ from django.db import OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
 from campaigns.errors import DomainError
+from campaigns.events import emit_event
 from campaigns.models import Campaign
 from campaigns.services import record_audit_event
 
@@ -44,6 +45,18 @@ logger = logging.getLogger(__name__)
 POSTGRES_BATCH_SIZE = 20_000
 OTHER_BATCH_SIZE = 2_000
 MAX_BATCH_ATTEMPTS = 3
+
+
+# What an import reports: in its audit event and its lead.imported event.
+IMPORT_COUNTS = (
+    "rows_read",
+    "inserted",
+    "duplicates_in_file",
+    "duplicates_in_campaign",
+    "suppressed",
+    "invalid",
+    "flagged",
+)
 
 
 def _file_path_min_bytes() -> int:
@@ -236,17 +249,17 @@ class LeadImporter:
                 actor=self.actor,
                 campaign=self.campaign,
                 target=lead_import,
-                metadata={
-                    k: getattr(lead_import, k)
-                    for k in (
-                        "rows_read",
-                        "inserted",
-                        "duplicates_in_file",
-                        "duplicates_in_campaign",
-                        "suppressed",
-                        "invalid",
-                        "flagged",
-                    )
+                metadata={k: getattr(lead_import, k) for k in IMPORT_COUNTS},
+            )
+            emit_event(
+                "lead.imported",
+                client=self.campaign.client_id,
+                campaign=self.campaign,
+                data={
+                    "import_id": lead_import.pk,
+                    "source": lead_import.source,
+                    "filename": lead_import.filename,
+                    **{k: getattr(lead_import, k) for k in IMPORT_COUNTS},
                 },
             )
         return lead_import

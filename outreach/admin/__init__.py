@@ -1,5 +1,4 @@
-"""Outreach admin, split by concern: sending and operator tasks."""
+"""Outreach admin, one module per concern: sending (mailboxes, sequences, the cycle pages), records
+(enrollments, messages, events, replies), operator tasks, and the campaign page's links."""
 
-from .campaign_links import campaign_outreach_links  # noqa: F401  (registers the campaign page links)
-from .operator_tasks import *  # noqa: F403
-from .sending import *  # noqa: F403
+from . import campaign_links, operator_tasks, records, sending  # noqa: F401  (each registers its admins)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from campaigns.admin import CampaignAdminLink, register_campaign_admin_links
+from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
 from campaigns.models import Campaign
 
 from ..models import Message, SendResolution, Sequence

@@ -13,12 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from campaigns.lifecycle import activation_blockers
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_visible_to
+from campaigns.permissions import is_allowed
+from campaigns.selectors import available_transitions, campaigns_visible_to
 
 from ..services.preview import preview_next_cycle
 
-__all__ = ["cycle_preview_page", "may_preview_cycle", "preview_url"]
+__all__ = ["activation_offer", "cycle_preview_page", "may_preview_cycle", "preview_url"]
 
 TEMPLATE = "admin/outreach/sending/preview_cycle.html"
 
@@ -32,6 +34,22 @@ def may_preview_cycle(request: HttpRequest) -> bool:
 def preview_url(campaign: Campaign | None = None) -> str:
     url = reverse("admin:outreach_sequence_preview_cycle")
     return f"{url}?campaign={campaign.pk}" if campaign is not None else url
+
+
+def activation_offer(request: HttpRequest, campaign: Campaign) -> dict:
+    """ "Activate the campaign" where a sequence was just made: the form (rationale inline, one POST
+    to the campaign's transition, then on to this preview), or why it cannot be activated yet."""
+    if not is_allowed(request.user, "campaign.activate", campaign):
+        return {}
+    if "activate" in available_transitions(campaign):
+        return {
+            "activate_url": reverse("admin:campaigns_campaign_transition", args=[campaign.pk, "activate"]),
+            "activate_next": preview_url(campaign),
+            "activate_campaign": campaign,
+        }
+    if campaign.state == "approved":  # the step it waits for: say what is missing
+        return {"activate_campaign": campaign, "activate_blockers": activation_blockers(campaign)}
+    return {}
 
 
 class PreviewPickForm(forms.Form):
@@ -58,7 +76,8 @@ def cycle_preview_page(model_admin: admin.ModelAdmin, request: HttpRequest) -> H
         "campaign": campaign,
         "preview": preview,
         "campaign_url": reverse("admin:campaigns_campaign_change", args=[campaign.pk]) if campaign else "",
-        "run_cycle_url": reverse("admin:outreach_sequence_run_cycle")
-        + (f"?campaign={campaign.pk}" if campaign else ""),
+        "run_cycle_url": reverse("admin:outreach_sequence_run_cycle"),
+        # The same rule as the Run cycle page (cycle_results.may_run_dry_cycle).
+        "may_run_cycle": may_preview_cycle(request),
     }
     return TemplateResponse(request, TEMPLATE, context)

@@ -14,8 +14,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from simple_history.admin import SimpleHistoryAdmin
 
+from campaigns.admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoTabularInline, ReadOnlyAdminMixin
+from campaigns.admin_kit.display import state_column
+from campaigns.admin_kit.refusals import refusals_as_messages
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
 
@@ -89,15 +91,13 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MetricEntryInline(admin.TabularInline):
+class MetricEntryInline(ReadOnlyAdminMixin, AicmoTabularInline):
+    """Metrics are recorded from the task's work page (record_metrics), never edited."""
+
     model = MetricEntry
     fields = ["recorded_at", "impressions", "engagements", "clicks", "note", "recorded_by"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class AssigneeForm(forms.ModelForm):
@@ -107,7 +107,10 @@ class AssigneeForm(forms.ModelForm):
 
 
 @admin.register(OperatorTask)
-class OperatorTaskAdmin(SimpleHistoryAdmin):
+class OperatorTaskAdmin(AicmoHistoryAdmin):
+    add_action = NOBODY  # tasks come from the calendar, follow-ups and escalations
+    change_action = "task.work"
+    delete_action = NOBODY  # a task is skipped with a reason, never deleted
     form = AssigneeForm
     change_list_template = f"{TEMPLATES}/change_list.html"
     list_display = [
@@ -116,7 +119,7 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         "campaign",
         "platform",
         "task_type",
-        "state",
+        "state_badge",
         "due_at_local",
         "is_overdue",
         "assignee",
@@ -164,6 +167,7 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         ),
         ("Record", {"fields": ("created_by", "created_at_local")}),
     )
+    state_badge = state_column()
     # Times in the campaign's time zone, named (the task card shows its due time the same way).
     due_at_local = campaign_time_column("due_at", "Due")
     overdue_since_local = campaign_time_column("overdue_since", "Overdue since")
@@ -182,17 +186,9 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         url = reverse("admin:outreach_operatortask_work", args=[obj.pk])
         return format_html('<a class="button" href="{}">SOP and actions</a>', url)
 
-    def has_add_permission(self, request):
-        return False  # tasks come from the calendar, follow-ups and escalations
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a task is skipped with a reason, never deleted
-
     def save_model(self, request: HttpRequest, obj: OperatorTask, form, change: bool) -> None:
-        try:
-            assign_task(task=obj, assignee=form.cleaned_data.get("assignee"), actor=request.user)
-        except DomainError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        # A refusal (a closed task, an assignee who is not staff) shows on this form.
+        assign_task(task=obj, assignee=form.cleaned_data.get("assignee"), actor=request.user)
 
     # --- pages ---------------------------------------------------------------------------------
 
@@ -263,13 +259,10 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = reverse("admin:outreach_operatortask_work", args=[task.pk])
         prefix = f"t{task.pk}"
-        try:
+        with refusals_as_messages(request, f"Task #{task.pk}: ") as attempt:
             message = self._act(request, task, step, prefix)
-        except DomainError as exc:
-            messages.error(request, f"Task #{task.pk}: {exc}")
-        else:
-            if message:
-                messages.success(request, f"Task #{task.pk}: {message}")
+        if attempt.ok and message:
+            messages.success(request, f"Task #{task.pk}: {message}")
         return HttpResponseRedirect(next_url)
 
     def _act(self, request: HttpRequest, task: OperatorTask, step: str, prefix: str) -> str | None:
@@ -306,11 +299,9 @@ class OperatorTaskAdmin(SimpleHistoryAdmin):
         form = GenerateTasksForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             campaign = form.cleaned_data["campaign"]
-            try:
+            with refusals_as_messages(request) as attempt:
                 report = generate_operator_tasks(campaign=campaign, actor=request.user)
-            except DomainError as exc:
-                messages.error(request, str(exc))
-            else:
+            if attempt.ok:
                 messages.success(
                     request,
                     f"{campaign.name}: {len(report.created)} task(s) created, {report.already_existing} "

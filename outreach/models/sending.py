@@ -51,6 +51,9 @@ class SendingMailbox(models.Model):
     reply_to = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name_plural = "sending mailboxes"  # Django's default would say "mailboxs"
+
     def __str__(self) -> str:
         return f"{self.display_name} <{self.email}>" if self.display_name else self.email
 

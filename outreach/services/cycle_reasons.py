@@ -25,7 +25,7 @@ from leads.models import Lead
 
 from ..models import PENDING_STATES, Enrollment, EnrollmentState, Message, MessageState, Sequence
 from ..windows import SendWindow, in_window, next_window_opening
-from .sending.caps import _daily_cap, _used_today
+from .sending.caps import daily_cap, used_today
 from .sending.claims import NOT_CONTACTABLE
 
 logger = logging.getLogger(__name__)
@@ -209,8 +209,8 @@ def _cycle_reasons(campaign: Campaign, stats: Any, now: datetime, send: Any) -> 
     stopped = getattr(send, "stopped_reason", "") if send is not None else ""
     if stats.cap_reached:
         policy = effective_policy(campaign)
-        cap = _daily_cap(campaign, policy)
-        reasons.append(cap_sentence(_used_today(campaign, now, dry_run=stats.dry_run), cap))
+        cap = daily_cap(campaign, policy)
+        reasons.append(cap_sentence(used_today(campaign, now, dry_run=stats.dry_run), cap))
     elif stopped:
         budget = stopped.startswith(("budget", "Budget"))
         if budget and not stopped.startswith("Budget"):

@@ -39,10 +39,10 @@ from ..windows import next_window_opening
 from . import cycle_reasons as words
 from .cycle_reasons import CANCEL, COMPLETE, HELD, LATER, OUTCOME_LABELS, RECORD, SEND, WAIT
 from .sending import route_messages, scheduling_room, send_gate
-from .sending.budget import _affordable_emails
-from .sending.caps import _daily_cap, _mailbox_room, _quiet_hours_reason, _used_today
+from .sending.budget import affordable_emails
+from .sending.caps import daily_cap, mailbox_room, quiet_hours_reason, used_today
 from .sending.claims import NOT_CONTACTABLE
-from .sending.sequences import _pick_variant
+from .sending.sequences import pick_variant
 
 __all__ = [
     "CANCEL",
@@ -302,7 +302,7 @@ def _render(
             continue  # its message is pending already and is previewed with the others
         variants = list(step.variants.all())
         label = (
-            _pick_variant(variants, d.enrollment.pk).label
+            pick_variant(variants, d.enrollment.pk).label
             if d.enrollment is not None
             else "/".join(v.label for v in variants)
         )
@@ -344,13 +344,13 @@ def _send(
             why = "next send window"  # rendered now, as the cycle renders it
             preview.rows.append(_row(d, campaign, WAIT, message.scheduled_for, why, message=message))
     due.sort(key=lambda pair: _rank(pair, scores))
-    used = _used_today(campaign, now, dry_run=dry_run)
-    cap = _daily_cap(campaign, policy)
-    affordable = None if dry_run else _affordable_emails(campaign)
+    used = used_today(campaign, now, dry_run=dry_run)
+    cap = daily_cap(campaign, policy)
+    affordable = None if dry_run else affordable_emails(campaign)
     gate = send_gate(
         state=campaign.state,
         system_paused=system_paused(fresh=True),
-        quiet_hours=_quiet_hours_reason(campaign, policy, now),
+        quiet_hours=quiet_hours_reason(campaign, policy, now),
         daily_room=cap - used,
         affordable=affordable,
     )
@@ -373,8 +373,8 @@ def _send(
             regions=policy.consent_regions,
         ).values_list("pk", flat=True)
     )
-    fresh_room = _mailbox_room([m for m, _ in due], now)
-    mailbox_room = dict(fresh_room)
+    fresh_room = mailbox_room([m for m, _ in due], now)
+    room_left = dict(fresh_room)
     queue = list(due)
     while queue and room > 0:
         size = min(room, settings.OUTREACH_CHUNK_SIZE)
@@ -384,7 +384,7 @@ def _send(
             [m for m, _ in chunk],
             now=now,
             contactable=contactable,
-            mailbox_room=mailbox_room,
+            mailbox_room=room_left,
             campaign_timezone=campaign.timezone,
         )
         for m in routing.claim:
@@ -393,7 +393,7 @@ def _send(
                 _row(by_message[id(m)], campaign, RECORD if dry_run else SEND, now, why, message=m)
             )
             if m.mailbox_id is not None and not dry_run:  # live claims count against the mailbox today
-                mailbox_room[m.mailbox_id] -= 1
+                room_left[m.mailbox_id] -= 1
         for m in routing.cancel:
             preview.rows.append(_row(by_message[id(m)], campaign, CANCEL, None, NOT_CONTACTABLE, message=m))
         for m, until in routing.postpone:
@@ -402,7 +402,7 @@ def _send(
             preview.rows.append(_row(by_message[id(m)], campaign, WAIT, until, why, message=m))
         room -= len(routing.claim)
         if dry_run:  # dry-run claims do not count against a mailbox: each claim reads it afresh
-            mailbox_room = dict(fresh_room)
+            room_left = dict(fresh_room)
     if queue:
         if gate.reason or gate.cap_reached:
             held_why = preview.gate_reason

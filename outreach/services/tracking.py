@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.errors import TransitionNotAllowedError
+from campaigns.events import emit_event, lead_data
 from campaigns.models import Campaign, CampaignState, PauseKind
 from campaigns.services import pause_campaign, record_audit_event
 from leads.models import LeadState
@@ -279,6 +280,12 @@ def _act_on(event: MessageEvent, message: Message, now: datetime) -> None:
             source=f"{event.provider} unsubscribe",
         )
         stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.UNSUBSCRIBED, now=now)
+    if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
+        data = {"message_id": message.pk, "lead": lead_data(message.lead), "step_id": message.step_id}
+        data["provider"] = event.provider
+        if kind == MessageEventKind.BOUNCED:
+            data.update(hard=event.hard, detail=event.detail)
+        emit_event(f"message.{kind}", client=client.pk, campaign=message.campaign, data=data)
 
 
 def check_circuit_breakers(*, campaign_id: int, now: datetime | None = None) -> str:
@@ -481,5 +488,18 @@ def record_inbound_reply(
             campaign=message.campaign,
             target=message,
             metadata={"from": from_email, "reply_id": reply.pk},
+        )
+        emit_event(
+            "reply.received",
+            client=message.campaign.client_id,
+            campaign=message.campaign,
+            data={
+                "reply_id": reply.pk,
+                "message_id": message.pk,
+                "lead": lead_data(lead),
+                "subject": reply.subject,
+                "received_at": received_at,
+                "category": None,  # no reply inbox classifies replies yet
+            },
         )
     return reply

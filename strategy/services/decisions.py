@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.events import actor_name, emit_event
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, User
 from campaigns.services import (
@@ -188,6 +189,17 @@ def approve_strategy_variant(
             target=locked,
             rationale=rationale,
             metadata=_variant_metadata(locked),
+        )
+        emit_event(
+            "strategy.approved",
+            client=locked_campaign.client_id,
+            campaign=locked_campaign,
+            data={
+                "strategy_id": locked.pk,
+                "title": locked.title,
+                "actor": actor_name(actor),
+                "rationale": rationale,
+            },
         )
         build_plan_and_calendar(campaign=locked_campaign, actor=actor, campaign_locked=True, variant=locked)
         _advance_campaign_to_approved(

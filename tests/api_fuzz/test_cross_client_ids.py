@@ -54,6 +54,7 @@ def _other_clients_path_ids(path: str, other: ClientWorld) -> list[dict[str, int
         "creatives": "creative",
         "strategies": "strategy_variant",
         "tasks": "operator_task",
+        "webhooks": "webhook_endpoint",
     }[path.split("/")[3]]
     return [{"id": ident} for ident in sorted(other.ids[table])]
 
@@ -132,6 +133,7 @@ def test_options_on_every_path_is_not_a_server_error(fuzz_worlds, api_as, db, pa
             "strategies": a.first("strategy_variant"),
             "tasks": a.first("operator_task"),
             "leads": a.first("lead"),
+            "endpoints": a.first("webhook_endpoint"),
         }[path.split("/")[-3] if path.endswith("{id}/") else path.split("/")[-4]]
     response = api_as(a.user).options(path.format(**params))
     assert response.status_code == 200, (path, response.status_code)

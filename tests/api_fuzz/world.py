@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Model
+from django.test import override_settings
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Client, SpendEntry, User
@@ -49,6 +50,8 @@ from reporting.services import build_weekly_summary, record_outcome
 from strategy import services as strategy_services
 from strategy.models import Brief, CalendarItem, CampaignPlan, StrategyBatch, StrategyVariant
 from tests.factories import CampaignFactory, ClientFactory, ClientUserFactory, token_for
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import create_endpoint, send_test_ping
 
 START = dt.date(2026, 3, 2)
 END = dt.date(2026, 5, 30)
@@ -77,6 +80,8 @@ OWNED_MODELS: dict[str, type[Model]] = {
     "metric_entry": MetricEntry,
     "spend_entry": SpendEntry,
     "outcome": Outcome,
+    "webhook_endpoint": WebhookEndpoint,
+    "webhook_delivery": WebhookDelivery,
     "weekly_summary": WeeklySummary,
 }
 
@@ -203,6 +208,17 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
         note=f"550 5.1.1 <gone@{marker}-bounced.example>: user unknown",
     )
     world.campaigns["active"] = live
+    # A webhook endpoint with one (failed) ping in its log: saved while loopback is allowed, so the
+    # ping is refused at once, without the network.
+    with override_settings(AICMO_WEBHOOKS_ALLOW_PRIVATE=True):
+        endpoint, _ = create_endpoint(
+            client=client,
+            url=f"https://127.0.0.1:9/{marker}",
+            event_types=["lead.won"],
+            description=f"{marker.title()} CRM",
+            actor=operator,
+        )
+    send_test_ping(endpoint=endpoint, actor=operator)
 
     paused = _campaign(client, marker, "paused", channels=["email"])
     campaign_services.set_compliance_policy(campaign=paused, actor=operator, require_strategy_approval=False)
@@ -250,6 +266,8 @@ def collect_ids(client: Client, user: User) -> dict[str, set[int]]:
         "spend_entry": (SpendEntry, by_campaign),
         "outcome": (Outcome, by_campaign),
         "weekly_summary": (WeeklySummary, by_campaign),
+        "webhook_endpoint": (WebhookEndpoint, {"client": client}),
+        "webhook_delivery": (WebhookDelivery, {"endpoint__client": client}),
     }
     for kind, (model, filters) in lookups.items():
         ids[kind] = set(model.objects.filter(**filters).values_list("pk", flat=True))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.journey import smtp_sink  # noqa: F401  (fixture: a real SMTP server for test sends)
+
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make around
 # it are still synchronous, which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

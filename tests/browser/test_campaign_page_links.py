@@ -122,9 +122,8 @@ def test_generating_one_brief_of_creative_lands_on_its_comparison(browser_as, op
     assert response.url == reverse("admin:creative_creativebrief_compare", args=[brief.pk])
     html = campaign_page(browser_as, campaign)
     assert "2 in review" in html
-    assert link(html, "creative-review") == (
-        f"{reverse('admin:creative_creativebrief_changelist')}?campaign__id__exact={campaign.pk}"
-    )
+    # "Review creative" is the comparison, where the decisions are made (not the brief list).
+    assert link(html, "creative-review") == reverse("admin:creative_creativebrief_compare", args=[brief.pk])
     assert browser_as.get(link(html, "creative-review")).status_code == 200
 
 

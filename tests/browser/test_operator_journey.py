@@ -129,15 +129,9 @@ def test_operator_runs_a_campaign_from_strategy_to_kill(
         assert row in table
     screenshot("strategy-comparison")
 
-    # 4. Select the second variant.
-    page.click(f"input[data-step=select][data-variant='{chosen.pk}']")
-    page.wait_for_selector(f"input[data-step=approve][data-variant='{chosen.pk}']")
-    assert f"Variant “{chosen.title}” selected." in _flash(page)
-    chosen.refresh_from_db()
-    assert chosen.state == VariantState.SELECTED
-    screenshot("strategy-selected")
-
-    # 5. Approve it with a rationale typed into its form.
+    # 4. The second variant is selected and approved in one submit (its form has the rationale).
+    assert page.locator("input[data-step=select]").count() == 0
+    # 5. Approve it with a rationale typed into its form ("Select and approve").
     approve_form = page.locator(
         "form", has=page.locator(f"input[data-step=approve][data-variant='{chosen.pk}']")
     )
@@ -214,6 +208,10 @@ def test_operator_runs_a_campaign_from_strategy_to_kill(
     page.click("#lead-import-confirm")
     page.wait_for_selector("text=2 leads inserted from 4 rows; 2 rows rejected")
     lead_import = LeadImport.objects.get(campaign=campaign)
+    # Back on the campaign page with the summary; the full report is one link away.
+    assert f"/campaigns/campaign/{campaign.pk}/change/" in page.url
+    page.click("#lead-import-report-link")
+    page.wait_for_selector(".field-rejected_rows")
     assert f"/leads/leadimport/{lead_import.pk}/change/" in page.url
     report = _readonly_fields(page)
     assert report["Rows read"] == "4" and report["Inserted"] == "2"

@@ -118,7 +118,7 @@ def test_add_campaign_goes_through_the_service(admin_client_logged_in, operator)
             "client": client.pk,
             "name": "From admin",
             "type": "webinar",
-            "channels": '["email"]',
+            "channels": ["email"],  # checkboxes
             "daily_email_cap": 20,
             "target_clients": 5,
             "timezone": "Europe/Berlin",

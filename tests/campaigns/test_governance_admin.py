@@ -162,7 +162,7 @@ def test_add_campaign_with_a_budget(client, operator):
             "client": target.pk,
             "name": "Budgeted",
             "type": "lead_gen",
-            "channels": '["email"]',
+            "channels": ["email"],  # checkboxes
             "daily_email_cap": 20,
             "target_clients": 5,
             "timezone": "UTC",

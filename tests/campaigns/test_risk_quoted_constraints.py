@@ -179,3 +179,24 @@ def test_an_operator_is_told_which_permission_and_role_approving_flagged_work_ne
         "needs the 'campaigns.approve_high_risk' permission (role: Approver); you have the role Operator"
         in text
     )
+
+
+def test_creative_checks_leave_out_the_brief_constraint_quoted_back(operator):
+    """The creative checks read the same quoted constraints: copy that repeats the brief's rule is
+    not flagged for the claim it forbids, a claim made next to it still is."""
+    from creative.checks import CheckSettings, CreativeContent, run_checks
+    from creative.models import CreativeVariant
+    from creative.services.common import apply_checks
+
+    constraint = "Mention risk-free trials only with legal sign-off"
+    campaign = campaign_with_brief(constraint)
+    body = f"Hi,\n\nA note from our legal team: {constraint}.\n\nBest"
+    variant = CreativeVariant(campaign=campaign, platform="email", body=body)  # checks need no row
+    apply_checks(variant)
+    assert "risky_claim" not in {f["code"] for f in variant.check_findings}
+
+    alone = run_checks(CreativeContent(platform="email", body=body), CheckSettings())
+    assert "risky_claim" in {f.code for f in alone}  # without the brief, it reads as a claim
+    variant.body = body + "\n\nOur audit is risk-free."
+    apply_checks(variant)
+    assert "risky_claim" in {f["code"] for f in variant.check_findings}

@@ -53,8 +53,12 @@ def test_import_page_shows_the_report_and_serves_rejected_rows_as_csv(admin_clie
         reverse("admin:leads_leadimport_confirm"), {"token": preview.context["token"], "confirm": "Import"}
     )
     lead_import = LeadImport.objects.get()
-    assert response.status_code == 302 and response.url.endswith(f"/{lead_import.pk}/change/")
-    report_page = admin_client_for.get(response.url).content.decode()
+    # Back to the campaign with the summary; the full report is one link away.
+    assert response.status_code == 302
+    assert response.url == reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    report_url = reverse("admin:leads_leadimport_change", args=[lead_import.pk])
+    assert report_url in admin_client_for.get(response.url).content.decode()
+    report_page = admin_client_for.get(report_url).content.decode()
     assert "Download all 1 rejected rows as CSV" in report_page and "broken" in report_page
 
     csv_response = admin_client_for.get(reverse("admin:leads_leadimport_issues_csv", args=[lead_import.pk]))

@@ -240,11 +240,13 @@ def test_admin_preview_then_confirm_as_an_operator(operator_browser, operator_ro
     token = response.context["token"]
     done = operator_browser.post(confirm, {"token": token, "confirm": "Import"})
     lead_import = LeadImport.objects.get()
-    assert done.status_code == 302 and done.url.endswith(f"/{lead_import.pk}/change/")
+    assert done.status_code == 302  # back to the campaign, the summary as a message
+    assert done.url == reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     assert (lead_import.inserted, lead_import.flagged, lead_import.invalid) == (4, 2, 1)
     assert lead_import.created_by == operator_role_user and lead_import.filename == "fair.csv"
     assert stored_uploads() == []
-    report_page = operator_browser.get(done.url).content.decode()
+    report_url = reverse("admin:leads_leadimport_change", args=[lead_import.pk])
+    report_page = operator_browser.get(report_url).content.decode()
     assert "Download all 1 rejected rows and 2 flagged values as CSV" in report_page
     assert "country &#x27;Atlantis&#x27; not recognised; left empty." in report_page
     assert "2 leads imported with 2 values left empty" in report_page

@@ -23,6 +23,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import override_settings
 from django.urls import resolve
 from rest_framework.test import APIClient
 
@@ -37,6 +38,7 @@ from tests.api_fuzz.openapi import documented_operations, generated_schema, publ
 from tests.api_fuzz.world import ClientWorld, build_client_world
 from tests.conftest import FIXED_NOW
 from tests.factories import StaffUserFactory, UserFactory, token_for
+from webhooks.services import create_endpoint
 
 ROLES = ("client", "operator", "approver", "admin", "superuser")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -122,6 +124,13 @@ def matrix_world(django_db_setup, django_db_blocker):
             .first()
             .pk,
         }
+        # Saved while loopback is allowed, refused at delivery (the setting is off in the requests):
+        # a ping answers at once, without the network.
+        with override_settings(AICMO_WEBHOOKS_ALLOW_PRIVATE=True):
+            endpoint, _ = create_endpoint(
+                client=world.client, url="https://127.0.0.1:9/matrix", event_types=["lead.won"]
+            )
+        targets["webhook_endpoint"] = endpoint.pk
         yield MatrixWorld(client=world, users=users, targets=targets)
         transaction.set_rollback(True)
 
@@ -153,6 +162,8 @@ def _case_for(method: str, path: str) -> Case:
         target = "strategy"
     elif path.startswith("/api/v1/tasks/"):
         target = "task"
+    elif path.startswith("/api/v1/webhooks/endpoints/{id}"):
+        target = "webhook_endpoint"
     elif tail == "resume":
         target = "paused"
     elif tail == "brief" or path.endswith("/strategies/generate/"):

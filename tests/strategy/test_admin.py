@@ -104,10 +104,8 @@ def test_generate_action_then_select_and_approve_from_the_comparison_page(
     variants = list(batch.variants.order_by("position"))
     for v in variants:
         assert f'data-variant="{v.pk}"' in html and v.positioning in html
-    assert 'data-step="approve"' not in html  # nothing selected yet
-
-    decide(admin_client_logged_in, batch, variants[1], "select")
-    html = admin_client_logged_in.get(compare(batch)).content.decode()
+    # One submit selects and approves a proposed variant (no separate Select button).
+    assert 'data-step="select"' not in html and "Select and approve" in html
     assert f'data-step="approve" data-variant="{variants[1].pk}"' in html
     response = decide(admin_client_logged_in, batch, variants[1], "approve", "Launch needs momentum")
     assert "approved. The plan and content calendar were built." in response.content.decode()
@@ -118,12 +116,12 @@ def test_generate_action_then_select_and_approve_from_the_comparison_page(
     assert CampaignPlan.objects.filter(campaign=campaign).exists()
 
 
-def test_approving_without_selection_in_the_admin_shows_the_reason(admin_client_logged_in, generated):
+def test_approving_a_proposed_variant_in_the_admin_selects_it_first(admin_client_logged_in, generated):
     _campaign, batch, variants = generated
-    response = decide(admin_client_logged_in, batch, variants[0], "approve")
-    assert "select it first" in response.content.decode()
+    decide(admin_client_logged_in, batch, variants[0], "approve", "fits")
     variants[0].refresh_from_db()
-    assert variants[0].state == VariantState.PROPOSED
+    assert variants[0].state == VariantState.APPROVED
+    assert [d.action for d in variants[0].decisions.order_by("pk")] == ["selected", "approved"]
 
 
 def test_reject_in_the_admin_needs_a_rationale(admin_client_logged_in, generated):

@@ -13,6 +13,7 @@ from campaigns.demo_accounts import (
     DEMO_CLIENT_USERS,
     DEMO_PASSWORDS,
     DEMO_REFUSED_MESSAGE,
+    DEMO_STAFF,
     demo_accounts_allowed,
     local_base_url,
 )
@@ -22,11 +23,12 @@ from campaigns.models import Campaign, User
 def demo_access_lines(base_url: str | None = None) -> list[str]:
     base = (base_url or local_base_url()).rstrip("/")
     lines = [f"  Admin:     {base}/admin/"]
-    staff = [name for name in ("operator", "approver") if User.objects.filter(username=name).exists()]
-    if staff:
-        lines.append(
-            "             " + "  ·  ".join(f"{name} / {DEMO_PASSWORDS[name]} ({name} role)" for name in staff)
-        )
+    # One login per role, none a superuser (who may do what: README, "Who can do what").
+    staff = User.objects.filter(username__in=DEMO_STAFF, is_active=True)
+    present = set(staff.values_list("username", flat=True))
+    for name, (role, _first, _last) in DEMO_STAFF.items():
+        if name in present:
+            lines.append(f"             {name} / {DEMO_PASSWORDS[name]} ({role} role)")
     lines.append(f"  API docs:  {base}/api/docs/")
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_CLIENT_USERS, is_active=True)}
     for number, name in enumerate(n for n in DEMO_CLIENT_USERS if n in users):

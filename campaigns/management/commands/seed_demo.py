@@ -3,16 +3,19 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns.api_tokens import api_token_for
-from campaigns.demo_accounts import DEMO_PASSWORDS, DEMO_REFUSED_MESSAGE, demo_accounts_allowed
+from campaigns.demo_accounts import (
+    DEMO_PASSWORDS,
+    DEMO_REFUSED_MESSAGE,
+    DEMO_STAFF,
+    demo_accounts_allowed,
+    ensure_demo_staff_user,
+)
 from campaigns.models import Campaign, Client, CompliancePolicy, User
-from campaigns.roles import OPERATOR as OPERATOR_ROLE
-from campaigns.roles import sync_role_groups
 from campaigns.services import (
     create_campaign,
     create_client,
@@ -21,31 +24,21 @@ from campaigns.services import (
     start_campaign_planning,
 )
 
-OPERATOR = ("operator", DEMO_PASSWORDS["operator"])
 CLIENT_USER = ("acme-api", DEMO_PASSWORDS["acme-api"])
 CLIENT_NAME = "Acme Analytics"
 
 
-def demo_operator() -> User:
-    """The demo `operator`: a staff user with the operator role, never a superuser (its password is
-    published; an older seed made it a superuser, which a re-run takes back)."""
-    operator = User.objects.filter(username=OPERATOR[0]).first()
-    if operator is None:
-        operator = User.objects.create_user(OPERATOR[0], "operator@example.com", OPERATOR[1], is_staff=True)
-    elif operator.is_superuser:
-        operator.is_superuser = False
-        operator.save(update_fields=["is_superuser"])
-    group = Group.objects.filter(name=OPERATOR_ROLE).first()
-    if group is None:
-        sync_role_groups()
-        group = Group.objects.get(name=OPERATOR_ROLE)
-    operator.groups.add(group)
-    return operator
+def demo_staff() -> dict[str, User]:
+    """One staff user per role (operator, approver, agency-admin), none a superuser: the demo shows
+    what each role may do (README, "Who can do what"). An older seed's superuser `operator` is
+    demoted to its role by a re-run."""
+    return {username: ensure_demo_staff_user(username) for username in DEMO_STAFF}
 
 
 class Command(BaseCommand):
     help = (
-        "Create a demo client, an operator, a client API user and a couple of campaigns (idempotent). "
+        "Create a demo client, one staff user per role (operator, approver, agency-admin), a client "
+        "API user and a couple of campaigns (idempotent). "
         "Only with DEBUG on: the demo passwords are published."
     )
 
@@ -56,7 +49,10 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def seed(self):
-        operator = demo_operator()
+        staff = demo_staff()
+        # Each step by the role that does it in an agency: the admin onboards the client's API user
+        # and sets the compliance policy, the operator creates the client and runs campaigns.
+        operator, admin = staff["operator"], staff["agency-admin"]
         client = Client.objects.filter(name=CLIENT_NAME).first() or create_client(
             name=CLIENT_NAME, actor=operator
         )
@@ -65,14 +61,14 @@ class Command(BaseCommand):
             username=CLIENT_USER[0],
             email="api@acme.example",
             password=CLIENT_USER[1],
-            actor=operator,
+            actor=admin,
         )
         api_token_for(api_user)
         today = timezone.localdate()
         if not CompliancePolicy.objects.filter(client=client).exists():
             set_compliance_policy(
                 client=client,
-                actor=operator,
+                actor=admin,
                 rationale="Agency default for Acme.",
                 consent_regions=["EU", "UK"],
                 sender_postal_address="Acme Analytics, 1 Demo Street, Springfield, USA",
@@ -111,7 +107,8 @@ class Command(BaseCommand):
         # token here would show the one of Acme, whose campaigns are still empty).
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: client {CLIENT_NAME}, logins {OPERATOR[0]} and {CLIENT_USER[0]}. "
+                f"Demo data ready: client {CLIENT_NAME}, logins {', '.join(DEMO_STAFF)} "
+                f"and {CLIENT_USER[0]}. "
                 "URLs, passwords and API tokens: `manage.py demo_access`."
             )
         )

@@ -17,14 +17,14 @@ from campaigns.services import record_spend
 from ...models import Message, MessageState
 
 
-def _cost_per_email() -> Decimal:
+def cost_per_email() -> Decimal:
     return Decimal(str(settings.AICMO_COST_PER_EMAIL))
 
 
-def _affordable_emails(campaign: Campaign) -> int | None:
+def affordable_emails(campaign: Campaign) -> int | None:
     """How many more live emails the budget pays for (None: no cap). Sends not booked yet count:
     in flight, unknown (likely sent) and sent but not yet in the ledger."""
-    cost = _cost_per_email()
+    cost = cost_per_email()
     if cost <= 0:
         return None
     status = budget_status(campaign)
@@ -49,7 +49,7 @@ def book_sent_costs(*, campaign_id: int) -> int:
         count = Message.objects.filter(campaign_id=campaign_id, cost_unbooked=True).update(
             cost_unbooked=False
         )
-        cost = _cost_per_email()
+        cost = cost_per_email()
         if count and cost > 0:
             # enforce_cap=False: the cost is incurred; the claims already kept within the cap.
             record_spend(

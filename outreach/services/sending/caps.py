@@ -14,7 +14,7 @@ from campaigns.selectors import EffectivePolicy, effective_policy
 from ...models import PENDING_STATES, Message, MessageState
 
 
-def _day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+def day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
     try:
         tz = zoneinfo.ZoneInfo(tz_name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -27,10 +27,10 @@ def _day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
 COUNTED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.UNKNOWN)
 
 
-def _used_today(campaign: Campaign, now: datetime, *, dry_run: bool) -> int:
+def used_today(campaign: Campaign, now: datetime, *, dry_run: bool) -> int:
     """Messages of this kind (live or dry-run) claimed today, by the campaign's local date: what
     its daily cap has used up."""
-    start, end = _day_bounds(now, campaign.timezone)
+    start, end = day_bounds(now, campaign.timezone)
     return Message.objects.filter(
         campaign=campaign,
         dry_run=dry_run,
@@ -48,14 +48,14 @@ def scheduling_room(
     this, so a list of 10,000 leads under a cap of 20 is not rendered 10,000 times on day one (and
     each message is rendered close to when it goes out)."""
     policy = policy or effective_policy(campaign)
-    used = _used_today(campaign, now, dry_run=dry_run or not campaign.is_live)
+    used = used_today(campaign, now, dry_run=dry_run or not campaign.is_live)
     waiting = Message.objects.filter(
         campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now
     ).count()
-    return max(0, _daily_cap(campaign, policy) - used - waiting)
+    return max(0, daily_cap(campaign, policy) - used - waiting)
 
 
-def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
+def mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
     mailboxes = {m.mailbox_id: m.mailbox for m in messages if m.mailbox_id}
     if not mailboxes:
         return {}
@@ -71,7 +71,7 @@ def _mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
     return {pk: box.daily_cap - used.get(pk, 0) for pk, box in mailboxes.items()}
 
 
-def _quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
+def quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
     """The compliance policy's quiet hours, in the campaign's time zone (may run past midnight)."""
     start, end = policy.quiet_hours_start, policy.quiet_hours_end
     if start is None or end is None:
@@ -84,6 +84,6 @@ def _quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
     return f"quiet hours {start:%H:%M}-{end:%H:%M} ({campaign.timezone})" if inside else ""
 
 
-def _daily_cap(campaign: Campaign, policy) -> int:
+def daily_cap(campaign: Campaign, policy) -> int:
     volume = policy.max_daily_volume
     return campaign.daily_email_cap if volume is None else min(campaign.daily_email_cap, volume)

@@ -22,8 +22,8 @@ from leads.selectors import contactable_leads
 from ...message_ids import new_rfc_message_id
 from ...models import PENDING_STATES, Message, MessageState, StopReason
 from ...windows import next_window_opening
-from .budget import _affordable_emails, _cost_per_email
-from .caps import _daily_cap, _day_bounds, _mailbox_room, _quiet_hours_reason, _used_today
+from .budget import affordable_emails, cost_per_email
+from .caps import daily_cap, day_bounds, mailbox_room, quiet_hours_reason, used_today
 from .row_updates import update_in_groups
 from .stops import stop_enrollments
 
@@ -164,7 +164,7 @@ def route_messages(
             continue
         if message.mailbox_id is not None:
             if room.get(message.mailbox_id, 0) <= 0:
-                routing.postpone.append((message, _day_bounds(now, campaign_timezone)[1]))
+                routing.postpone.append((message, day_bounds(now, campaign_timezone)[1]))
                 routing.skip_reasons["mailbox_cap"] += 1
                 continue
             room[message.mailbox_id] -= 1
@@ -246,14 +246,14 @@ def _claim_slice(
         gate = send_gate(
             state=campaign.state,
             system_paused=campaign.system_paused_now,
-            quiet_hours=_quiet_hours_reason(campaign, policy, now),
-            daily_room=_daily_cap(campaign, policy) - _used_today(campaign, now, dry_run=effective_dry_run),
-            affordable=None if effective_dry_run else _affordable_emails(campaign),
+            quiet_hours=quiet_hours_reason(campaign, policy, now),
+            daily_room=daily_cap(campaign, policy) - used_today(campaign, now, dry_run=effective_dry_run),
+            affordable=None if effective_dry_run else affordable_emails(campaign),
         )
         claim = Claim(campaign=campaign, gate=gate, dry_run=effective_dry_run)
         if gate.budget_exhausted:
             try:  # records the blocked reason on the campaign, shown in the admin and API
-                ensure_budget_allows(campaign=campaign, amount=_cost_per_email())
+                ensure_budget_allows(campaign=campaign, amount=cost_per_email())
             except BudgetExhaustedError as exc:
                 claim.gate = SendGate(reason=str(exc), budget_exhausted=True)
         if gate.reason or gate.room <= 0:
@@ -276,7 +276,7 @@ def _claim_slice(
             candidates,
             now=now,
             contactable=contactable,
-            mailbox_room=_mailbox_room(candidates, now),
+            mailbox_room=mailbox_room(candidates, now),
             campaign_timezone=campaign.timezone,
         )
         _write_routing(claim.routing, now=now, dry_run=effective_dry_run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +22,15 @@ from leads.models import Lead
 from leads.selectors import contactable_leads
 
 from ...message_ids import new_rfc_message_id
-from ...models import Enrollment, EnrollmentState, Message, Sequence, SequenceStep, StepVariant
+from ...models import (
+    Enrollment,
+    EnrollmentState,
+    Message,
+    SendingMailbox,
+    Sequence,
+    SequenceStep,
+    StepVariant,
+)
 from ...unsubscribe import make_unsubscribe_token, unsubscribe_url
 from ...windows import next_window_opening
 from .row_updates import update_in_groups
@@ -65,6 +74,46 @@ def create_sequence(
             metadata={"steps": len(steps)},
         )
     return sequence
+
+
+SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "is_active")
+
+
+def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes) -> Sequence:
+    """Change a sequence's name, mailbox or whether it enrolls new leads (its steps stay: scheduled
+    messages point at them). Audited as ``sequence.updated`` naming the changed fields; nothing
+    changed, nothing written. The mailbox is the campaign's client's or a shared one."""
+    unknown = sorted(set(changes) - set(SEQUENCE_EDITABLE_FIELDS))
+    if unknown:
+        raise DomainError(
+            f"A sequence's {', '.join(unknown)} cannot be changed here; "
+            f"editable: {', '.join(SEQUENCE_EDITABLE_FIELDS)}.",
+            field=unknown[0],
+        )
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip() or "Sequence"
+    with transaction.atomic():
+        locked = Sequence.objects.select_for_update().select_related("campaign").get(pk=sequence.pk)
+        mailbox = changes.get("mailbox")
+        if mailbox is not None and mailbox.client_id not in (None, locked.campaign.client_id):
+            raise DomainError(
+                f"Mailbox {mailbox.email} belongs to another client; pick one of this client's or a "
+                "shared one.",
+                field="mailbox",
+            )
+        changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        if changed:
+            for name in changed:
+                setattr(locked, name, changes[name])
+            locked.save(update_fields=changed)
+            record_audit_event(
+                verb="sequence.updated",
+                actor=actor,
+                campaign=locked.campaign,
+                target=locked,
+                metadata={"changed": changed},
+            )
+    return locked
 
 
 def enroll_leads(
@@ -112,7 +161,7 @@ def enroll_leads(
     return len(created)
 
 
-def _pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVariant:
+def pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVariant:
     """Weighted, deterministic per enrollment: re-running picks the same arm (no flapping A/B)."""
     total = sum(v.weight for v in variants)
     point = int(hashlib.sha256(str(enrollment_id).encode()).hexdigest()[:8], 16) % total
@@ -144,13 +193,28 @@ def _merge_context(
     }
 
 
+def sender_name_for(campaign: Campaign, mailbox: SendingMailbox | None) -> str:
+    """The name the signature gives before the company ("{{ sender_name }}, {{ sender_company }}"):
+    the mailbox's display name, else the campaign owner's name, else the default sender's display
+    name (the From a mailbox-less send carries). The client's name only as a last resort: it is
+    the company right after it ("Hansa Cargo GmbH, Hansa Cargo GmbH")."""
+    if mailbox is not None and mailbox.display_name:
+        return mailbox.display_name
+    owner = campaign.owner
+    if owner is not None and owner.get_full_name():
+        return owner.get_full_name()
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or campaign.client.name
+
+
 def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, str] | None:
     """The merge context a send to this lead would use (creative previews ask for it)."""
     lead = Lead.objects.filter(pk=lead_id, campaign=campaign).first()
     if lead is None:
         return None
     address = effective_policy(campaign).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
-    return _merge_context(lead, campaign, unsubscribe_url("preview"), campaign.client.name, address)
+    sequence = campaign.sequences.filter(mailbox__isnull=False).select_related("mailbox").first()
+    sender = sender_name_for(campaign, sequence.mailbox if sequence is not None else None)
+    return _merge_context(lead, campaign, unsubscribe_url("preview"), sender, address)
 
 
 def schedule_due_messages(
@@ -198,13 +262,13 @@ def schedule_due_messages(
             enrollment.next_send_at = None
             finished.append(enrollment)
             continue
-        arm = _pick_variant(list(step.variants.all()), enrollment.pk)
+        arm = pick_variant(list(step.variants.all()), enrollment.pk)
         creative: CreativeVariant = arm.creative
         lead = enrollment.lead
         mailbox = enrollment.sequence.mailbox
         from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
         token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk))
-        sender_name = (mailbox.display_name if mailbox else "") or campaign.client.name
+        sender_name = sender_name_for(campaign, mailbox)
         context = _merge_context(lead, campaign, token_url, sender_name, postal_address)
         window_tz = lead.timezone or campaign.timezone
         messages.append(
