@@ -14,8 +14,8 @@ class RuntimeConfig(AppConfig):
     CPython's cyclic garbage collector re-scans every tracked object at each full collection. After
     start-up a Django process holds a few hundred thousand long-lived objects (modules, classes,
     models' metadata, URL patterns) that will never be garbage, and the ORM allocates fast enough to
-    trigger collections every few hundred objects: a profile of the end-to-end benchmark showed a
-    fifth of its time in collections. ``gc.freeze()`` moves the start-up objects out of the
+    trigger collections every few hundred objects, each re-scanning all of them (the share of time
+    this costs is in docs/PERFORMANCE.md, "End to end"). ``gc.freeze()`` moves the start-up objects out of the
     collector's sight (as gunicorn and Celery deployments do after preloading), and a larger
     first-generation threshold makes collections rarer. Both only change when cycles are
     collected, never what is collected; ``AICMO_GC_TUNING=0`` turns this off.

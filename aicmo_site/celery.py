@@ -1,6 +1,6 @@
 """The one Celery app. Tasks live in each app's ``tasks.py`` and are found automatically.
 
-A worker goes on through a broker outage (issue 16): it keeps retrying the connection for as long
+A worker goes on through a broker outage: it keeps retrying the connection for as long
 as Redis is away (settings.py, "broker outages") and, with a ``redis://`` broker, talks to Redis
 through :class:`RedisTransport` below, whose channel can be closed while Redis is down.
 """

@@ -273,7 +273,7 @@ class SessionScheme(OpenApiAuthenticationExtension):
 def tags_and_token_first(result, generator, request, public):
     """Postprocessing hook: the tags in use, described, in the order of ``TAGS`` (others after);
     and the token scheme first in ``securitySchemes`` (Swagger's Authorize dialog lists them in
-    that order; drf-spectacular sorts them by name, which put the session first)."""
+    that order; drf-spectacular sorts them by name, which would put the session first)."""
     used = {
         tag
         for item in result.get("paths", {}).values()

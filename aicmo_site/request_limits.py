@@ -4,7 +4,7 @@
   before anything reads it, checks the nesting depth of every JSON body before any view parses it
   (DRF views, and the ESP webhooks, which parse JSON themselves), and turns Django's own
   ``RequestDataTooBig`` / ``TooManyFieldsSent`` / ``TooManyFilesSent`` into a JSON answer naming
-  the limit (they used to be an HTML 400).
+  the limit (Django itself answers them with an HTML 400).
 * ``DepthLimitedJSONParser`` is DRF's JSON parser with the same depth check, never recursing.
 * ``UploadSizeLimitHandler`` counts multipart upload bytes as they stream (a body whose
   Content-Length is missing or wrong is still cut at the limit).

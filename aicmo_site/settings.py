@@ -258,7 +258,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- input limits (docs/SECURITY.md "Input limits"; aicmo_site/request_limits.py, leads/importers.py) --
+# --- input limits (docs/SECURITY.md "Input limits"; aicmo_site/request_limits.py, leads/importers/) ---
 # Largest request body of any kind (a CSV upload, multipart or text/csv): 413 above it. A file of
 # 1,000,000 leads (8 columns) is ~85 MB.
 AICMO_MAX_UPLOAD_BYTES = env_int("AICMO_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
@@ -355,13 +355,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
-# Broker outages (issue 16; tests/integration/test_broker_outage.py): a worker outlives Redis going
-# away and coming back, busy or idle. With kombu's stock Redis transport a worker running a task died
-# on the first lost connection (aicmo_site/celery.py says why); RedisTransport closes cleanly.
+# Broker outages (tests/integration/test_broker_outage.py): a worker outlives Redis going away and
+# coming back, busy or idle. kombu's stock Redis transport kills a worker running a task on the
+# first lost connection (aicmo_site/celery.py says why); RedisTransport closes cleanly.
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT = "aicmo_site.celery:RedisTransport"
 if CELERY_BROKER_URL.startswith("rediss://"):
-    # TLS to Redis. Named by our transport, kombu no longer sees the rediss scheme (which would turn
+    # TLS to Redis. With our transport named, kombu does not see the rediss scheme (which would turn
     # TLS on with certificates *unchecked*): the options come from the URL's query, and the server's
     # certificate is verified unless it says ssl_cert_reqs=none (aicmo_site/broker_tls.py).
     from .broker_tls import broker_ssl_options

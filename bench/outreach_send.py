@@ -1,6 +1,6 @@
 """Outreach send benchmark: the engine against a bare loop over the same email backend.
 
-Builds C active live campaigns x L leads each (default 10 x 1,000; the issue's full scale is
+Builds C active live campaigns x L leads each (default 10 x 1,000; the full target scale is
 ``--campaigns 100 --leads 10000``), enrolls them and schedules every first step, so C x L messages
 are due. The first campaign is built through the real services (import, enrollment, rendering);
 on PostgreSQL the others get copies of its leads, enrollments and messages with INSERT … SELECT

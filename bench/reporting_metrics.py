@@ -6,7 +6,7 @@ database; it migrates and seeds it.
     DATABASE_URL=postgres://… .venv/bin/python bench/reporting_metrics.py --campaigns 1000 --leads 1000000
 
 Prints the query count per page size (constant) and median latencies with their ratio to the raw
-aggregate (the issue's target: within 5x).
+aggregate (target: within 5x).
 """
 
 from __future__ import annotations

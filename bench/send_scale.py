@@ -1,7 +1,7 @@
-"""Send-engine scale benchmark (issue 16): real Celery workers, Redis, PostgreSQL and anymail's
+"""Send-engine scale benchmark: real Celery workers, Redis, PostgreSQL and anymail's
 Postmark backend against a loopback fake ESP that answers after 100 ms.
 
-    scripts/run-bench.sh bench/send_scale.py                                 # 200 x 50, the issue's scale
+    scripts/run-bench.sh bench/send_scale.py                                 # 200 x 50, the target scale
     scripts/run-bench.sh bench/send_scale.py --campaigns 20 --messages 20    # a quick run
 
 What it starts (and stops again, also on Ctrl-C or an error): a ``redis-server`` on a free port, the

@@ -1,4 +1,4 @@
-"""Outbound webhooks benchmark (issue 19): dispatcher throughput and the outbox's cost on sending.
+"""Outbound webhooks benchmark: dispatcher throughput and the outbox's cost on sending.
 
 A loopback receiver runs in its own process (so it does not share the dispatcher's GIL): HTTP/1.1
 keep-alive, answers 200, counts POSTs, events and distinct webhook-ids, and verifies the Standard

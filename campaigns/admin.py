@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from . import admin_governance  # noqa: F401  (registers the governance pages)
 from .admin_kit.actions import ReasonForm, reason_action
 from .admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoModelAdmin, AicmoTabularInline, ReadOnlyAdminMixin
-from .admin_kit.display import label_column, state_column
+from .admin_kit.display import campaign_time_column, label_column, state_column
 from .admin_kit.fields import ChannelsField
 from .admin_kit.framework import restrict_framework_models
 from .admin_kit.refusals import refusals_as_messages
@@ -167,7 +167,7 @@ class CampaignAdmin(AicmoHistoryAdmin):
         "daily_email_cap",
         "budget_cap",
         "owner",
-        "created_at",
+        "created_at_local",
     ]
     list_filter = ["state", "type", "mode", "client"]
     search_fields = ["name", "client__name", "objective", "target_niche"]
@@ -175,14 +175,14 @@ class CampaignAdmin(AicmoHistoryAdmin):
     readonly_fields = [
         "state_display",
         "state_reason",
-        "state_changed_at",
+        "state_changed_at_local",
         "pause_display",
         "mode",
         "budget_display",
         "blocked_reason_display",
         "policy_display",
-        "created_at",
-        "updated_at",
+        "created_at_local",
+        "updated_at_local",
     ]
     inlines = [RiskFlagInline]
     actions = ["pause_selected", "resume_selected", "kill_selected"]
@@ -201,7 +201,7 @@ class CampaignAdmin(AicmoHistoryAdmin):
                     "owner",
                     "state_display",
                     "state_reason",
-                    "state_changed_at",
+                    "state_changed_at_local",
                     "pause_display",
                 )
             },
@@ -233,8 +233,12 @@ class CampaignAdmin(AicmoHistoryAdmin):
                 )
             },
         ),
-        ("Record", {"fields": ("created_at", "updated_at")}),
+        ("Record", {"fields": ("created_at_local", "updated_at_local")}),
     )
+    # Every time on the page in the campaign's own zone, named (campaigns.templatetags.campaign_time).
+    state_changed_at_local = campaign_time_column("state_changed_at", "State changed", campaign="")
+    created_at_local = campaign_time_column("created_at", "Created", campaign="")
+    updated_at_local = campaign_time_column("updated_at", "Updated", campaign="")
 
     @admin.display(description="Paused")
     def pause_display(self, obj: Campaign) -> str:

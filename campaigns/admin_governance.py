@@ -36,6 +36,7 @@ from .services import (
     save_compliance_policy,
     set_system_pause,
 )
+from .services.policy import POLICY_FIELDS
 
 
 @admin.register(AuditEvent)
@@ -138,18 +139,7 @@ class SpendEntryAdmin(AicmoModelAdmin):
 class CompliancePolicyForm(forms.ModelForm):
     class Meta:
         model = CompliancePolicy
-        fields = [
-            "client",
-            "campaign",
-            "require_strategy_approval",
-            "require_creative_approval",
-            "require_client_approval",
-            "consent_regions",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "max_daily_volume",
-            "sender_postal_address",
-        ]
+        fields = ["client", "campaign", *POLICY_FIELDS]
 
     def clean(self):
         data = super().clean()

@@ -24,7 +24,7 @@ ROLES = (OPERATOR, APPROVER, ADMIN)
 # "app_label.codename" per role; each role also has everything of the roles before it.
 _OPERATOR_PERMISSIONS = [
     "campaigns.view_client",
-    # Onboarding a new client (a name) starts the operator's journey (issue #17); changing a
+    # Onboarding a new client (a name) starts the operator's journey; changing a
     # client, its compliance policy and its API users stays with the admin.
     "campaigns.add_client",
     "campaigns.view_campaign",

@@ -22,6 +22,7 @@ from campaigns.models import Campaign, Client
 from campaigns.selectors import campaigns_visible_to, clients_visible_to
 
 from .importers import (
+    IMPORTABLE_FIELDS,
     PREVIEW_ROWS,
     import_lead_records,
     import_leads_from_csv,
@@ -79,15 +80,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "campaign",
             "email",
             "normalized_email",
-            "first_name",
-            "last_name",
-            "title",
-            "company",
-            "company_size",
-            "industry",
-            "country",
-            "timezone",
-            "linkedin_url",
+            *IMPORTABLE_FIELDS,  # the lead's own descriptive fields, as files fill them
             "source",
             "enrichment",
             "score",

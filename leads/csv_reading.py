@@ -104,7 +104,8 @@ def _whole_row_pattern(delimiter: str) -> re.Pattern[str]:
 
 class _BoundedLines:
     """The file's physical lines for ``csv.reader``, refusing a row over the column or cell limit
-    *before* the reader builds it (a 10 MB header of a million columns used to cost ~350 MB).
+    *before* the reader builds it (``csv.reader`` holds a whole row as Python strings, many times
+    the line's size in memory; docs/PERFORMANCE.md, "Memory").
 
     Each line is read with a length cap: no row within both limits has a physical line longer
     than ``columns * (2 * cell + 3)`` characters (every cell quoted, every character a doubled

@@ -141,9 +141,10 @@ class LeadImportIssue(models.Model):
 
 
 class Lead(FSMModelMixin, models.Model):
-    # No database-level foreign key: PostgreSQL checked it once per inserted row at commit, about
-    # a quarter of a bulk import's database time. Django still cascades deletes through the ORM,
-    # and campaigns are archived through their lifecycle, never hard-deleted in normal operation.
+    # No database-level foreign key: PostgreSQL would check it once per inserted row at commit, a
+    # large share of a bulk import's database time (docs/PERFORMANCE.md). Django still cascades
+    # deletes through the ORM, and campaigns are archived through their lifecycle, never
+    # hard-deleted in normal operation.
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="leads", db_index=False, db_constraint=False
     )

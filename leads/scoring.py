@@ -1,7 +1,9 @@
 """Lead scoring: pure functions, no ORM.
 
-Default: the legacy formula (base 0.3, +0.15 job title, +0.15 company size, +0.15 industry,
-+0.2 valid email, capped at 1.0). Better: per-campaign ICP weights (LeadPolicy.icp_weights)::
+Default, for a campaign without ICP weights: one fixed formula for every campaign (base 0.3,
++0.15 job title, +0.15 company size, +0.15 industry, +0.2 valid email, capped at 1.0), which
+rewards a lead for what is known about it. Better: per-campaign ICP weights
+(LeadPolicy.icp_weights), which reward how well it fits the campaign::
 
     {"base": 0.1, "valid_email": 0.2,
      "titles": {"cto": 0.3, "head of": 0.2},            # substring of the job title, best match

@@ -459,7 +459,7 @@ def enrich_and_score_leads(
 ) -> int:
     """Enrich, verify and score the campaign's new leads, then mark them enriched. Returns how many.
 
-    Scoring uses the campaign's ICP weights when its LeadPolicy has them, else the legacy formula.
+    Scoring uses the campaign's ICP weights when its LeadPolicy has them, else the default formula.
     Higher scores get an earlier ``next_action_at``.
     """
     from .adapters import default_email_verifier, default_enricher

@@ -3,8 +3,9 @@
 A token is ``<enrollment id>:<signature>``: opaque (it names no address; the address is looked up
 from the enrollment when the link is used), short, and signed with Django's ``Signer``, which also
 accepts signatures made with a key in ``SECRET_KEY_FALLBACKS`` (so rotating ``SECRET_KEY`` keeps
-sent links working; docs/SECURITY.md). Links sent before carried the address in a signed,
-readable payload (``signing.dumps({"n": …, "e": …})``); those are still honoured.
+sent links working; docs/SECURITY.md). Tokens of the first format carry the address in a signed,
+readable payload (``signing.dumps({"n": …, "e": …})``); they are read, never written, because
+links of that format already sit in recipients' mailboxes and must keep working.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ LEGACY_SALT = "aicmo.outreach.unsubscribe"
 
 @dataclass(frozen=True)
 class UnsubscribeLink:
-    """What a verified token stands for. ``email`` is set only by a legacy token, which carried
-    the address; a current token carries the enrollment id alone."""
+    """What a verified token stands for. ``email`` is set only by a first-format token, which
+    carries the address; a current token carries the enrollment id alone."""
 
     enrollment_id: int
     email: str | None = None
@@ -38,7 +39,7 @@ def make_unsubscribe_token(*, enrollment_id: int) -> str:
 
 
 def read_unsubscribe_token(token: str) -> UnsubscribeLink:
-    """Verify a token, current or legacy. Raises signing.BadSignature for a forged or damaged one."""
+    """Verify a token of either format. Raises signing.BadSignature for a forged or damaged one."""
     value, separator, _ = token.rpartition(":")
     if separator and value.isascii() and value.isdigit():
         return UnsubscribeLink(enrollment_id=int(_signer().unsign(token)))

@@ -20,7 +20,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         link = read_unsubscribe_token(token)
     except signing.BadSignature:
         return render(request, "outreach/unsubscribe.html", {"state": "invalid"}, status=400)
-    # A current token names only its enrollment; a legacy one also the address it was sent to.
+    # A current token names only its enrollment; a first-format one also the address it was sent to.
     # '' when the enrollment is gone or its lead was erased: nothing is left to stop, and an erased
     # address must not come back as a suppression in clear text.
     current = unsubscribe_address(enrollment_id=link.enrollment_id)

@@ -616,7 +616,7 @@ def campaign_roi(campaign: Campaign, *, metrics: CampaignMetrics | None = None) 
     )
 
 
-# --- the campaign list's live numbers (legacy list shape) -------------------------------------
+# --- the campaign list API's live numbers (four fields per campaign) --------------------------
 
 
 def list_metrics_for_campaigns(campaigns: Iterable[Campaign]) -> dict[int, dict[str, Any]]:

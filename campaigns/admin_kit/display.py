@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from campaigns.labels import human_label, is_rate
+from campaigns.templatetags.campaign_time import campaign_time
 
 TONE_COLOURS = {
     "neutral": ("#6c757d", "#fff"),
@@ -195,3 +196,16 @@ def json_html(value: Any, *, key: Any = None, depth: int = 0) -> SafeString:
         )
         return format_html('<ul class="json-list" style="margin:0;padding-left:1.2em">{}</ul>', items)
     return format_html("{}", _scalar(key, value))
+
+
+def campaign_time_column(field: str, description: str, *, campaign: str = "campaign"):
+    """A display method for ``field`` in its campaign's time zone, named ("2026-12-07 09:00
+    Europe/Berlin (CET)"), sortable by the field. ``campaign``: the attribute holding the campaign
+    (empty: the object is the campaign). Select the campaign with the rows to stay one query."""
+
+    @admin.display(description=description, ordering=field)
+    def show(self, obj) -> str:
+        return campaign_time(getattr(obj, field), getattr(obj, campaign, None) if campaign else obj)
+
+    show.__name__ = f"{field}_local"
+    return show

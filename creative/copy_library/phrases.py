@@ -35,7 +35,7 @@ from .vocabulary import (
 ELLIPSIS = re.compile(r"…|\.{3,}")  # a cut; ".." is a typo, squashed to "."
 # Between a name and its details: "A free route audit: 12 % fewer …", "Audit — two weeks".
 PART_SEPARATOR = re.compile(r"(:\s+|\s+[\u2014\u2013-]\s+|;\s+|\s+\|\s+)")  # colon, dashes
-# Where a phrase may end without losing its meaning (used to drop a damaged last piece).
+# Where a phrase may end without losing its meaning: `salvage` cuts a damaged last piece there.
 CONNECTOR = re.compile(
     r",\s+|\s+(?:and|or|at|with|in|for|of|to|from|who|that|which|on|by|across|between)\s+",
     re.IGNORECASE,

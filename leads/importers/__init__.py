@@ -63,9 +63,8 @@ from .runner import (
 )
 
 # Below this size the batch path is quicker: the file path's temporary tables, ANALYZE and large
-# statement cost a fixed ~10 ms, more than Python spends on a few thousand rows (measured: 1,000
-# rows 41 vs 34 ms, 3,000 rows 82 vs 73 ms, 10,000 rows 208 vs 214 ms). Read by the runner at
-# call time.
+# statement cost a fixed overhead, more than Python spends on a few thousand rows (the measured
+# crossover is in docs/PERFORMANCE.md, "Leads: CSV import"). Read by the runner at call time.
 FILE_PATH_MIN_BYTES = 512 * 1024
 
 __all__ = [

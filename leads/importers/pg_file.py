@@ -211,9 +211,10 @@ class _PostgresFileImport:
         lead_import = self.lead_import
         with transaction.atomic(), connection.cursor() as django_cursor:
             cursor = django_cursor.cursor
-            # Sort a million rows in memory (an external merge sort was a third of the time), for
-            # this transaction only. Bigger local buffers for the temporary tables, when the session
-            # has not used any yet (PostgreSQL refuses the change after that; then it stays as is).
+            # Sort a million rows in memory (an external merge sort on disk is far slower;
+            # docs/PERFORMANCE.md), for this transaction only. Bigger local buffers for the
+            # temporary tables, when the session has not used any yet (PostgreSQL refuses the
+            # change after that; then it stays as is).
             cursor.execute(f"SET LOCAL work_mem = '{FILE_PATH_WORK_MEM}'")
             try:
                 with transaction.atomic():

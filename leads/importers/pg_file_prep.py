@@ -117,7 +117,7 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
 def _sql_email_pattern() -> str:
     """The fast-path address regex for PostgreSQL, anchored and without bounded repetition.
 
-    PostgreSQL's regex engine expands ``{0,61}`` into 61 copies (≈30 µs a row here); the SQL
+    PostgreSQL's regex engine expands ``{0,61}`` into 61 copies (docs/PERFORMANCE.md); the SQL
     checks label lengths (≤ 63) separately, which together with this pattern is the same set of
     addresses (property-tested against the Python regex).
     """

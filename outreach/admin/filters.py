@@ -18,26 +18,34 @@ def campaign_choices(request: HttpRequest) -> QuerySet[Campaign]:
     return campaigns_visible_to(request.user).select_related("client").order_by("name", "pk")
 
 
-class CampaignFilter(admin.SimpleListFilter):
+class _ForeignKeyFilter(admin.SimpleListFilter):
+    """Filters on ``field`` by a primary key from the query string; any other value filters nothing."""
+
+    field = ""
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.field: value}) if value and value.isdigit() else queryset
+
+
+class CampaignFilter(_ForeignKeyFilter):
     """Campaigns in one query (client names joined), under the standard ``campaign__id__exact`` key."""
 
     title = "campaign"
     parameter_name = "campaign__id__exact"
+    field = "campaign_id"
 
     def lookups(self, request, model_admin):
         campaigns = campaign_choices(request).only("pk", "name", "client__name")
         return [(str(c.pk), str(c)) for c in campaigns]
 
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(campaign_id=value) if value and value.isdigit() else queryset
 
-
-class StepVariantFilter(admin.SimpleListFilter):
+class StepVariantFilter(_ForeignKeyFilter):
     """The A/B arms that have messages (of the chosen campaign, when one is), in one query."""
 
     title = "step variant"
     parameter_name = "step_variant__id__exact"
+    field = "step_variant_id"
 
     def lookups(self, request, model_admin):
         variants = StepVariant.objects.filter(
@@ -48,10 +56,6 @@ class StepVariantFilter(admin.SimpleListFilter):
             variants = variants.filter(step__sequence__campaign_id=campaign)
         variants = variants.order_by("step__sequence__name", "step__sequence_id", "step__position", "label")
         return [(str(v.pk), str(v)) for v in variants]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(step_variant_id=value) if value and value.isdigit() else queryset
 
 
 class StepVariantLabelFilter(admin.SimpleListFilter):

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from campaigns.admin_kit.base import NOBODY, AicmoHistoryAdmin, AicmoTabularInline, ReadOnlyAdminMixin
-from campaigns.admin_kit.display import state_column
+from campaigns.admin_kit.display import campaign_time_column, state_column
 from campaigns.admin_kit.refusals import refusals_as_messages
 from campaigns.errors import DomainError
 from campaigns.models import Campaign
@@ -33,7 +33,6 @@ from ..services.operator_tasks import (
     skip_task,
     start_task,
 )
-from .times import campaign_time_column
 
 __all__ = ["OperatorTaskAdmin"]
 

@@ -9,47 +9,36 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.admin_kit.base import AicmoModelAdmin, AicmoTabularInline, ReadOnlyAdminMixin
-from campaigns.admin_kit.display import state_column
+from campaigns.admin_kit.display import campaign_time_column, state_column
 
 from ..models import Enrollment, InboundReply, Message, MessageEvent
 from .cycle_results import run_cycle_links
 from .filters import CampaignFilter, StepVariantFilter, StepVariantLabelFilter
-from .times import campaign_time_column
 
 __all__ = ["EnrollmentAdmin", "InboundReplyAdmin", "MessageAdmin", "MessageEventAdmin"]
 
 TEMPLATES = "admin/outreach/sending"
 
 
+# Where an enrollment stands: the list's columns and the record's fields, after who and what.
+ENROLLMENT_PROGRESS = (
+    "state",
+    "current_step",
+    "next_send_at_local",
+    "stop_reason",
+    "enrolled_at_local",
+    "ended_at_local",
+)
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
-    list_display = [
-        "id",
-        "lead",
-        "sequence",
-        "campaign",
-        "state",
-        "current_step",
-        "next_send_at_local",
-        "stop_reason",
-        "enrolled_at_local",
-        "ended_at_local",
-    ]
+    list_display = ["id", "lead", "sequence", "campaign", *ENROLLMENT_PROGRESS]
     list_filter = ["state", "stop_reason", CampaignFilter]
     search_fields = ["lead__email", "sequence__name"]
     list_select_related = ["lead", "sequence", "campaign__client"]
     show_full_result_count = False
-    fields = [
-        "campaign",
-        "sequence",
-        "lead",
-        "state",
-        "current_step",
-        "next_send_at_local",
-        "stop_reason",
-        "enrolled_at_local",
-        "ended_at_local",
-    ]
+    fields = ["campaign", "sequence", "lead", *ENROLLMENT_PROGRESS]
     readonly_fields = ["next_send_at_local", "enrolled_at_local", "ended_at_local"]
     next_send_at_local = campaign_time_column("next_send_at", "Next step due")
     enrolled_at_local = campaign_time_column("enrolled_at", "Enrolled")

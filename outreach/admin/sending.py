@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin_kit.base import NOBODY, AicmoModelAdmin, AicmoTabularInline, ReadOnlyAdminMixin
+from campaigns.admin_kit.display import campaign_time_column
 from campaigns.admin_kit.refusals import REFUSALS, refusal_text
 from creative.models import CreativeState, CreativeVariant
 
@@ -36,7 +37,6 @@ from .forms import (
     StepFormSet,
     preselected_campaign,
 )
-from .times import campaign_time_column
 
 __all__ = ["SendingMailboxAdmin", "SequenceAdmin"]
 

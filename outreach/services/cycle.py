@@ -1,5 +1,5 @@
-"""The campaign cycle (the legacy "CAM cycle"): discover → dedupe → enrich and score → enroll →
-schedule → send within caps → update states → metrics → auto-pause rules.
+"""The campaign cycle: discover → dedupe → enrich and score → enroll → schedule → send within caps
+→ update states → metrics → auto-pause rules.
 
 `run_cycle` never raises for a campaign's own failure: the error lands in its stats, so `run_all`
 goes on with the other campaigns. A lease (``leases.py``), renewed between the stages and before

@@ -229,16 +229,24 @@ def _cycle_reasons(campaign: Campaign, stats: Any, now: datetime, send: Any) -> 
     reasons.extend(waiting_reasons(campaign, now))
     if went:
         return reasons
+    return _why_nothing_went(
+        reasons, campaign, now, "Nothing was due: every enrolled lead has had its steps."
+    )
+
+
+def _why_nothing_went(sentences: list[str], campaign: Campaign, now: datetime, fallback: str) -> list[str]:
+    """What a cycle (or its preview) that sends nothing adds to its ``sentences``: the root cause
+    when nothing is set up to send; else the closed window and, when nothing else explains it, the
+    follow-ups not due yet (or ``fallback``)."""
     missing = nothing_to_send_reasons(campaign)  # the root cause, when it is one
     if missing:
-        return reasons + missing
+        return sentences + missing
     window = outside_window_sentence(campaign, now)
     if window:
-        reasons.append(window)
-    if not reasons:
-        later = later_steps_sentence(campaign, now)
-        reasons.append(later or "Nothing was due: every enrolled lead has had its steps.")
-    return reasons
+        sentences.append(window)
+    if not sentences:
+        sentences.append(later_steps_sentence(campaign, now) or fallback)
+    return sentences
 
 
 def preview_sentences(preview: Any, campaign: Campaign, now: datetime) -> list[str]:
@@ -266,12 +274,4 @@ def preview_sentences(preview: Any, campaign: Campaign, now: datetime) -> list[s
         )
     if going:
         return sentences
-    missing = nothing_to_send_reasons(campaign)  # the root cause, when it is one
-    if missing:
-        return sentences + missing
-    window = outside_window_sentence(campaign, now)
-    if window:
-        sentences.append(window)
-    if not sentences:
-        sentences.append(later_steps_sentence(campaign, now) or "No lead has a step due.")
-    return sentences
+    return _why_nothing_went(sentences, campaign, now, "No lead has a step due.")

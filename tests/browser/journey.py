@@ -9,12 +9,11 @@ test asserts the working steps and writes both lists next to its screenshots (``
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
+# The SMTP sink for the test send, re-exported: tests/browser/conftest.py takes the fixture from here.
+from tests.smtp_sink import smtp_sink  # noqa: F401
 
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's password
 
@@ -86,44 +85,3 @@ def click_and_wait(page, selector: str, then: str) -> None:
     page.click(selector)
     page.wait_for_load_state("load")
     page.wait_for_selector(then)
-
-
-# --- a real SMTP server for the test send ---------------------------------------------------------
-
-
-class CapturingHandler:
-    """aiosmtpd handler keeping each transaction's envelope sender, recipients and raw message."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    """An SMTP server on 127.0.0.1 and Django's SMTP backend pointed at it (the live server runs in
-    this process, so the setting reaches its requests): what the app sends lands here for real."""
-    handler = CapturingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = controller.hostname
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    try:
-        yield handler
-    finally:
-        controller.stop()

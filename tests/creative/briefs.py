@@ -3,6 +3,7 @@ dashes, percentages, long country lists, missing optional fields, German names, 
 
 from __future__ import annotations
 
+from creative.checks import CreativeContent
 from creative.ports import CreativeRequest
 
 BASE = dict(
@@ -111,3 +112,17 @@ BRIEFS = {
 
 def request(name: str, platform: str, variants: int = 5) -> CreativeRequest:
     return CreativeRequest(platform=platform, variants=variants, **{**BASE, **BRIEFS[name]})
+
+
+def content(platform: str, draft) -> CreativeContent:
+    """A draft as the checks read it."""
+    return CreativeContent(
+        platform=platform,
+        subject=draft.subject,
+        preheader=draft.preheader,
+        body=draft.body,
+        body_html=draft.body_html,
+        cta=draft.cta,
+        hashtags=draft.hashtags,
+        media_notes=draft.media_notes,
+    )

@@ -13,7 +13,6 @@ from creative.checks import (
     LIMITS,
     WRITING_CODES,
     CheckSettings,
-    CreativeContent,
     blocking,
     hashtag_problem,
     post_text,
@@ -24,7 +23,7 @@ from creative.copy_library import EMAIL_STRUCTURES, POST_STRUCTURES, angles_for
 from creative.copy_library.phrases import lower_first, plural, whole_parts, whole_text, with_article
 from creative.personalization import TEMPLATE_LIKE, merge_fields_in
 
-from .briefs import BASE, BRIEFS, request
+from .briefs import BASE, BRIEFS, content, request
 
 PLATFORMS = ("email", "linkedin", "instagram", "x")
 FOOTER_FIELDS = {"sender_name", "sender_company", "sender_address", "unsubscribe_url"}
@@ -32,19 +31,6 @@ FOOTER_FIELDS = {"sender_name", "sender_company", "sender_address", "unsubscribe
 
 def generate(name: str, platform: str, variants: int = 5):
     return TemplateCreativeGenerator().generate(request(name, platform, variants)).drafts
-
-
-def content(platform, draft) -> CreativeContent:
-    return CreativeContent(
-        platform=platform,
-        subject=draft.subject,
-        preheader=draft.preheader,
-        body=draft.body,
-        body_html=draft.body_html,
-        cta=draft.cta,
-        hashtags=draft.hashtags,
-        media_notes=draft.media_notes,
-    )
 
 
 def letters(text: str) -> str:

@@ -6,19 +6,11 @@ from creative.adapters.template import TemplateCreativeGenerator
 from creative.checks import CheckSettings, CreativeContent, blocking, run_checks
 from creative.ports import CreativeRequest
 
+from .briefs import BASE, content
+
 
 def request(platform="email", **kw):
-    base = dict(
-        platform=platform,
-        campaign_name="Q1 pipeline",
-        campaign_type="lead_gen",
-        pillar="Faster reporting",
-        audience="heads of data",
-        offer="A two-week analytics audit",
-        cta="Worth a 15-minute call",
-        variants=3,
-    )
-    return CreativeRequest(**{**base, **kw})
+    return CreativeRequest(**{"platform": platform, "variants": 3, **BASE, **kw})
 
 
 @pytest.mark.parametrize("platform", ["email", "linkedin", "instagram", "x"])
@@ -27,16 +19,7 @@ def test_three_distinct_variants_that_pass_the_checks(platform):
     assert len(result.drafts) == 3
     assert len({d.body for d in result.drafts}) == 3
     for draft in result.drafts:
-        content = CreativeContent(
-            platform=platform,
-            subject=draft.subject,
-            preheader=draft.preheader,
-            body=draft.body,
-            body_html=draft.body_html,
-            cta=draft.cta,
-            hashtags=draft.hashtags,
-        )
-        assert blocking(run_checks(content, CheckSettings())) == []
+        assert blocking(run_checks(content(platform, draft), CheckSettings())) == []
 
 
 def test_deterministic_and_reflects_the_brief():

@@ -33,6 +33,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_ping(client: redis.Redis, seconds: float = 10) -> None:
+    """Until a just-started server answers PING; its redis.ConnectionError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class OwnRedis:
     """A throwaway redis-server: no persistence, its files in a temporary directory."""
 
@@ -40,11 +53,15 @@ class OwnRedis:
         self.port, self.workdir, self.process = port, workdir, None
 
     def start(self) -> None:
+        self.spawn("--port", str(self.port))
+        wait_for_ping(redis.Redis(port=self.port))
+
+    def spawn(self, *listen: str) -> None:
+        """redis-server on 127.0.0.1 with ``listen`` (its ports and their options)."""
         self.process = subprocess.Popen(
             [
                 "redis-server",
-                "--port",
-                str(self.port),
+                *listen,
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -57,16 +74,6 @@ class OwnRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import re
-import socket
 from email import policy
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -21,38 +20,11 @@ from outreach import views
 from outreach.models import Message, MessageState
 from outreach.services.cycle import run_cycle
 from tests.outreach.sending.conftest import live_campaign  # noqa: F401  (the fixture, reused)
+from tests.smtp_sink import smtp_server  # noqa: F401  (the fixture: the bare server, no settings)
 
 pytestmark = pytest.mark.django_db
 
 ANGLE_TARGETS = re.compile(r"<([^<>]+)>")
-
-
-class CapturingHandler:
-    """Keeps each SMTP transaction's envelope (MAIL FROM, RCPT TO) and raw DATA."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink():
-    handler = CapturingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield handler, controller
-    finally:
-        controller.stop()
 
 
 def _smtp_connection(controller: Controller):
@@ -71,14 +43,14 @@ def _smtp_connection(controller: Controller):
 
 @pytest.mark.parametrize("mailto", [None, "unsubscribe@agency.example"])
 def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
-    smtp_sink,
+    smtp_server,  # noqa: F811  (the imported fixture)
     live_campaign,  # noqa: F811  (the imported fixture)
     client,
     settings,
     mailto,
 ):
     settings.AICMO_UNSUBSCRIBE_MAILTO = mailto
-    handler, controller = smtp_sink
+    handler, controller = smtp_server
     campaign, _ = live_campaign(leads=3)
 
     stats = run_cycle(campaign_id=campaign.pk, dry_run=False, connection=_smtp_connection(controller))
@@ -129,12 +101,12 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
 
 
 def test_one_click_post_from_a_captured_email_stops_the_sequence(
-    smtp_sink,
+    smtp_server,  # noqa: F811  (the imported fixture)
     live_campaign,  # noqa: F811  (the imported fixture)
     client,
     frozen_now,
 ):
-    handler, controller = smtp_sink
+    handler, controller = smtp_server
     campaign, _ = live_campaign(leads=2, follow_up=True)
     run_cycle(campaign_id=campaign.pk, dry_run=False, connection=_smtp_connection(controller))
     assert len(handler.envelopes) == 2
@@ -154,10 +126,10 @@ def test_one_click_post_from_a_captured_email_stops_the_sequence(
 
 
 def test_sent_emails_carry_the_clients_postal_address(
-    smtp_sink,
+    smtp_server,  # noqa: F811  (the imported fixture)
     live_campaign,  # noqa: F811  (the imported fixture)
 ):
-    handler, controller = smtp_sink
+    handler, controller = smtp_server
     campaign, _ = live_campaign(leads=1)  # its compliance policy says "1 Test Street, Testville"
 
     run_cycle(campaign_id=campaign.pk, dry_run=False, connection=_smtp_connection(controller))

@@ -29,7 +29,7 @@ from tests.integration.test_broker_outage import (
     procfile_worker_command,
     worker_database_url,
 )
-from tests.integration.test_redis_outage import free_port
+from tests.integration.test_redis_outage import OwnRedis, free_port, wait_for_ping
 
 needs_servers = pytest.mark.skipif(
     shutil.which("redis-server") is None or shutil.which("openssl") is None,
@@ -95,59 +95,36 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-class TlsRedis:
-    """A throwaway redis-server listening for TLS only (no plain port)."""
+class TlsRedis(OwnRedis):
+    """A throwaway redis-server listening for TLS only (no plain port); stopped as OwnRedis is."""
 
     def __init__(self, port: int, folder: Path, ca: Path, cert: Path, key: Path) -> None:
-        self.port, self.folder, self.ca, self.cert, self.key = port, folder, ca, cert, key
-        self.process: subprocess.Popen | None = None
+        super().__init__(port, folder)
+        self.ca, self.cert, self.key = ca, cert, key
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                "0",
-                "--tls-port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--tls-cert-file",
-                str(self.cert),
-                "--tls-key-file",
-                str(self.key),
-                "--tls-ca-cert-file",
-                str(self.ca),
-                "--tls-auth-clients",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        self.spawn(
+            "--port",
+            "0",
+            "--tls-port",
+            str(self.port),
+            "--tls-cert-file",
+            str(self.cert),
+            "--tls-key-file",
+            str(self.key),
+            "--tls-ca-cert-file",
+            str(self.ca),
+            "--tls-auth-clients",
+            "no",
         )
         import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.port, ssl=True, ssl_ca_certs=str(self.ca))
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
+        try:
+            wait_for_ping(client)
+        except redis.ConnectionError:
+            self.stop()  # never leave a server behind
+            raise
 
 
 def test_a_bare_rediss_url_checks_the_certificate_and_the_query_sets_the_rest():

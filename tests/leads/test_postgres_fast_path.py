@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from leads import importers
 from leads.importers import PYTHON_WHITESPACE, import_leads_from_csv
+from leads.importers.runner import IMPORT_COUNTS
 from leads.models import Lead
 from leads.services import add_suppression, forget_person
 from tests.factories import CampaignFactory, ClientFactory
@@ -27,13 +28,7 @@ REPORT_FIELDS = (
     "delimiter",
     "column_mapping",
     "ignored_columns",
-    "rows_read",
-    "inserted",
-    "duplicates_in_file",
-    "duplicates_in_campaign",
-    "suppressed",
-    "invalid",
-    "flagged",
+    *IMPORT_COUNTS,
     "blank_lines",
 )
 LEAD_FIELDS = ("email", "normalized_email", "email_domain", *importers.IMPORTABLE_FIELDS, "source", "state")

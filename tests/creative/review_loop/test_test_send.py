@@ -1,5 +1,5 @@
 """'Send a test to me' lands in a real SMTP server (aiosmtpd on 127.0.0.1, the sink of
-tests/integration/test_smtp_sink.py) through the configured email backend — the one the campaign's
+tests/smtp_sink.py) through the configured email backend — the one the campaign's
 sends use — to the operator's own address, marked as a test, and is never outreach: no Message, no
 spend, an audit event; throttled per user and hour."""
 
@@ -21,21 +21,15 @@ from leads.models import Lead
 from leads.services import add_lead
 from outreach.models import Message, SendingMailbox
 from outreach.services import create_sequence
-from tests.integration.test_smtp_sink import _free_port, smtp_sink  # noqa: F401  (the fixture, reused)
+from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (the fixture, reused)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sink(smtp_sink, settings):  # noqa: F811  (the imported fixture)
+def sink(smtp_sink):  # noqa: F811  (the imported fixture)
     """The SMTP sink as the configured email backend: what get_connection() opens."""
-    handler, controller = smtp_sink
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    return handler
+    return smtp_sink
 
 
 def _parsed(envelope):
@@ -168,7 +162,7 @@ def test_no_test_sends_during_the_system_pause(sink, api_as, operator, operator_
 
 def test_a_backend_failure_is_explained_and_recorded(api_as, operator_role_user, email_draft, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nothing listens there
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
     response = api_as(operator_role_user).post(

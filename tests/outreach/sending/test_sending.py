@@ -205,24 +205,28 @@ def test_two_step_sequence_sends_step_two_after_its_delay(live_campaign, operato
     assert Enrollment.objects.get().state == EnrollmentState.COMPLETED
 
 
-def test_queries_per_chunk_do_not_grow_with_the_chunk_size(live_campaign, settings):
+def queries_of_a_run(campaign, sequence, size: int) -> int:
+    """Queries of one send run over ``size - 1`` due messages (one message sent first, to warm
+    caches); the run must send them all."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    prepare(campaign, sequence)
+    send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=1, max_chunks=1)  # warm caches
+    with CaptureQueriesContext(connection) as queries:
+        # Two claims: the run's first takes one message (the provider's pace is not known
+        # yet), the second, against this fast backend, the whole rest of the chunk.
+        stats = send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=size - 1, max_chunks=2)
+    assert stats.sent == size - 1
+    return len(queries.captured_queries)
+
+
+def test_queries_per_chunk_do_not_grow_with_the_chunk_size(live_campaign, settings):
     settings.OUTREACH_SEND_CONCURRENCY = 1  # one thread: the claims do not depend on which call ends first
     counts = {}
     for size in (4, 16):
         campaign, sequence = live_campaign(leads=size, cap=100)
-        prepare(campaign, sequence)
-        send_due_messages(campaign_id=campaign.pk, dry_run=False, chunk_size=1, max_chunks=1)  # warm caches
-        with CaptureQueriesContext(connection) as queries:
-            # Two claims: the run's first takes one message (the provider's pace is not known
-            # yet), the second, against this fast backend, the whole rest of the chunk.
-            stats = send_due_messages(
-                campaign_id=campaign.pk, dry_run=False, chunk_size=size - 1, max_chunks=2
-            )
-        assert stats.sent == size - 1
-        counts[size] = len(queries.captured_queries)
+        counts[size] = queries_of_a_run(campaign, sequence, size)
     assert counts[4] == counts[16], counts
 
 
