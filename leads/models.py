@@ -373,7 +373,7 @@ class LeadPolicy(models.Model):
         help_text=(
             'Ideal-customer weights, e.g. {"titles": {"cto": 0.3}, "industries": {"saas": 0.2}, '
             '"company_sizes": [{"min": 50, "max": 500, "weight": 0.2}], "countries": {"DE": 0.1}, '
-            '"base": 0.1, "valid_email": 0.2}. Empty: the legacy formula.'
+            '"base": 0.1, "valid_email": 0.2}. Empty: the default formula.'
         ),
     )
     updated_at = models.DateTimeField(auto_now=True)

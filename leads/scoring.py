@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-LEGACY_BASE = 0.3
-LEGACY_TITLE = 0.15
-LEGACY_COMPANY_SIZE = 0.15
-LEGACY_INDUSTRY = 0.15
-LEGACY_VALID_EMAIL = 0.2
+DEFAULT_BASE = 0.3
+DEFAULT_TITLE = 0.15
+DEFAULT_COMPANY_SIZE = 0.15
+DEFAULT_INDUSTRY = 0.15
+DEFAULT_VALID_EMAIL = 0.2
 
 SOONEST_NEXT_ACTION = dt.timedelta(hours=1)
 LATEST_NEXT_ACTION = dt.timedelta(hours=72)
@@ -44,12 +44,12 @@ def _clamp(score: float) -> float:
     return round(max(0.0, min(1.0, score)), 4)
 
 
-def legacy_score(facts: LeadFacts) -> float:
-    score = LEGACY_BASE
-    score += LEGACY_TITLE if facts.title.strip() else 0
-    score += LEGACY_COMPANY_SIZE if facts.company_size.strip() else 0
-    score += LEGACY_INDUSTRY if facts.industry.strip() else 0
-    score += LEGACY_VALID_EMAIL if facts.email_valid else 0
+def default_score(facts: LeadFacts) -> float:
+    score = DEFAULT_BASE
+    score += DEFAULT_TITLE if facts.title.strip() else 0
+    score += DEFAULT_COMPANY_SIZE if facts.company_size.strip() else 0
+    score += DEFAULT_INDUSTRY if facts.industry.strip() else 0
+    score += DEFAULT_VALID_EMAIL if facts.email_valid else 0
     return _clamp(score)
 
 
@@ -96,7 +96,7 @@ def icp_score(facts: LeadFacts, weights: dict[str, Any]) -> float:
 
 
 def score_lead(facts: LeadFacts, icp_weights: dict[str, Any] | None = None) -> float:
-    return icp_score(facts, icp_weights) if icp_weights else legacy_score(facts)
+    return icp_score(facts, icp_weights) if icp_weights else default_score(facts)
 
 
 def next_action_delay(score: float) -> dt.timedelta:

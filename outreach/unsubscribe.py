@@ -17,7 +17,7 @@ from django.core import signing
 
 SALT = "aicmo.outreach.unsubscribe.enrollment"
 # The first format (address in the payload): read, never written.
-LEGACY_SALT = "aicmo.outreach.unsubscribe"
+FIRST_FORMAT_SALT = "aicmo.outreach.unsubscribe"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def read_unsubscribe_token(token: str) -> UnsubscribeLink:
     if separator and value.isascii() and value.isdigit():
         return UnsubscribeLink(enrollment_id=int(_signer().unsign(token)))
     try:
-        data = signing.loads(token, salt=LEGACY_SALT)
+        data = signing.loads(token, salt=FIRST_FORMAT_SALT)
         return UnsubscribeLink(enrollment_id=int(data["n"]), email=str(data["e"]))
     except (KeyError, TypeError, ValueError) as exc:  # signed, but not the shape we wrote
         raise signing.BadSignature("Not an unsubscribe token.") from exc

@@ -16,8 +16,8 @@ from leads.models import Lead, LeadState
 from leads.ports import MXLookupError
 from leads.scoring import (
     LeadFacts,
+    default_score,
     icp_score,
-    legacy_score,
     next_action_delay,
     parse_company_size,
 )
@@ -80,11 +80,11 @@ def test_mx_verification_uses_the_injected_resolver_with_a_cache():
     assert not verifier.verify("not-an-address").syntax_valid
 
 
-def test_legacy_formula():
-    assert legacy_score(LeadFacts()) == 0.3
-    assert legacy_score(LeadFacts(title="CTO")) == 0.45
-    assert legacy_score(LeadFacts(title="CTO", company_size="50", industry="SaaS", email_valid=True)) == 0.95
-    assert legacy_score(LeadFacts(email_valid=True)) == 0.5
+def test_default_formula():
+    assert default_score(LeadFacts()) == 0.3
+    assert default_score(LeadFacts(title="CTO")) == 0.45
+    assert default_score(LeadFacts(title="CTO", company_size="50", industry="SaaS", email_valid=True)) == 0.95
+    assert default_score(LeadFacts(email_valid=True)) == 0.5
 
 
 ICP = {
@@ -106,7 +106,7 @@ def test_icp_weights_score_fit_not_just_presence():
     )
     assert icp_score(fit, ICP) == 1.0  # 0.1+0.2+0.3+0.2+0.2+0.1 capped
     assert icp_score(misfit, ICP) == pytest.approx(0.3)
-    assert legacy_score(misfit) > legacy_score(LeadFacts(email_valid=True))  # legacy rewards presence only
+    assert default_score(misfit) > default_score(LeadFacts(email_valid=True))  # it rewards presence only
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,7 @@ def test_the_default_enricher_loads_only_what_it_declares_and_keeps_the_rest(cam
 
 
 @pytest.mark.django_db
-def test_campaign_icp_weights_replace_the_legacy_formula(campaign):
+def test_campaign_icp_weights_replace_the_default_formula(campaign):
     set_lead_policy(campaign=campaign, icp_weights=ICP)
     lead = LeadFactory(campaign=campaign, email="x@acme.example", title="Head of Growth", country="DE")
     enrich_and_score_leads(campaign=campaign)  # offline default verifier: syntax only
