@@ -6,6 +6,8 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from campaigns.timezones import zone_or_utc
+
 
 @dataclass(frozen=True)
 class SendWindow:
@@ -21,10 +23,7 @@ class SendWindow:
 
 
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_or_utc(name)
 
 
 def next_window_opening(now: datetime, tz_name: str | None, window: SendWindow = SendWindow()) -> datetime:

@@ -9,7 +9,6 @@ rendered and recorded, so they cannot be opened, clicked or replied to.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from campaigns.models import AuditEvent, Campaign, SpendEntry
+from campaigns.timezones import zone_or_utc
 from leads.models import Lead, LeadState
 from outreach.models import (
     OPEN_TASK_STATES,
@@ -176,11 +176,7 @@ class CampaignMetrics:
 
 
 def start_of_local_day(tz_name: str, now: dt.datetime) -> dt.datetime:
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    local = now.astimezone(tz)
+    local = now.astimezone(zone_or_utc(tz_name))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -333,10 +329,7 @@ def daily_trend(
 ) -> list[TrendDay]:
     """Sends and replies per local day for the last `days` days (today included), two queries."""
     now = now or timezone.now()
-    try:
-        tz = zoneinfo.ZoneInfo(campaign.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
+    tz = zone_or_utc(campaign.timezone)
     first_day = now.astimezone(tz).date() - dt.timedelta(days=days - 1)
     since = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz)
     sends = dict(
@@ -515,10 +508,7 @@ def ab_results(campaign: Campaign, *, alpha: float = 0.05) -> list[StepABResult]
 
 
 def campaign_tz(campaign: Campaign):
-    try:
-        return zoneinfo.ZoneInfo(campaign.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
+    return zone_or_utc(campaign.timezone)
 
 
 def week_numbers(campaign: Campaign, monday: dt.date) -> dict[str, Any]:

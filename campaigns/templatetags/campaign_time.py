@@ -14,6 +14,8 @@ from typing import Any
 
 from django import template
 
+from campaigns.timezones import zone_or_utc
+
 register = template.Library()
 
 EMPTY = "—"
@@ -21,11 +23,7 @@ EMPTY = "—"
 
 def zone_of(where: Any) -> zoneinfo.ZoneInfo:
     """The zone of a campaign (anything with ``.timezone``) or of a zone name; UTC when unknown."""
-    name = getattr(where, "timezone", where)
-    try:
-        return zoneinfo.ZoneInfo(str(name or "UTC"))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_or_utc(getattr(where, "timezone", where))
 
 
 def zone_label(zone: zoneinfo.ZoneInfo, moment: dt.datetime) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, User
 from campaigns.selectors import campaigns_visible_to
+from campaigns.timezones import zone_or_utc
 
 from ..models.operator_tasks import (
     OPEN_TASK_STATES,
@@ -45,10 +46,7 @@ def operator_tasks_for_campaign(campaign: Campaign | int) -> QuerySet[OperatorTa
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_or_utc(name)
 
 
 def local_day_bounds(tz_name: str, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:

@@ -20,6 +20,7 @@ from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, User
 from campaigns.services import record_audit_event
+from campaigns.timezones import zone_or_utc
 from creative.models import CreativeVariant
 from creative.selectors import approved_creatives
 from creative.services import ensure_creative_sendable
@@ -509,11 +510,7 @@ def mark_overdue_tasks(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _iso_week_label(now: dt.datetime, tz_name: str) -> str:
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
-    year, week, _ = now.astimezone(tz).isocalendar()
+    year, week, _ = now.astimezone(zone_or_utc(tz_name)).isocalendar()
     return f"{year}-W{week:02d}"
 
 

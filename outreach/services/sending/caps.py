@@ -3,23 +3,19 @@ caps and the compliance policy's quiet hours."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db.models import Count
 
 from campaigns.models import Campaign
 from campaigns.selectors import EffectivePolicy, effective_policy
+from campaigns.timezones import zone_or_utc
 
 from ...models import PENDING_STATES, Message, MessageState
 
 
 def day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
-    local = now.astimezone(tz)
+    local = now.astimezone(zone_or_utc(tz_name))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 
@@ -76,10 +72,7 @@ def quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:
     start, end = policy.quiet_hours_start, policy.quiet_hours_end
     if start is None or end is None:
         return ""
-    try:
-        local = now.astimezone(zoneinfo.ZoneInfo(campaign.timezone or "UTC")).time()
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        local = now.time()
+    local = now.astimezone(zone_or_utc(campaign.timezone)).time()
     inside = start <= local < end if start < end else (local >= start or local < end)
     return f"quiet hours {start:%H:%M}-{end:%H:%M} ({campaign.timezone})" if inside else ""
 
