@@ -202,7 +202,7 @@ def send_due_messages(
         # The run is being stopped (a call raised what is not an outcome): the calls in flight end,
         # and what was claimed but never started goes back — it was never with the provider.
         provider.close()
-        _release_never_started(window)
+        _release_never_started(window, campaign)
         raise
     finally:
         provider.close()
@@ -230,22 +230,18 @@ def wait_for_calls_in_flight(campaign_id: int) -> bool:
     return True
 
 
-def _release_never_started(window: _Window) -> None:
+def _release_never_started(window: _Window, campaign: Campaign | None) -> None:
+    """What was claimed but never started goes back, through the same writer as a run's answers
+    (``_record_calls`` with no call: `scheduled` again, or cancelled if the campaign was killed)."""
     never = [message for message, call in window.finished if call is None] + [
         message
         for future, message in window.in_flight.items()
         if future.cancelled() or (future.done() and future.exception() is None and future.result() is None)
     ]
-    if not never:
+    if not never or campaign is None:
         return
     try:
-        with transaction.atomic():
-            ours = set(
-                Message.objects.select_for_update(of=("self",))
-                .filter(pk__in=[m.pk for m in never], state=MessageState.SENDING)
-                .values_list("pk", flat=True)
-            )
-            _unclaim([m for m in never if m.pk in ours], killed=False, now=timezone.now())
+        _record_calls(campaign, [(message, None) for message in never], timezone.now(), SendStats())
     except Exception:  # the database may be what failed; the recovery sweep settles them then
         logger.exception("could not release %s claimed message(s) never handed over", len(never))
 

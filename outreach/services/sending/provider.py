@@ -111,14 +111,10 @@ class Provider:
         being stopped) makes every later one not start, and its future re-raises it."""
         if self.concurrency == 1:
             future: Future = Future()
-            if self._halted.is_set() or (deadline is not None and time.monotonic() >= deadline):
-                future.set_result(None)
-            else:
-                try:
-                    future.set_result(self._call(message))
-                except BaseException as exc:
-                    self._halted.set()
-                    future.set_exception(exc)
+            try:
+                future.set_result(self._start(message, deadline))
+            except BaseException as exc:
+                future.set_exception(exc)
             return future
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="outreach-send")
