@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "outreach",
     "reporting",
     "webhooks",  # outbound event webhooks (docs/webhooks.md)
+    "deliverables",  # delivery packages and scheduled client reports (docs/deliverables.md)
     "demo",
     "aicmo_site.apps.RuntimeConfig",  # last: tunes the garbage collector once every app is ready
 ]
@@ -418,10 +419,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outreach.tasks.escalate_overdue_tasks",
         "schedule": 7 * 24 * 60 * 60,
     },
+    # Daily: SPF, DKIM, DMARC, MX of every active mailbox's domain; a failure pauses the mailbox.
+    "sender-readiness-daily": {
+        "task": "outreach.readiness_tasks.recheck_sender_readiness",
+        "schedule": 24 * 60 * 60,
+    },
     # Daily: rebuilds last week's and this week's summary per campaign (idempotent per week).
     "reporting-weekly-summaries": {
         "task": "reporting.tasks.weekly_summaries",
         "schedule": 24 * 60 * 60,
+    },
+    # Client deliverables (docs/deliverables.md): drafts of the reports whose period ended, and
+    # the sending of approved ones, daily; a package after each strategy or creative approval.
+    "deliverables-client-reports": {
+        "task": "deliverables.tasks.client_reports",
+        "schedule": 24 * 60 * 60,
+    },
+    "deliverables-milestone-packages": {
+        "task": "deliverables.tasks.milestone_packages",
+        "schedule": env_int("AICMO_DELIVERABLES_PACKAGE_SECONDS", 10 * 60),
+    },
+    # The reply inbox: one poll task per mailbox with IMAP settings (docs/reply-inbox.md).
+    "reply-inbox-poll": {
+        "task": "outreach.inbox_tasks.poll_reply_inboxes",
+        "schedule": env_int("AICMO_REPLY_POLL_SECONDS", 2 * 60),
     },
     # Outbound webhooks: fans new outbox events out and sends what is due (docs/webhooks.md).
     "webhooks-dispatch": {
@@ -468,6 +489,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.fileb
 EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# A provider call never hangs a send thread: SMTP's socket timeout (anymail's HTTP calls have their
+# own, 30 s). The cycles worker's threads pool has no task time limit to fall back on.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AICMO <campaigns@localhost>")
 # "Send a test to me" (creative/services/test_send.py): test emails per user in any hour.
 CREATIVE_TEST_SENDS_PER_HOUR = env_int("CREATIVE_TEST_SENDS_PER_HOUR", 10)
@@ -514,12 +538,57 @@ AICMO_CYCLE_LEASE_SECONDS = env_int("AICMO_CYCLE_LEASE_SECONDS", 120)
 AICMO_CYCLE_IDLE_SECONDS = env_int("AICMO_CYCLE_IDLE_SECONDS", 15 * 60)
 OUTREACH_RETRY_BASE_SECONDS = env_int("OUTREACH_RETRY_BASE_SECONDS", 60)
 OUTREACH_RETRY_CAP_SECONDS = env_int("OUTREACH_RETRY_CAP_SECONDS", 6 * 60 * 60)
-# Printed in every email footer ({{ sender_address }}); CAN-SPAM needs a real postal address.
-AICMO_SENDER_POSTAL_ADDRESS = os.environ.get(
-    "AICMO_SENDER_POSTAL_ADDRESS", "AICMO Agency, 1 Example Street, Springfield"
-)
+# --- senders (docs/senders.md) ---
+# The footer's postal address ({{ sender_address }}) is the client's or campaign's sender identity:
+# there is no site-wide default (live email without one is refused at activation).
+# Fernet keys encrypting mailbox passwords, comma-separated: the first encrypts, all decrypt
+# (rotation: put a new key first, run `manage.py rotate_mailbox_secrets`, then drop the old one).
+# Required with DEBUG off (check outreach.E010); with DEBUG on, empty derives one from SECRET_KEY.
+AICMO_SECRET_KEYS = os.environ.get("AICMO_SECRET_KEYS", "")
+# DNS servers for sender readiness and DKIM key look-ups, "host:port,…" (empty: the system's).
+AICMO_DNS_NAMESERVERS = os.environ.get("AICMO_DNS_NAMESERVERS", "")
+# How long one readiness look-up waits for an answer (seconds).
+AICMO_DNS_LOOKUP_SECONDS = float(os.environ.get("AICMO_DNS_LOOKUP_SECONDS", "4"))
+# What a sending domain's SPF record must include for the sending service (e.g. "mailgun.org");
+# empty: any SPF record that ends in a fail or softfail counts.
+AICMO_SPF_INCLUDE = os.environ.get("AICMO_SPF_INCLUDE", "")
+# The DKIM selector looked up (<selector>._domainkey.<domain>) for mailboxes that set none.
+AICMO_DKIM_SELECTOR = os.environ.get("AICMO_DKIM_SELECTOR", "aicmo")
+
+# --- the reply inbox (outreach; docs/reply-inbox.md) -------------------------------------------
+# Bytes of an email a poll reads: a larger one (attachments) is read in part, its text kept.
+AICMO_REPLY_FETCH_BYTES = env_int("AICMO_REPLY_FETCH_BYTES", 1_000_000)
+# Bytes of a reply's text stored; longer text is cut, and the thread says so.
+AICMO_REPLY_MAX_TEXT_BYTES = env_int("AICMO_REPLY_MAX_TEXT_BYTES", 200_000)
+AICMO_IMAP_TIMEOUT_SECONDS = env_int("AICMO_IMAP_TIMEOUT_SECONDS", 30)
+# A CA file for IMAP servers with a private certificate authority; empty: the system's CAs.
+AICMO_IMAP_CA_FILE = os.environ.get("AICMO_IMAP_CA_FILE", "")
+# How replies are classified: "offline" (rules, free) or "llm" (the strategy LLM provider, its cost
+# booked to the campaign; falls back to the offline result on any unusable answer).
+AICMO_REPLY_CLASSIFIER = os.environ.get("AICMO_REPLY_CLASSIFIER", "offline")
+# Sender readiness (SPF, DKIM, DMARC, MX, one-click unsubscribe) gates live email and is re-checked
+# daily; on by default with DEBUG off only (a developer's machine has no published records).
+AICMO_SENDER_READINESS_REQUIRED = env_bool("AICMO_SENDER_READINESS_REQUIRED", not DEBUG)
+# Readiness results are reused this long at activation (the admin page asks on every view).
+AICMO_SENDER_READINESS_MAX_AGE_SECONDS = env_int("AICMO_SENDER_READINESS_MAX_AGE_SECONDS", 10 * 60)
+# The one-click unsubscribe POST probe (RFC 8058: 200, no redirect); off by default with DEBUG on.
+AICMO_CHECK_UNSUBSCRIBE_POST = env_bool("AICMO_CHECK_UNSUBSCRIBE_POST", not DEBUG)
 AICMO_UNSUBSCRIBE_MAILTO = os.environ.get("AICMO_UNSUBSCRIBE_MAILTO", "") or None
 AICMO_MESSAGE_ID_DOMAIN = os.environ.get("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
+# The SMTP transport (EMAIL_BACKEND=outreach.smtp_backend.EmailBackend) DKIM-signs with the From
+# domain's key (a subdomain falls back to its parent's): "domain=selector:/path/key.pem,…".
+AICMO_DKIM_KEYS = {
+    domain.strip().lower(): {"selector": selector.strip(), "key_path": path.strip()}
+    for domain, _, rest in (item.partition("=") for item in env_list("AICMO_DKIM_KEYS", []))
+    for selector, _, path in [rest.partition(":")]
+    if domain.strip() and selector.strip() and path.strip()
+}
+# The name our SMTP client gives in EHLO; empty: this host's FQDN. With DEBUG off a name without a
+# dot (localhost) is refused: receiving servers score it as spam (check outreach.E004).
+AICMO_SMTP_HELO_NAME = os.environ.get("AICMO_SMTP_HELO_NAME", "")
+# Live emails whose one-click unsubscribe (PUBLIC_BASE_URL) is not https are refused, not sent; on
+# unless DEBUG is on (check outreach.E003).
+AICMO_REQUIRE_HTTPS_UNSUBSCRIBE = env_bool("AICMO_REQUIRE_HTTPS_UNSUBSCRIBE", not DEBUG)
 
 # --- outbound webhooks (webhooks app; docs/webhooks.md) ----------------------------------------
 # Loopback, private, link-local and reserved addresses are refused at save and at every delivery;
@@ -544,7 +613,20 @@ AICMO_WEBHOOKS_SUBSCRIPTION_CACHE_SECONDS = env_int("AICMO_WEBHOOKS_SUBSCRIPTION
 # Concurrent POSTs per dispatcher run (threads; each endpoint is sent to in order of its queue).
 AICMO_WEBHOOKS_CONCURRENCY = env_int("AICMO_WEBHOOKS_CONCURRENCY", 8)
 
+# --- client deliverables (deliverables app; docs/deliverables.md) -------------------------------
+# Branding of packages and client reports: the agency's name, and a logo file (PNG or JPEG; SVG in
+# the PDF only) embedded in the PDF and the email. Files are stored in STORAGES["deliverables"] if
+# defined (e.g. an S3 bucket through django-storages), else the default storage (MEDIA_ROOT).
+AICMO_AGENCY_NAME = os.environ.get("AICMO_AGENCY_NAME", "AICMO Agency")
+AICMO_AGENCY_LOGO = os.environ.get("AICMO_AGENCY_LOGO", "")
+AICMO_REPORTS_FROM_EMAIL = os.environ.get("AICMO_REPORTS_FROM_EMAIL", "") or DEFAULT_FROM_EMAIL
+# How long a package's signed download link works (seconds).
+AICMO_DELIVERABLES_LINK_SECONDS = env_int("AICMO_DELIVERABLES_LINK_SECONDS", 15 * 60)
+
 # --- production hardening (active whenever DEBUG is off) --------------------------------------
+# The one-click unsubscribe (/u/<token>/) is never redirected: RFC 8058 §3.2 has the mail provider
+# POST to it once, without following redirects, so a 301 to https would lose the unsubscribe.
+SECURE_REDIRECT_EXEMPT = [r"^u/"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -10,7 +10,7 @@ from .auth_api import ObtainTokenView
 from .site_views import favicon
 
 # Each app owns its API routes in its own urls.py; they all live under /api/v1/.
-API_APPS = ["campaigns", "strategy", "creative", "leads", "outreach", "reporting", "webhooks"]
+API_APPS = ["campaigns", "strategy", "creative", "leads", "outreach", "reporting", "webhooks", "deliverables"]
 
 # The admin's "View site" link: the site has no public pages, so it opens the API docs (the root
 # URL opens the admin).

@@ -81,7 +81,7 @@ def main() -> None:
 
     from demo import scenario
     from demo.report import report_lines
-    from outreach.services import run_cycle
+    from outreach.services.cycle import run_cycle
 
     # Monday 10:00 in Berlin: inside the leads' send window; the clock keeps ticking from there.
     time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True).start()

@@ -11,10 +11,10 @@ Every accepted message is one line in the log, written and fsynced *before* the 
 as a real ESP has taken a message once its API has read it: a sender killed while it waits for the
 answer has handed the message over without knowing it. A line::
 
-    <monotonic seconds> <X-AICMO-Message header> <Message-ID header> <our MessageID> <To>
+    <monotonic seconds> <our message id (the Metadata anymail sends)> <Message-ID header> <our MessageID> <To>
 
 (``time.monotonic`` is the machine's clock since boot, shared by every process, and untouched by the
-benchmark's time travel.) Duplicates are lines with the same X-AICMO-Message value.
+benchmark's time travel.) Duplicates are lines with the same message id.
 
 Faults: ``POST /_control/fail`` with ``{"status": 429 or 503, "seconds": 5}`` makes every send
 answer that status (Postmark's JSON error body, nothing logged) for that long; ``GET /_stats``
@@ -130,7 +130,7 @@ class Handler(BaseHTTPRequestHandler):
         ours = str(uuid.uuid4())
         line = "{:.6f} {} {} {} {}\n".format(
             time.monotonic(),
-            headers.get("x-aicmo-message", "-") or "-",
+            str((message.get("Metadata") or {}).get("aicmo_message_id") or "-"),
             headers.get("message-id", "-") or "-",
             ours,
             (message.get("To") or "-").replace(" ", "_"),

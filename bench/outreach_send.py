@@ -71,8 +71,8 @@ def main() -> None:
 
     from bench.support import SerializingBackend, clone_outreach_rows, make_live_campaign
     from outreach.models import Message, MessageState
-    from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
-    from outreach.services.sending.provider import _build_email
+    from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
+    from outreach.services.sending.compose import build_email
 
     # Inside everyone's send window (a Monday, 10:00 UTC); the clock keeps ticking from there.
     time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=True).start()
@@ -112,7 +112,7 @@ def main() -> None:
         backend = SerializingBackend()
         t0 = time.perf_counter()
         for m in messages:
-            backend.send_messages([_build_email(m, backend)])
+            backend.send_messages([build_email(m, backend)])
         return len(messages) / (time.perf_counter() - t0)
 
     # This machine's speed drifts by up to 2x over minutes: each engine pass is compared with the

@@ -6,12 +6,14 @@ Postmark backend against a loopback fake ESP that answers after 100 ms.
 
 What it starts (and stops again, also on Ctrl-C or an error): a ``redis-server`` on a free port, the
 fake ESP (``bench/fake_esp.py``: Postmark's ``/email`` API, one fsynced log line per accepted
-message, 429/503 on request), and ``celery -A aicmo_site worker -Q celery,cycles --pool solo``
-processes (one process each, like one machine each). PostgreSQL is the throwaway server of
-``scripts/run-bench.sh`` (``DATABASE_URL``). Every process runs ``bench.send_scale_settings``: the
-project's settings with ``EMAIL_BACKEND = anymail.backends.postmark.EmailBackend`` and
-``ANYMAIL["POSTMARK_API_URL"]`` pointed at the fake ESP, and, outside weekday office hours (UTC),
-one shared clock moved to the next weekday 10:00 UTC (leads must be inside their send window).
+message, 429/503 on request), and ``celery -A aicmo_site worker -Q celery,cycles --pool threads``
+processes (the Procfile's ``cycles`` worker: ``--cycles-per-worker`` campaign cycles at once sharing
+the process's ``OUTREACH_SEND_CONCURRENCY`` send threads; one process each, like one machine each).
+PostgreSQL is the throwaway server of ``scripts/run-bench.sh`` (``DATABASE_URL``). Every process
+runs ``bench.send_scale_settings``: the project's settings with ``EMAIL_BACKEND =
+anymail.backends.postmark.EmailBackend`` and ``ANYMAIL["POSTMARK_API_URL"]`` pointed at the fake ESP,
+and, outside weekday office hours (UTC), one shared clock moved to the next weekday 10:00 UTC (leads
+must be inside their send window).
 
 Phases, each on campaigns of its own (C campaigns x M due messages, built like
 ``bench/outreach_send.py``: the first through the real services, the rest copied with INSERT … SELECT):
@@ -64,9 +66,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ESP_LATENCY = 0.1
-# One process each (solo pool), like one machine each; otherwise the Procfile's worker.
+# The Procfile's cycles worker (threads pool, --concurrency from OUTREACH_CYCLES_PER_WORKER), also on
+# the celery queue; one process each, like one machine each.
 WORKER_ARGS = (
-    "-A aicmo_site worker -Q celery,cycles --pool solo --loglevel INFO --without-mingle --without-gossip"
+    "-A aicmo_site worker -Q celery,cycles --pool threads --loglevel INFO --without-mingle --without-gossip"
 )
 KILL_LEASE_SECONDS = 20
 BENCH_ENV = {
@@ -207,7 +210,14 @@ class Workers:
             name = f"worker{self.started}"
             self.procs.start(
                 name,
-                [celery, *WORKER_ARGS.split(), "-n", f"{name}@%h"],
+                [
+                    celery,
+                    *WORKER_ARGS.split(),
+                    "--concurrency",
+                    os.environ.get("OUTREACH_CYCLES_PER_WORKER", "4"),
+                    "-n",
+                    f"{name}@%h",
+                ],
                 env=env,
             )
             names.append(name)
@@ -216,7 +226,7 @@ class Workers:
         return names
 
     def busy(self, name: str) -> bool:
-        """Running a task now: its log has more tasks received than finished (solo pool: one at a time)."""
+        """Running a task now: its log has more tasks received than finished."""
         text = self.procs.log_text(name)
         return text.count("] received") > text.count("] succeeded in") + text.count("] raised")
 
@@ -355,7 +365,7 @@ def seed_group(label: str, first: int, campaigns: int, messages: int) -> tuple[l
 
     from bench.support import clone_outreach_rows, make_live_campaign
     from outreach.models import Message
-    from outreach.services import enroll_leads, schedule_due_messages
+    from outreach.services.sending import enroll_leads, schedule_due_messages
 
     started = time.perf_counter()
     source = None
@@ -636,6 +646,11 @@ def main() -> None:
         type=int,
         help="sets OUTREACH_SEND_CONCURRENCY for every process, where it exists",
     )
+    parser.add_argument(
+        "--cycles-per-worker",
+        type=int,
+        help="sets OUTREACH_CYCLES_PER_WORKER: campaign cycles one worker process runs at once (default 4)",
+    )
     parser.add_argument("--skip", default="", help="phases to skip, comma-separated: one,many,kill,sweep")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -676,6 +691,8 @@ def run(args, skip, procs: Processes, folder: Path) -> None:
     )
     if args.send_concurrency:
         os.environ["OUTREACH_SEND_CONCURRENCY"] = str(args.send_concurrency)
+    if args.cycles_per_worker:
+        os.environ["OUTREACH_CYCLES_PER_WORKER"] = str(args.cycles_per_worker)
     env = dict(os.environ)
 
     import django
@@ -705,7 +722,8 @@ def run(args, skip, procs: Processes, folder: Path) -> None:
         f"PostgreSQL {connection.pg_version // 10000}, Redis on {redis_port}, fake Postmark at {esp_url} "
         f"({args.latency * 1000:.0f} ms), {os.cpu_count()} cores; clock "
         f"{timezone.now():%a %Y-%m-%d %H:%M} UTC{' (moved)' if offset else ''}; in-flight limit per worker "
-        f"{in_flight_limit} ({limit_source})",
+        f"{in_flight_limit} ({limit_source}), "
+        f"{os.environ.get('OUTREACH_CYCLES_PER_WORKER', '4')} cycles at once",
         flush=True,
     )
     print(f"logs: {folder}", flush=True)

@@ -2,6 +2,7 @@
 project's settings, with anymail's real Postmark backend pointed at the loopback fake ESP, and one
 shared clock.
 
+- ``DEBUG`` is off, as in production (the rest of the settings are the development defaults).
 - ``ANYMAIL["POSTMARK_API_URL"]`` is not a credential, so ``aicmo_site.settings`` does not read it
   from the environment: it is set here from ``BENCH_FAKE_ESP_URL``.
 - Sending happens inside each lead's send window (09:00-17:00 on weekdays). When the benchmark runs
@@ -16,6 +17,8 @@ import os as _os
 from aicmo_site.settings import *  # noqa: F403
 from aicmo_site.settings import ANYMAIL as _ANYMAIL
 
+# Production's database cursor: with DEBUG on, Django formats and keeps every query a worker makes.
+DEBUG = False
 EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
 ANYMAIL = {
     **_ANYMAIL,

@@ -18,24 +18,27 @@ class SerializingBackend(BaseEmailBackend):
 
 
 def make_live_campaign(n: int, *, leads: int, cap: int):
-    from campaigns import services as campaign_services
     from campaigns.models import Client, User
+    from campaigns.services.clients import create_client
+    from campaigns.services.editing import create_campaign, set_campaign_mode
+    from campaigns.services.policy import set_compliance_policy
+    from campaigns.services.transitions import activate_campaign
     from creative import services as creative_services
     from creative.models import CreativeVariant
     from leads.services import bulk_add_leads
-    from outreach.services import create_sequence
+    from outreach.services.sending import create_sequence
     from strategy import services as strategy_services
 
     operator, _ = User.objects.get_or_create(
         username="bench-operator", defaults={"is_staff": True, "is_superuser": True}
     )
-    client = Client.objects.filter(name=f"Bench client {n}").first() or campaign_services.create_client(
+    client = Client.objects.filter(name=f"Bench client {n}").first() or create_client(
         name=f"Bench client {n}"
     )
     from django.utils import timezone
 
     today = timezone.localdate()
-    campaign = campaign_services.create_campaign(
+    campaign = create_campaign(
         client=client,
         name=f"Bench campaign {n}",
         actor=operator,
@@ -44,7 +47,7 @@ def make_live_campaign(n: int, *, leads: int, cap: int):
         start_date=today,
         end_date=today + dt.timedelta(days=60),
     )
-    campaign_services.set_compliance_policy(
+    set_compliance_policy(
         campaign=campaign, actor=operator, sender_postal_address="1 Bench Street, Springfield"
     )
     strategy_services.save_brief(
@@ -55,10 +58,8 @@ def make_live_campaign(n: int, *, leads: int, cap: int):
     creatives = list(CreativeVariant.objects.filter(campaign=campaign))
     for creative in creatives:
         creative_services.approve_creative(variant=creative, actor=operator)
-    campaign_services.activate_campaign(campaign=campaign, actor=operator)
-    campaign = campaign_services.set_campaign_mode(
-        campaign=campaign, mode="live", actor=operator, rationale="bench"
-    )
+    activate_campaign(campaign=campaign, actor=operator)
+    campaign = set_campaign_mode(campaign=campaign, mode="live", actor=operator, rationale="bench")
     sequence = create_sequence(
         campaign=campaign, name="Bench", actor=operator, steps=[{"creatives": [c.pk for c in creatives]}]
     )

@@ -133,7 +133,7 @@ def main() -> None:
     from bench.support import SerializingBackend, make_live_campaign
     from leads.models import Suppression
     from outreach.models import Message, MessageEvent, MessageEventKind, MessageState
-    from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+    from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 
     time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=True).start()
     print(f"database: {connection.vendor}; {args.messages} sent messages, {args.batch} events per POST")

@@ -133,8 +133,8 @@ def main() -> None:
 
     from bench.support import SerializingBackend, make_live_campaign
     from campaigns.events import emit_events
-    from campaigns.services import create_client
-    from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+    from campaigns.services.clients import create_client
+    from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
     from webhooks.services import create_endpoint
     from webhooks.services.dispatch import dispatch
 

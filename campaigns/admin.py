@@ -13,7 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,7 +30,7 @@ from .admin_kit.refusals import refusals_as_messages
 from .admin_links import campaign_admin_link_sections, safe_next, wizard_brief_url
 from .admin_tokens import ApiTokenAdminMixin
 from .exports import csv_lines
-from .lifecycle import activation_blockers, approval_blockers
+from .lifecycle import LIFECYCLE, step_blockers
 from .models import Campaign, CampaignState, Client, RiskFlag, User
 from .permissions import is_allowed, pause_status, require_action
 from .selectors import (
@@ -44,27 +44,68 @@ from .selectors import (
     spending_blocked_reason,
     timeline_kinds,
 )
-from .services import (
-    CREATE_ONLY_FIELDS,
-    EDITABLE_FIELDS,
-    LIFECYCLE,
-    assess_campaign_risk,
-    create_campaign,
-    raise_budget_cap,
-    transition_campaign,
-    update_campaign,
-)
-from .services.risk_flags import high_risk_notice
+from .sender_identity import IDENTITY_FIELDS, sender_identity, validate_identity_values
+from .services.budget import raise_budget_cap
+from .services.editing import CREATE_ONLY_FIELDS, EDITABLE_FIELDS, create_campaign, update_campaign
+from .services.risk_flags import assess_campaign_risk, high_risk_notice
+from .services.sender_identity import set_sender_identity
+from .services.transitions import transition_campaign
 
 TIMELINE_REASON_HELP = "Why. Recorded in the campaign's audit timeline."
 
 
+SENDER_IDENTITY_HELP = (
+    "Who this client's emails come from (docs/senders.md). The postal address is required for live "
+    "email: there is no default. A sequence's mailbox, where it has one, gives the From instead."
+)
+
+
+class ClientAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned.update(validate_identity_values({k: cleaned.get(k) or "" for k in IDENTITY_FIELDS}))
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        return cleaned
+
+
 @admin.register(Client)
 class ClientAdmin(AicmoHistoryAdmin):
-    list_display = ["name", "slug", "is_active", "created_at"]
+    # Operators onboard a client's sender identity (the page opens for them); its name, slug and
+    # active flag stay the admin's (read-only without campaigns.change_client).
+    change_action = "sender_identity.set"
+    form = ClientAdminForm
+    list_display = ["name", "slug", "is_active", "sender_from_email", "sending_domain", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     list_filter = ["is_active"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "is_active")}),
+        ("Sender identity", {"fields": tuple(IDENTITY_FIELDS), "description": SENDER_IDENTITY_HELP}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("campaigns.change_client"):
+            fields += ["name", "slug", "is_active"]
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The identity goes through its service (validated, audited); the rest as before.
+        identity = {k: form.cleaned_data[k] for k in IDENTITY_FIELDS if k in form.cleaned_data}
+        before = Client.objects.get(pk=obj.pk) if change else Client()
+        for name in identity:
+            setattr(obj, name, getattr(before, name))
+        if not change or request.user.has_perm("campaigns.change_client"):
+            super().save_model(request, obj, form, change)
+        set_sender_identity(target=obj, values=identity, actor=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
         # The wizard's first step: a new client's next page is its first campaign, not the list.
@@ -233,6 +274,10 @@ class CampaignAdmin(AicmoHistoryAdmin):
                 )
             },
         ),
+        (
+            "Sender identity (empty: the client's)",
+            {"fields": tuple(IDENTITY_FIELDS), "classes": ("collapse",), "description": SENDER_IDENTITY_HELP},
+        ),
         ("Record", {"fields": ("created_at_local", "updated_at_local")}),
     )
     # Every time on the page in the campaign's own zone, named (campaigns.templatetags.campaign_time).
@@ -294,7 +339,7 @@ class CampaignAdmin(AicmoHistoryAdmin):
             ", ".join(policy.required_approvals) or "none",
             ", ".join(policy.consent_regions) or "none",
             policy.max_daily_volume if policy.max_daily_volume is not None else "—",
-            "set" if policy.sender_postal_address else "MISSING",
+            "set" if sender_identity(obj).postal_address else "MISSING",
         )
 
     def get_inlines(self, request, obj):
@@ -326,6 +371,9 @@ class CampaignAdmin(AicmoHistoryAdmin):
                 actor=request.user,
                 **data,
             )
+        identity = {k: form.cleaned_data[k] for k in IDENTITY_FIELDS if k in form.cleaned_data}
+        if identity and is_allowed(request.user, "sender_identity.set"):
+            set_sender_identity(target=saved, values=identity, actor=request.user)
         obj.pk = saved.pk
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -390,19 +438,15 @@ class CampaignAdmin(AicmoHistoryAdmin):
             return is_allowed(request.user, "campaign.resume_safety_pause", campaign)
         return True
 
-    # The gated next step of a state, and what says whether it is open yet.
-    GATED_STEPS = {
-        CampaignState.AWAITING_APPROVAL: ("approve", approval_blockers),
-        CampaignState.APPROVED: ("activate", activation_blockers),
-    }
+    # The gated next step of a state (its rules are the step's, campaigns.lifecycle).
+    GATED_STEPS = {CampaignState.AWAITING_APPROVAL: "approve", CampaignState.APPROVED: "activate"}
 
     def _lifecycle_waiting(self, campaign: Campaign) -> list[dict]:
         """Why the next step (approve, activate) has no button yet, e.g. no strategy approved."""
-        gated = self.GATED_STEPS.get(campaign.state)
-        if gated is None:
+        name = self.GATED_STEPS.get(campaign.state)
+        if name is None:
             return []
-        name, blockers = gated
-        reasons = blockers(campaign)
+        reasons = step_blockers(LIFECYCLE[name], campaign)
         if not reasons:
             return []
         return [{"name": name, "label": LIFECYCLE[name].label.capitalize(), "reasons": reasons}]

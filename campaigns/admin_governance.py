@@ -29,14 +29,10 @@ from .models import (
     SystemSwitch,
 )
 from .selectors import BUDGET_EXHAUSTED, BUDGET_WARNING, budget_status, system_switch
-from .services import (
-    override_risk_flag,
-    record_spend,
-    resolve_risk_flag,
-    save_compliance_policy,
-    set_system_pause,
-)
-from .services.policy import POLICY_FIELDS
+from .services.budget import record_spend
+from .services.policy import POLICY_FIELDS, save_compliance_policy
+from .services.risk_flags import override_risk_flag, resolve_risk_flag
+from .services.system_pause import set_system_pause
 
 
 @admin.register(AuditEvent)

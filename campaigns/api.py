@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .campaign_types import campaign_type_choices
+from .lifecycle import LIFECYCLE
 from .metrics_hooks import detail_metrics, list_metrics
 from .models import CHANNELS, Campaign, Client, PauseKind, RiskFlag, SpendEntry
 from .permissions import is_client_user, pause_status
@@ -23,17 +24,10 @@ from .selectors import (
     open_risk_flags,
     spending_blocked_reason,
 )
-from .services import (
-    AGENCY_FIELDS,
-    CLIENT_WRITABLE_FIELDS,
-    LIFECYCLE,
-    create_campaign,
-    kill_campaign,
-    pause_campaign,
-    raise_budget_cap,
-    resume_campaign,
-    transition_campaign,
-)
+from .sender_identity import sender_identity
+from .services.budget import raise_budget_cap
+from .services.editing import AGENCY_FIELDS, CLIENT_WRITABLE_FIELDS, create_campaign
+from .services.transitions import kill_campaign, pause_campaign, resume_campaign, transition_campaign
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -278,7 +272,8 @@ class CampaignDetailSerializer(CampaignSerializer):
             "quiet_hours_start": policy.quiet_hours_start,
             "quiet_hours_end": policy.quiet_hours_end,
             "max_daily_volume": policy.max_daily_volume,
-            "has_sender_postal_address": bool(policy.sender_postal_address),
+            # The address an email carries: the sender identity decides it (the policy's counts last).
+            "has_sender_postal_address": bool(sender_identity(obj).postal_address),
         }
 
 

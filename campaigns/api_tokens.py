@@ -14,7 +14,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from .permissions import require_action_unless_system
-from .services import record_audit_event
+from .services.audit import record_audit_event
 
 MANAGE_ACTION = "api_token.manage"
 

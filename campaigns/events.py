@@ -20,7 +20,9 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from .actors import acting_user
 from .event_types import event_type
+from .ids import campaign_id_of
 from .models import Campaign, Client, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 def _ids(client: Client | int, campaign: Campaign | int | None) -> tuple[int, int | None]:
     client_id = client.pk if isinstance(client, Client) else int(client)
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    campaign_id = None if campaign is None else campaign_id_of(campaign)
     return client_id, campaign_id
 
 
@@ -100,9 +102,8 @@ def emit_events(
 
 def actor_name(actor: Any) -> str:
     """What events say for who did it: the username, or "system" for automation."""
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        return actor.get_username()
-    return "system"
+    user = acting_user(actor)
+    return user.get_username() if user is not None else "system"
 
 
 def lead_data(lead: Any) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMModelMixin, TransitionNotAllowed, transition
 from simple_history.models import HistoricalRecords
 
 from .campaign_types import campaign_type_choices
 from .currencies import validate_currency_code
-from .lifecycle import activation_blockers, approval_blockers
+from .lifecycle import LIFECYCLE, step_blockers
 
 CHANNELS = (
     ("email", "Email"),
@@ -26,7 +26,36 @@ CHANNELS = (
 CHANNEL_KEYS = frozenset(key for key, _ in CHANNELS)
 
 
-class Client(models.Model):
+class SenderIdentityFields(models.Model):
+    """Who a client's emails come from (docs/senders.md). On a client: its identity; on a campaign:
+    overrides, each empty field falling back to the client's (``campaigns.sender_identity``)."""
+
+    sender_from_name = models.CharField(
+        "from name", max_length=120, blank=True, help_text="The name in From, e.g. “Zoë Müller”."
+    )
+    sender_from_email = models.EmailField(
+        "from address",
+        blank=True,
+        help_text="Used when a sequence has no mailbox of its own, e.g. zoe@mail.northwind.example.",
+    )
+    sender_reply_to = models.EmailField("reply-to", blank=True, help_text="Where replies go, if not From.")
+    sending_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="The domain whose SPF, DKIM, DMARC and MX records are checked before live email "
+        "(empty: the from address's domain).",
+    )
+    sender_postal_address = models.TextField(
+        "postal address",
+        blank=True,
+        help_text="Printed in every email (CAN-SPAM). Required for live email; there is no default.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Client(SenderIdentityFields, models.Model):
     """An agency customer. Every campaign belongs to one; API users are scoped to one."""
 
     name = models.CharField(max_length=200, unique=True)
@@ -38,6 +67,9 @@ class Client(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("change_sender_identity", "Can set a client's and its campaigns' sender identity"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -75,20 +107,6 @@ FINAL_STATES = (CampaignState.COMPLETED, CampaignState.CANCELLED)
 NON_FINAL_STATES = [s for s in CampaignState.values if s not in FINAL_STATES]
 
 
-# The order buttons and API lists show lifecycle steps in.
-TRANSITION_ORDER = (
-    "start_planning",
-    "submit_for_approval",
-    "return_to_planning",
-    "approve",
-    "activate",
-    "pause",
-    "resume",
-    "complete",
-    "kill",
-)
-
-
 class PauseKind(models.TextChoices):
     """Why a paused campaign is paused. A safety pause is resumed only by an approver, with a
     rationale (``campaign.resume_safety_pause``); a manual one by whoever may resume it."""
@@ -107,21 +125,21 @@ class CampaignMode(models.TextChoices):
     LIVE = "live", "Live"
 
 
-def _rules_just_checked(campaign: Campaign) -> bool:
-    """True once after ``transition_campaign`` found no blocker for this very transition, under the
-    campaign's lock, a moment before calling it: the rules are not run a second time."""
-    return campaign.__dict__.pop("_blockers_checked", False)
+def _refuse_when_blocked(campaign: Campaign, step_name: str, rules_checked: bool) -> None:
+    """A step other apps' rules may block is refused here unless its caller (``transition_campaign``,
+    under the campaign's lock, a moment before) says it has just checked them: a direct call of the
+    transition cannot skip them, and the service does not run them twice."""
+    if rules_checked:
+        return
+    reasons = step_blockers(LIFECYCLE[step_name], campaign)
+    if reasons:
+        raise TransitionNotAllowed(
+            f"Cannot {LIFECYCLE[step_name].label} campaign {campaign.pk}: " + "; ".join(reasons),
+            object=campaign,
+        )
 
 
-def _can_approve(campaign: Campaign) -> bool:
-    return _rules_just_checked(campaign) or not approval_blockers(campaign)
-
-
-def _can_activate(campaign: Campaign) -> bool:
-    return _rules_just_checked(campaign) or not activation_blockers(campaign)
-
-
-class Campaign(FSMModelMixin, models.Model):
+class Campaign(FSMModelMixin, SenderIdentityFields, models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="campaigns")
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=40, choices=campaign_type_choices, default="lead_gen")
@@ -172,7 +190,7 @@ class Campaign(FSMModelMixin, models.Model):
         default=PauseKind.NONE,
         help_text="While paused: who or what paused it (safety pauses need an approver to resume).",
     )
-    # --- budget (written only by campaigns.services budget functions) ---------------------------
+    # --- budget (written only by campaigns.services.budget) --------------------------------------
     budget_cap = models.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -234,13 +252,13 @@ class Campaign(FSMModelMixin, models.Model):
         return self.state == CampaignState.PAUSED and self.pause_kind in SAFETY_PAUSE_KINDS
 
     # --- lifecycle -----------------------------------------------------------------------------
-    # Transition methods only move the state; services save, audit and run follow-up work.
+    # Transition methods only move the state; services save, audit and run follow-up work. Each
+    # step's name, verb, label and rules are declared once in campaigns.lifecycle.LIFECYCLE.
 
     @transition(
         field=state,
         source=CampaignState.DRAFT,
         target=CampaignState.PLANNING,
-        custom={"label": "Start planning"},
     )
     def start_planning(self) -> None:
         pass
@@ -249,7 +267,6 @@ class Campaign(FSMModelMixin, models.Model):
         field=state,
         source=CampaignState.PLANNING,
         target=CampaignState.AWAITING_APPROVAL,
-        custom={"label": "Submit for approval"},
     )
     def submit_for_approval(self) -> None:
         pass
@@ -258,7 +275,6 @@ class Campaign(FSMModelMixin, models.Model):
         field=state,
         source=CampaignState.AWAITING_APPROVAL,
         target=CampaignState.PLANNING,
-        custom={"label": "Send back to planning", "rationale_required": True},
     )
     def return_to_planning(self) -> None:
         pass
@@ -267,25 +283,19 @@ class Campaign(FSMModelMixin, models.Model):
         field=state,
         source=CampaignState.AWAITING_APPROVAL,
         target=CampaignState.APPROVED,
-        conditions=[_can_approve],
-        custom={"label": "Approve"},
     )
-    def approve(self) -> None:
-        pass
+    def approve(self, *, rules_checked: bool = False) -> None:
+        _refuse_when_blocked(self, "approve", rules_checked)
 
     @transition(
         field=state,
         source=CampaignState.APPROVED,
         target=CampaignState.ACTIVE,
-        conditions=[_can_activate],
-        custom={"label": "Activate"},
     )
-    def activate(self) -> None:
-        pass
+    def activate(self, *, rules_checked: bool = False) -> None:
+        _refuse_when_blocked(self, "activate", rules_checked)
 
-    @transition(
-        field=state, source=CampaignState.ACTIVE, target=CampaignState.PAUSED, custom={"label": "Pause"}
-    )
+    @transition(field=state, source=CampaignState.ACTIVE, target=CampaignState.PAUSED)
     def pause(self) -> None:
         pass
 
@@ -293,17 +303,14 @@ class Campaign(FSMModelMixin, models.Model):
         field=state,
         source=CampaignState.PAUSED,
         target=CampaignState.ACTIVE,
-        conditions=[_can_activate],
-        custom={"label": "Resume"},
     )
-    def resume(self) -> None:
-        pass
+    def resume(self, *, rules_checked: bool = False) -> None:
+        _refuse_when_blocked(self, "resume", rules_checked)
 
     @transition(
         field=state,
         source=[CampaignState.ACTIVE, CampaignState.PAUSED],
         target=CampaignState.COMPLETED,
-        custom={"label": "Complete"},
     )
     def complete(self) -> None:
         pass
@@ -312,7 +319,6 @@ class Campaign(FSMModelMixin, models.Model):
         field=state,
         source=NON_FINAL_STATES,
         target=CampaignState.CANCELLED,
-        custom={"label": "Kill", "rationale_required": True},
     )
     def kill(self) -> None:
         pass

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ActionNotPermittedError
+from .lifecycle import LIFECYCLE
 from .models import Campaign, CampaignState, Client
 from .roles import ROLES, role_permissions
 
@@ -226,18 +227,13 @@ register_action(
     staff_permission=CHANGE_CAMPAIGN,
     clients=CLIENTS_OWN,
 )
-for _step, _label, _clients in (
-    ("start_planning", "start planning a campaign", CLIENTS_NEVER),
-    ("submit_for_approval", "submit a campaign for approval", CLIENTS_NEVER),
-    ("return_to_planning", "send a campaign back to planning", CLIENTS_NEVER),
-    ("approve", "approve a campaign", CLIENTS_IF_CLIENT_APPROVAL),
-    ("activate", "activate a campaign", CLIENTS_NEVER),
-    ("pause", "pause a campaign", CLIENTS_OWN),
-    ("resume", "resume a paused campaign", CLIENTS_OWN),
-    ("complete", "complete a campaign", CLIENTS_OWN),
-    ("kill", "kill a campaign", CLIENTS_OWN),
-):
-    register_action(f"campaign.{_step}", label=_label, staff_permission=CHANGE_CAMPAIGN, clients=_clients)
+for _step in LIFECYCLE.values():
+    register_action(
+        f"campaign.{_step.name}",
+        label=_step.action_label,
+        staff_permission=CHANGE_CAMPAIGN,
+        clients=_step.clients,
+    )
 register_action(
     "campaign.resume_safety_pause",
     label="resume a campaign that a safety rule paused (circuit breaker, auto-pause rule)",
@@ -252,6 +248,12 @@ register_action(
     "risk.override",
     label="override a risk flag or failing checks",
     staff_permission="campaigns.override_checks",
+)
+# Who a client's emails come from (docs/senders.md): set by staff at onboarding, never by clients.
+register_action(
+    "sender_identity.set",
+    label="set a client's or a campaign's sender identity (from, reply-to, domain, postal address)",
+    staff_permission="campaigns.change_sender_identity",
 )
 # Whoever may change users in the admin manages their API tokens (campaigns.api_tokens); a user
 # gets their own token from the token endpoint with their password, which is no action.

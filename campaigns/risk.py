@@ -1,6 +1,6 @@
 """Risk rules: a registry of plain functions that look at something and return findings.
 
-Rules are pure (no writes); ``campaigns.services.assess_risk`` runs them and stores the findings
+Rules are pure (no writes); ``campaigns.services.risk_flags.assess_risk`` runs them and stores the findings
 as ``RiskFlag`` rows. Target kinds:
 
 - ``"campaign"``: ``fn(campaign) -> list[Finding]`` (built in: regulated verticals, very high

@@ -27,6 +27,8 @@ _OPERATOR_PERMISSIONS = [
     # Onboarding a new client (a name) starts the operator's journey; changing a
     # client, its compliance policy and its API users stays with the admin.
     "campaigns.add_client",
+    # …and its sender identity (from, reply-to, sending domain, postal address: docs/senders.md)
+    "campaigns.change_sender_identity",
     "campaigns.view_campaign",
     "campaigns.add_campaign",
     "campaigns.change_campaign",

@@ -13,8 +13,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import F, Model, Q, QuerySet, Sum
 
+from .lifecycle import LIFECYCLE, step_blockers
 from .models import (
-    TRANSITION_ORDER,
     AuditEvent,
     Campaign,
     CampaignState,
@@ -64,9 +64,10 @@ def campaign_timeline(campaign: Campaign) -> QuerySet[AuditEvent]:
 
 
 def available_transitions(campaign: Campaign) -> list[str]:
-    """Names of the lifecycle transitions possible from the campaign's current state."""
+    """Names of the lifecycle steps possible from the campaign's current state that no registered
+    rule blocks now, in the order of campaigns.lifecycle.LIFECYCLE."""
     names = {t.name for t in campaign.get_available_state_transitions()}
-    return [name for name in TRANSITION_ORDER if name in names]
+    return [name for name, step in LIFECYCLE.items() if name in names and not step_blockers(step, campaign)]
 
 
 # --- budget ---------------------------------------------------------------------------------------
@@ -247,15 +248,10 @@ def effective_policy(campaign: Campaign) -> EffectivePolicy:
 
 def compliance_activation_blockers(campaign: Campaign) -> list[str]:
     """Registered as an activation check: what the policy demands before a campaign may run."""
-    if not (campaign.is_live and "email" in (campaign.channels or [])):
-        return []
-    policy = effective_policy(campaign)
-    if not policy.sender_postal_address:
-        return [
-            "a live email campaign needs a sender postal address in its compliance policy "
-            "(CAN-SPAM); set it on the campaign's or the client's policy"
-        ]
-    return []
+    # The postal address is part of the sender identity (campaign, client, then this policy's).
+    from .sender_identity import postal_address_blockers
+
+    return postal_address_blockers(campaign)
 
 
 # --- risk flags --------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from .retention import retention_pruners
 from .selectors import active_campaigns, system_paused
-from .services import complete_campaigns_past_end_date, prune_audit_events
+from .services.retention import prune_audit_events
+from .services.transitions import complete_campaigns_past_end_date
 
 logger = logging.getLogger(__name__)
 

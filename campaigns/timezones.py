@@ -2,7 +2,7 @@
 
 Campaigns, leads and policies store IANA names ("Europe/Berlin"); a name saved before it was
 checked, or left empty, must not stop a send, a report or a page, so readers use UTC for it.
-Writers check names on the way in (``campaigns.services`` refuses an unknown campaign time zone).
+Writers check names on the way in (``campaigns.services.editing`` refuses an unknown campaign time zone).
 """
 
 from __future__ import annotations

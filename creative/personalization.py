@@ -13,9 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Fields a creative may use. Lead fields come from the lead; sender fields from the campaign.
+# Fields a creative may use. Lead fields come from the lead; sender fields from the campaign. No
+# "city": a lead has none, so it always rendered blank ("Hi from !"); a creative using it now fails
+# the merge-field check instead.
 LEAD_FIELDS = frozenset(
-    {"first_name", "last_name", "full_name", "email", "company", "title", "industry", "country", "city"}
+    {"first_name", "last_name", "full_name", "email", "company", "title", "industry", "country"}
 )
 SENDER_FIELDS = frozenset({"sender_name", "sender_company", "sender_address", "unsubscribe_url"})
 KNOWN_FIELDS = LEAD_FIELDS | SENDER_FIELDS

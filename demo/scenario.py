@@ -31,22 +31,22 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, 
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import services as campaign_services
 from campaigns.demo_accounts import DEMO_PASSWORDS, ensure_demo_staff_user
 from campaigns.models import Campaign, CampaignState, Client, User
+from campaigns.services.budget import record_spend
+from campaigns.services.clients import create_client, create_client_user
+from campaigns.services.editing import create_campaign, set_campaign_mode
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign, resume_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.importers import import_leads_from_csv
 from leads.models import Lead, LeadImport, LeadState
 from leads.services import add_suppression, transition_lead
 from outreach.models import Message, MessageState, OperatorTask
-from outreach.services import (
-    complete_task,
-    create_sequence,
-    generate_operator_tasks,
-    record_metrics,
-    run_cycle,
-)
+from outreach.services.cycle import run_cycle
+from outreach.services.operator_tasks import complete_task, generate_operator_tasks, record_metrics
+from outreach.services.sending import create_sequence
 from reporting.services import record_outcome
 from strategy import services as strategy_services
 from strategy.models import StrategyBatch, StrategyVariant
@@ -110,8 +110,8 @@ def ensure_people_and_client(*, operator: User | None = None) -> DemoRun:
     approver = ensure_demo_staff_user("approver")
     client = Client.objects.filter(name=CLIENT_NAME).first()
     if client is None:
-        client = campaign_services.create_client(name=CLIENT_NAME, actor=operator)
-        campaign_services.set_compliance_policy(
+        client = create_client(name=CLIENT_NAME, actor=operator)
+        set_compliance_policy(
             client=client,
             actor=operator,
             rationale="B2B outreach to business addresses under a documented legitimate interest.",
@@ -134,7 +134,7 @@ def ensure_people_and_client(*, operator: User | None = None) -> DemoRun:
         note="Opted out of a 2025 newsletter.",
         actor=operator,
     )
-    campaign_services.create_client_user(
+    create_client_user(
         client=client,
         username=CLIENT_API_USER[0],
         email="marketing@northwind.example",
@@ -146,7 +146,7 @@ def ensure_people_and_client(*, operator: User | None = None) -> DemoRun:
 
 def create_demo_campaign(run: DemoRun, *, start: dt.date, name: str | None = None) -> Campaign:
     number = Campaign.objects.filter(client=run.client, name__startswith=CAMPAIGN_PREFIX).count() + 1
-    campaign = campaign_services.create_campaign(
+    campaign = create_campaign(
         client=run.client,
         name=name or f"{CAMPAIGN_PREFIX} #{number}",
         actor=run.operator,
@@ -251,7 +251,7 @@ def import_sample_leads(
         run.lead_import = import_leads_from_csv(
             campaign=run.campaign, file=file, filename=filename, actor=run.operator, progress=progress
         )
-    campaign_services.record_spend(
+    record_spend(
         campaign=run.campaign,
         kind="data",
         amount=DATA_COST,
@@ -267,12 +267,12 @@ def import_sample_leads(
 
 def launch(run: DemoRun, *, operator_tasks: bool = True) -> None:
     campaign = run.campaign
-    campaign_services.activate_campaign(
+    activate_campaign(
         campaign=campaign,
         actor=run.approver,
         rationale="Strategy and creative approved; leads imported and checked.",
     )
-    campaign_services.set_campaign_mode(
+    set_campaign_mode(
         campaign=campaign,
         mode="live",
         actor=run.approver,
@@ -467,7 +467,7 @@ def _review_and_resume(run: DemoRun, log: DayLog) -> None:
     run.campaign.refresh_from_db()
     if run.campaign.state != CampaignState.PAUSED:
         return
-    campaign_services.resume_campaign(
+    resume_campaign(
         campaign=run.campaign,
         actor=run.approver,
         rationale="Reviewed: one complaint from one recipient, already suppressed; "

@@ -12,12 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from campaigns.actors import acting_user
 from campaigns.bulk import bulk_update_rows, insert_history_rows
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.events import actor_name, emit_event, lead_data
 from campaigns.fsm import source_states
 from campaigns.models import Campaign, Client
-from campaigns.services import record_audit_event, set_compliance_policy
+from campaigns.services.audit import record_audit_event
+from campaigns.services.policy import set_compliance_policy
 
 from . import erasure
 from .countries import REGION_COUNTRIES, countries_in_regions
@@ -169,7 +171,7 @@ def add_suppression(
                     reason=reason,
                     source=(source or "")[:100],
                     note=note or "",
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_by=acting_user(actor),
                     created_at=timezone.now(),
                 )
         except IntegrityError:  # a concurrent add of the same entry won
@@ -400,7 +402,7 @@ def forget_person(*, email: str, actor=None, rationale: str = "") -> ErasureResu
             defaults={
                 "reason": SuppressionReason.ERASED,
                 "source": "forget_person",
-                "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "created_by": acting_user(actor),
                 "created_at": now,
             },
         )

@@ -16,6 +16,9 @@ class OutreachConfig(AppConfig):
             "operator",
             [
                 "outreach.view_sendingmailbox",
+                # Onboarding a client's mailboxes (transport, inbox, secrets: docs/senders.md).
+                "outreach.add_sendingmailbox",
+                "outreach.change_sendingmailbox",
                 "outreach.view_sequence",
                 "outreach.add_sequence",
                 "outreach.change_sequence",
@@ -25,6 +28,12 @@ class OutreachConfig(AppConfig):
                 "outreach.view_message",
                 "outreach.view_messageevent",
                 "outreach.view_inboundreply",
+                # The reply inbox: re-categorise, mark handled, answer (docs/reply-inbox.md).
+                "outreach.change_inboundreply",
+                "outreach.view_replyanswer",
+                "outreach.view_replyrules",
+                "outreach.add_replyrules",
+                "outreach.change_replyrules",
                 "outreach.view_operatortask",
                 "outreach.add_operatortask",
                 "outreach.change_operatortask",
@@ -33,7 +42,19 @@ class OutreachConfig(AppConfig):
             ],
         )
 
-        from campaigns.lifecycle import register_after_commit, register_transition_handler
+        from campaigns.lifecycle import (
+            register_activation_check,
+            register_activation_precheck,
+            register_after_commit,
+            register_transition_handler,
+        )
+
+        from . import inbox_tasks, readiness_tasks  # noqa: F401  (beat tasks: inbox polls, readiness)
+        from .services.readiness import look_up_sender_readiness, sender_readiness_blockers
+
+        # Live email waits for SPF, DKIM, DMARC, MX and the one-click unsubscribe (docs/senders.md).
+        register_activation_check(sender_readiness_blockers)
+        register_activation_precheck(look_up_sender_readiness)  # the lookups, before the lock
 
         from .services.sending import cancel_campaign_outreach, wait_for_calls_in_flight
 
@@ -63,7 +84,9 @@ class OutreachConfig(AppConfig):
 
         from anymail.signals import inbound, tracking
 
-        from . import checks  # noqa: F401  (registers the webhook authentication deploy check)
+        # checks: webhook authentication (deploy); secrets_checks: refuses to start with DEBUG off and
+        # no AICMO_SECRET_KEYS.
+        from . import checks, secrets_checks  # noqa: F401
         from .receivers import on_inbound, on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="outreach.tracking")

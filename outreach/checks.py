@@ -41,3 +41,39 @@ def check_webhook_authentication(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     return errors
+
+
+SMTP_BACKENDS = ("django.core.mail.backends.smtp.EmailBackend", "outreach.smtp_backend.EmailBackend")
+
+
+@register(Tags.security, deploy=True)
+def check_sending_identity(app_configs=None, **kwargs) -> list[Error]:
+    """With DEBUG off: the one-click unsubscribe in every email must be https (live sends with an
+    http link are refused, ``outreach.services.sending.compose``), and an SMTP transport must not
+    introduce itself as ``localhost`` (it refuses to connect)."""
+    if settings.DEBUG:
+        return []
+    from .smtp_backend import helo_name, is_local_helo_name
+
+    errors = []
+    https = settings.PUBLIC_BASE_URL.lower().startswith("https://")
+    if settings.AICMO_REQUIRE_HTTPS_UNSUBSCRIBE and not https:
+        errors.append(
+            Error(
+                f"PUBLIC_BASE_URL is {settings.PUBLIC_BASE_URL!r}: the List-Unsubscribe links in live "
+                "emails would not be https, so live sends are refused.",
+                hint="Set PUBLIC_BASE_URL to the https address of this install (RFC 8058 one-click "
+                "unsubscribe needs https).",
+                id="outreach.E003",
+            )
+        )
+    if settings.EMAIL_BACKEND in SMTP_BACKENDS and is_local_helo_name(helo_name()):
+        errors.append(
+            Error(
+                f"The SMTP client would introduce itself as {helo_name()!r} (EHLO): receiving servers "
+                "score that as spam, and outreach.smtp_backend refuses to connect with it.",
+                hint="Set AICMO_SMTP_HELO_NAME to this host's public name (its reverse DNS name).",
+                id="outreach.E004",
+            )
+        )
+    return errors

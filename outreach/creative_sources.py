@@ -15,6 +15,7 @@ from creative.preview import (
 from leads.selectors import leads_of_campaign
 
 from .models import Sequence
+from .senders import from_header_for
 from .services.sending import preview_context_for_lead
 
 
@@ -35,15 +36,15 @@ def lead_choices_for_preview(*, campaign: Campaign, limit: int) -> list[tuple[in
 
 
 def from_header_for_campaign(*, campaign: Campaign) -> str:
-    """The From header the campaign's sends use: its first active sequence's mailbox ("" when its
-    sequences have none: sends then use DEFAULT_FROM_EMAIL, as ``schedule_due_messages`` does)."""
+    """The From header the campaign's sends use: its first active sequence's mailbox, else the
+    campaign's sender identity (``outreach.senders``, as ``schedule_due_messages`` decides)."""
     sequence = (
         Sequence.objects.filter(campaign=campaign, is_active=True, mailbox__isnull=False)
         .select_related("mailbox")
         .order_by("id")
         .first()
     )
-    return sequence.mailbox.from_header if sequence else ""
+    return from_header_for(campaign, sequence.mailbox if sequence else None)
 
 
 def register_creative_sources() -> None:

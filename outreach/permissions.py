@@ -19,3 +19,20 @@ register_action(
     label="record an operator task's metrics",
     staff_permission="outreach.add_metricentry",
 )
+register_action(
+    "mailbox.override_readiness",
+    label="let a mailbox send despite failing sender readiness checks (with a rationale)",
+    staff_permission="campaigns.override_checks",
+)
+# The reply inbox (docs/reply-inbox.md): agency staff only; client users read their replies.
+register_action(
+    "reply.categorise",
+    label="re-categorise a reply (with a rationale)",
+    staff_permission="outreach.change_inboundreply",
+)
+register_action("reply.handle", label="mark a reply handled", staff_permission="outreach.change_inboundreply")
+register_action(
+    "reply.answer",
+    label="answer a reply from the inbox",
+    staff_permission="outreach.change_inboundreply",
+)

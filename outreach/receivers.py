@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from .services.tracking import TrackingInput, record_inbound_reply, record_tracking_events
+from .services.tracking import TrackingInput, record_inbound_email, record_tracking_events
 
 _collected: ContextVar[list[TrackingInput] | None] = ContextVar("outreach_tracking_batch", default=None)
 
@@ -49,12 +49,6 @@ def on_tracking(sender, event, esp_name, **kwargs) -> None:
 
 
 def on_inbound(sender, event, esp_name, **kwargs) -> None:
-    message = event.message
-    record_inbound_reply(
-        from_header=str(message.get("From", "")),
-        subject=message.subject or "",
-        text=message.text or "",
-        headers={k: str(v) for k, v in message.items()},
-        message_id_header=str(message.get("Message-ID", "")),
-        received_at=event.timestamp,
-    )
+    # The whole email (anymail's AnymailInboundMessage is an EmailMessage): the reply inbox reads
+    # its headers, parts and attachments as it reads an email fetched over IMAP.
+    record_inbound_email(message=event.message, received_at=event.timestamp)

@@ -3,7 +3,9 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import CampaignOperatorTaskListView, CyclePreviewView, OperatorTaskViewSet, RunCycleView
+from .api.inbox import CampaignReplyListView
+from .api.operator_tasks import CampaignOperatorTaskListView, OperatorTaskViewSet
+from .api.sending import CyclePreviewView, RunCycleView
 from .webhooks import batched_tracking_webhook
 
 router = SimpleRouter()
@@ -21,6 +23,7 @@ urlpatterns = [
         CampaignOperatorTaskListView.as_view(),
         name="campaign-operator-tasks",
     ),
+    path("campaigns/<int:campaign_id>/replies/", CampaignReplyListView.as_view(), name="campaign-replies"),
     # ESP tracking webhooks, one set-based write per POST (see outreach/webhooks.py)
     path("webhooks/<slug:esp>/tracking/", batched_tracking_webhook, name="tracking-webhook-batched"),
     *router.urls,

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .selectors import unsubscribe_address
+from .selectors.sending import unsubscribe_address
 from .services.tracking import unsubscribe_enrollment
 from .unsubscribe import masked_address, read_unsubscribe_token
 

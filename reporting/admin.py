@@ -24,28 +24,10 @@ from leads.models import LeadState
 from .charts import funnel_svg, trend_svg
 from .executive import executive_summary
 from .models import CampaignDashboard, Outcome, WeeklySummary
-from .selectors import metrics_for_campaigns
+from .selectors import funnel_stages, metrics_for_campaigns
 from .services import record_outcome
 
 OVERVIEW_PAGE_SIZE = 50
-FUNNEL_STAGES = [
-    ("Leads", None),
-    (
-        "Contacted+",
-        (LeadState.CONTACTED, LeadState.REPLIED, LeadState.QUALIFIED, LeadState.WON, LeadState.LOST),
-    ),
-    ("Replied+", (LeadState.REPLIED, LeadState.QUALIFIED, LeadState.WON)),
-    ("Qualified", (LeadState.QUALIFIED, LeadState.WON)),
-    ("Won", (LeadState.WON,)),
-]
-
-
-def funnel_stages(by_state: dict[str, int]) -> list[tuple[str, int]]:
-    total = sum(by_state.values())
-    return [
-        (label, total if states is None else sum(by_state.get(s, 0) for s in states))
-        for label, states in FUNNEL_STAGES
-    ]
 
 
 def _metric_value(value) -> object:

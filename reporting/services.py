@@ -8,9 +8,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import Campaign
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 from leads.models import Lead, LeadState
 from leads.services import transition_lead
 from reporting.models import Outcome, WeeklySummary
@@ -60,7 +61,7 @@ def record_outcome(
             currency=(currency or campaign.currency or "").upper()[:3],
             won_at=won_at or timezone.now(),
             note=note,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_by=acting_user(actor),
         )
         record_audit_event(
             verb="outcome.recorded",

@@ -10,6 +10,9 @@ source scripts/test-services.sh
 trap stop_test_services EXIT
 
 ensure_chromium
+ensure_spamassassin
+ensure_pdftotext
+ensure_dovecot
 start_redis
 start_postgres
 

@@ -83,6 +83,23 @@ stop_test_services() {
   fi
 }
 
+# pdftotext reads the text of the PDFs the deliverables app renders (tests/deliverables).
+ensure_pdftotext() {
+  command -v pdftotext >/dev/null 2>&1 || _apt_install poppler-utils
+}
+
+# spamassassin scores the demo emails with its local rules (tests/outreach/senders/test_spam_score.py).
+ensure_spamassassin() {
+  command -v spamassassin >/dev/null 2>&1 || _apt_install spamassassin
+  export AICMO_REQUIRE_SPAMASSASSIN=1
+}
+
+# Dovecot: the reply inbox tests start their own throwaway IMAP server from it (tests/outreach/inbox).
+ensure_dovecot() {
+  command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || _apt_install dovecot-imapd
+  export AICMO_REQUIRE_DOVECOT=1
+}
+
 ensure_chromium() {
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || _apt_install chromium
   export AICMO_REQUIRE_BROWSER=1

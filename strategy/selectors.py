@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db.models import Prefetch, QuerySet
 
+from campaigns.ids import campaign_id_of
 from campaigns.models import Campaign, User
 from campaigns.selectors import campaigns_visible_to, effective_policy
 
@@ -48,7 +49,7 @@ def brief_for_campaign(campaign: Campaign) -> Brief | None:
 
 
 def approved_variant_for(campaign: Campaign | int) -> StrategyVariant | None:
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    campaign_id = campaign_id_of(campaign)
     return (
         StrategyVariant.objects.filter(campaign_id=campaign_id, state=VariantState.APPROVED)
         .select_related("decided_by", "batch")

@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from campaigns import services
 from campaigns.models import Campaign, CampaignState
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import transition_campaign
 from tests.factories import CampaignFactory, ClientUserFactory, StaffUserFactory, token_for
 
 FIXED_NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # a Monday, 10:00 UTC
@@ -68,11 +69,9 @@ def campaign_in_state(db):
         if "approve" in PATH_TO_STATE[state]:
             # These campaigns exercise the lifecycle alone: their client's policy waives the strategy
             # approval that real campaigns need before going live (strategy tests cover that rule).
-            services.set_compliance_policy(client=campaign.client, require_strategy_approval=False)
+            set_compliance_policy(client=campaign.client, require_strategy_approval=False)
         for step in PATH_TO_STATE[state]:
-            campaign = services.transition_campaign(
-                campaign=campaign, transition=step, rationale="test set-up"
-            )
+            campaign = transition_campaign(campaign=campaign, transition=step, rationale="test set-up")
         return campaign
 
     return make

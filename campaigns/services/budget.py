@@ -20,13 +20,15 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from ..actors import acting_user
 from ..errors import BudgetExhaustedError, DomainError
 from ..events import emit_event
+from ..ids import campaign_id_of
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, SpendEntry, SpendKind, User
 from ..permissions import require_action_unless_system
 from ..selectors import MONEY, budget_exhausted_reason, budget_status, campaign_spent
-from . import history_user, record_audit_event
+from .audit import record_audit_event
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +41,6 @@ def _as_amount(value: Any, *, field: str = "amount") -> Decimal:
     if not amount.is_finite():
         raise DomainError(f"{field} must be a finite number, got {value!r}.", field=field)
     return amount
-
-
-def _campaign_id(campaign: Campaign | int) -> int:
-    return campaign.pk if isinstance(campaign, Campaign) else int(campaign)
 
 
 def record_spend(
@@ -70,7 +68,7 @@ def record_spend(
         raise DomainError("A spend of 0 books nothing.", field="amount")
     if amount < 0 and kind != SpendKind.MANUAL:
         raise DomainError("Only manual entries may be negative (corrections).", field="amount")
-    campaign_id = _campaign_id(campaign)
+    campaign_id = campaign_id_of(campaign)
     refusal = ""
     with transaction.atomic():
         locked = campaign_for_update(campaign_id)
@@ -97,7 +95,7 @@ def record_spend(
                 amount=amount,
                 currency=locked.currency,
                 description=(description or "")[:300],
-                created_by=actor if actor is not None and actor.is_authenticated else None,
+                created_by=acting_user(actor),
                 created_at=timezone.now(),
             )
             if source is not None:
@@ -152,7 +150,7 @@ def _after_spend(locked: Campaign, *, spent: Decimal, actor: User | None) -> Non
 def _set_block(locked: Campaign, *, reason: str, actor: User | None) -> None:
     locked.spending_blocked_reason = reason[:500]
     locked._change_reason = reason[:100]
-    locked._history_user = history_user(actor)
+    locked._history_user = acting_user(actor)
     locked.save(update_fields=["spending_blocked_reason", "updated_at"])
     record_audit_event(verb="budget.exhausted", actor=actor, campaign=locked, target=locked, rationale=reason)
     cap = None if locked.budget_cap is None else str(locked.budget_cap)
@@ -198,7 +196,7 @@ def ensure_budget_allows(*, campaign: Campaign | int, amount: Decimal | str | fl
     """Refuse (BudgetExhaustedError, with the reason) when spending ``amount`` now would take the
     campaign past its cap, or when its spending is already stopped. Call it before paying for work."""
     amount = _as_amount(amount)
-    campaign_id = _campaign_id(campaign)
+    campaign_id = campaign_id_of(campaign)
     fresh = Campaign.objects.only("id", "budget_cap", "currency", "spending_blocked_reason", "name").get(
         pk=campaign_id
     )
@@ -228,8 +226,8 @@ def raise_budget_cap(
         raise DomainError("The budget cap cannot be negative.", field="budget_cap")
     if cap is not None:
         cap = cap.quantize(MONEY)
-    campaign_id = _campaign_id(campaign)
-    with transaction.atomic():
+    campaign_id = campaign_id_of(campaign)
+    with transaction.atomic(durable=True):
         locked = campaign_for_update(campaign_id)
         before = locked.budget_cap
         spent = campaign_spent(locked)
@@ -242,7 +240,7 @@ def raise_budget_cap(
         if ratio is None or ratio < settings.AICMO_BUDGET_WARNING_RATIO:
             locked.budget_warned_at = None
         locked._change_reason = rationale[:100]
-        locked._history_user = history_user(actor)
+        locked._history_user = acting_user(actor)
         locked.save(update_fields=["budget_cap", "spending_blocked_reason", "budget_warned_at", "updated_at"])
         record_audit_event(
             verb="budget.cap_changed",

@@ -7,9 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ..actors import acting_user
 from ..errors import DomainError
 from ..models import Campaign, Client, CompliancePolicy, User
-from . import history_user, record_audit_event
+from .audit import record_audit_event
 
 POLICY_FIELDS = (
     "require_strategy_approval",
@@ -49,7 +50,7 @@ def save_compliance_policy(
     created = policy.pk is None
     with transaction.atomic():
         policy._change_reason = rationale or ("created" if created else "edited")
-        policy._history_user = history_user(actor)
+        policy._history_user = acting_user(actor)
         policy.save()
         record_audit_event(
             verb="policy.created" if created else "policy.updated",

@@ -13,13 +13,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from ..actors import acting_user
 from ..errors import ApprovalNotPermittedError, DomainError
 from ..lock_objects import campaign_for_update
 from ..models import Campaign, RiskFlag, RiskFlagStatus, RiskSeverity, User
 from ..permissions import is_allowed, permission_needed
 from ..risk import SEVERITY_ORDER, merge_findings, quoted_texts, run_rules, strip_quoted
 from ..selectors import open_risk_flags
-from . import record_audit_event
+from .audit import record_audit_event
 
 APPROVE_HIGH_RISK_PERMISSION = "campaigns.approve_high_risk"
 OVERRIDE_CHECKS_PERMISSION = "campaigns.override_checks"
@@ -189,7 +190,7 @@ def _close_flag(*, flag: RiskFlag, actor: User | None, rationale: str, status: s
     rationale = (rationale or "").strip()
     if not rationale:
         raise DomainError("Give a rationale.", field="rationale")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         campaign_for_update(flag.campaign_id)
         locked = RiskFlag.objects.get(pk=flag.pk)
         if locked.status != RiskFlagStatus.OPEN:
@@ -197,7 +198,7 @@ def _close_flag(*, flag: RiskFlag, actor: User | None, rationale: str, status: s
         now = timezone.now()
         locked.status = status
         locked.resolution_rationale = rationale
-        locked.resolved_by = actor if actor is not None and actor.is_authenticated else None
+        locked.resolved_by = acting_user(actor)
         locked.resolved_at = locked.updated_at = now
         locked.save()
         record_audit_event(

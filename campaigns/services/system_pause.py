@@ -6,10 +6,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from ..actors import acting_user
 from ..errors import DomainError, SystemPausedError
 from ..models import SystemSwitch, User
 from ..selectors import SYSTEM_SWITCH_CACHE_KEY, system_switch
-from . import record_audit_event
+from .audit import record_audit_event
 
 
 def set_system_pause(*, paused: bool, actor: User | None, rationale: str) -> SystemSwitch:
@@ -20,13 +21,13 @@ def set_system_pause(*, paused: bool, actor: User | None, rationale: str) -> Sys
         raise DomainError(
             f"Give a rationale for {'pausing' if paused else 'resuming'} the whole system.", field="rationale"
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         switch, _ = SystemSwitch.objects.select_for_update().get_or_create(pk=SystemSwitch.SINGLETON_PK)
         if switch.paused == paused:
             return switch
         switch.paused = paused
         switch.reason = rationale
-        switch.changed_by = actor if actor is not None and actor.is_authenticated else None
+        switch.changed_by = acting_user(actor)
         switch.changed_at = timezone.now()
         switch.save()
         record_audit_event(

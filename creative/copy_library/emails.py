@@ -21,8 +21,10 @@ GREETINGS = {"formal": 'Hello {{ first_name|default:"there" }},'}
 GREETING = 'Hi {{ first_name|default:"there" }},'
 SIGN_OFFS = {"casual": "Cheers,", "friendly": "Best,"}
 SIGN_OFF = "Best regards,"
+# Name and company on lines of their own: when the sender's name already says the company, the
+# company is left empty (outreach.senders.signature_names), never repeated after a comma.
 EMAIL_FOOTER = (
-    "\n\n--\n{{ sender_name }}, {{ sender_company }}\n{{ sender_address }}\n"
+    "\n\n--\n{{ sender_name }}\n{{ sender_company }}\n{{ sender_address }}\n"
     "Not interested? Unsubscribe: {{ unsubscribe_url }}"
 )
 EASY_STARTS = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from campaigns.models import User
 from campaigns.risk import quoted_texts
 
 from ..checks import CheckSettings, CreativeContent, run_checks
@@ -30,8 +29,3 @@ def apply_checks(variant: CreativeVariant) -> None:
     settings = CheckSettings(quoted=tuple(quoted_texts(variant.campaign)))
     variant.check_findings = [f.as_dict() for f in run_checks(content_of(variant), settings)]
     variant.checks_run_at = timezone.now()
-
-
-def actor_user(actor: User | None) -> User | None:
-    """The user to store as creator or decider: None for anonymous or system actors."""
-    return actor if actor is not None and actor.is_authenticated else None

@@ -14,14 +14,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError
 from campaigns.models import User
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 
 from ..email_html import html_from_text
 from ..lock_objects import creative_variant_for_update
 from ..models import CreativeState, CreativeVariant, Platform
-from .common import EDITABLE_CONTENT, actor_user, apply_checks
+from .common import EDITABLE_CONTENT, apply_checks
 
 
 def _normalised_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def edit_creative(
                 root_id=source.root_id or source.pk,
                 generation=source.generation + 1,
                 generator="edit",
-                created_by=actor_user(actor),
+                created_by=acting_user(actor),
                 created_at=timezone.now(),
                 **{key: changes.get(key, getattr(source, key)) for key in EDITABLE_CONTENT},
             )

@@ -30,12 +30,11 @@ SAMPLE_LEAD = {
     "title": "Head of Growth",
     "industry": "Software",
     "country": "US",
-    "city": "Austin",
 }
 SAMPLE_SENDER = {
     "sender_name": "Your name",
     "sender_company": "Your agency",
-    "sender_address": "1 Example Street, Springfield",
+    "sender_address": "Your postal address",
     "unsubscribe_url": "https://example.com/u/preview/",
 }
 

@@ -18,17 +18,20 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from campaigns.actors import acting_user
 from campaigns.errors import ActionNotPermittedError, DomainError, TransitionNotAllowedError
 from campaigns.events import actor_name, emit_event
+from campaigns.ids import campaign_id_of
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, User
 from campaigns.permissions import action_denial, is_allowed
-from campaigns.services import assess_risk, ensure_can_approve, record_audit_event
+from campaigns.services.audit import record_audit_event
+from campaigns.services.risk_flags import assess_risk, ensure_can_approve
 
 from ..errors import CreativeNotApprovedError
 from ..lock_objects import creative_variant_for_update
 from ..models import CreativeState, CreativeVariant
-from .common import actor_user, apply_checks
+from .common import apply_checks
 from .rendering import html_differences
 
 
@@ -92,7 +95,7 @@ def _decide(
             )
         if decision == "approve":
             ensure_can_approve(
-                user=actor_user(actor), campaign=locked.campaign, target=locked, open_flags=open_flags
+                user=acting_user(actor), campaign=locked.campaign, target=locked, open_flags=open_flags
             )
         override_rationale = (override_rationale or "").strip()
         if decision == "approve" and locked.blocking_findings:
@@ -115,7 +118,7 @@ def _decide(
                     findings=locked.blocking_findings,
                 )
             locked.override_rationale = override_rationale
-            locked.overridden_by = actor_user(actor)
+            locked.overridden_by = acting_user(actor)
             record_audit_event(
                 verb="creative.checks_overridden",
                 actor=actor,
@@ -128,7 +131,7 @@ def _decide(
             _ensure_html_difference_acknowledged(locked, actor, acknowledge_html_difference)
         method()
         if decision != "submit_for_review":
-            locked.decided_by = actor_user(actor)
+            locked.decided_by = acting_user(actor)
             locked.decided_at = timezone.now()
             locked.decision_rationale = rationale
         locked._change_reason = rationale or step.verb
@@ -239,7 +242,7 @@ def reject_creative(
 def ensure_creative_sendable(*, variant: CreativeVariant | int, campaign: Campaign | int) -> CreativeVariant:
     """Outreach calls this before scheduling or sending: only approved creative of that campaign."""
     variant_id = variant.pk if isinstance(variant, CreativeVariant) else int(variant)
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
+    campaign_id = campaign_id_of(campaign)
     found = CreativeVariant.objects.filter(pk=variant_id).first()
     if found is None:
         raise CreativeNotApprovedError(f"Creative {variant_id} does not exist.")

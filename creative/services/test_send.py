@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from campaigns.errors import DomainError
 from campaigns.models import AuditEvent, User
-from campaigns.services import ensure_system_not_paused, record_audit_event
+from campaigns.services.audit import record_audit_event
+from campaigns.services.system_pause import ensure_system_not_paused
 
 from ..models import CreativeVariant, Platform
 from ..preview import sender_for

@@ -11,10 +11,11 @@ from typing import IO, Any
 from django.db import OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError
 from campaigns.events import emit_event
 from campaigns.models import Campaign
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 
 from ..csv_reading import OpenedCsv, numbered_rows, open_csv
 from ..models import ImportIssueKind, LeadImport, LeadImportIssue, LeadImportStatus, LeadSource
@@ -205,7 +206,7 @@ class LeadImporter:
     def _start(self, *, filename: str, encoding: str, delimiter: str, layout: ColumnLayout) -> LeadImport:
         return LeadImport.objects.create(
             campaign=self.campaign,
-            created_by=self.actor if getattr(self.actor, "is_authenticated", False) else None,
+            created_by=acting_user(self.actor),
             source=self.source,
             filename=filename[:255],
             encoding=encoding,

@@ -39,7 +39,7 @@ def preselected_campaign(form: forms.Form, visible: QuerySet[Campaign]) -> Campa
 class SequenceChangeForm(forms.ModelForm):
     class Meta:
         model = Sequence
-        fields = ["name", "mailbox", "is_active"]
+        fields = ["name", "mailbox", "is_active", "plain_text_only"]
         help_texts = {
             "is_active": "Untick to stop enrolling new leads into this sequence. "
             "Leads already enrolled keep going; stop the campaign to stop them.",
@@ -174,18 +174,18 @@ class BaseStepFormSet(forms.BaseFormSet):
 
     def step_specs(self) -> list[dict[str, Any]]:
         specs = []
-        for position, form in enumerate(self.forms, start=1):
+        for form in self.forms:
             pairs = form.variant_pairs()
             if not pairs:
                 break
+            spec = {
+                "creatives": [creative.pk for creative, _ in pairs],
+                "weights": [weight for _, weight in pairs],
+            }
             delay = form.cleaned_data.get("delay_days")
-            specs.append(
-                {
-                    "delay_days": delay if delay is not None else (0 if position == 1 else 3),
-                    "creatives": [creative.pk for creative, _ in pairs],
-                    "weights": [weight for _, weight in pairs],
-                }
-            )
+            if delay is not None:  # left empty: create_sequence's default delay for the position
+                spec["delay_days"] = delay
+            specs.append(spec)
         return specs
 
 

@@ -1,6 +1,6 @@
-"""Read-only outreach records: enrollments, messages (with their tracking events and replies),
-tracking events and inbound replies. The send engine and the ESP webhooks write them; the admin
-shows them, times in each campaign's time zone, named."""
+"""Read-only outreach records: enrollments, messages (with their tracking events and replies) and
+tracking events. The send engine and the ESP webhooks write them; the admin shows them, times in
+each campaign's time zone, named. Inbound replies have their own admin: the reply inbox (``inbox``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..models import Enrollment, InboundReply, Message, MessageEvent
 from .cycle_results import run_cycle_links
 from .filters import CampaignFilter, StepVariantFilter, StepVariantLabelFilter
 
-__all__ = ["EnrollmentAdmin", "InboundReplyAdmin", "MessageAdmin", "MessageEventAdmin"]
+__all__ = ["EnrollmentAdmin", "MessageAdmin", "MessageEventAdmin"]  # replies: admin/inbox.py
 
 TEMPLATES = "admin/outreach/sending"
 
@@ -211,39 +211,3 @@ class MessageEventAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
     def message_link(self, obj: MessageEvent) -> str:
         url = reverse("admin:outreach_message_change", args=[obj.message_id])
         return format_html('<a href="{}">#{} {}</a>', url, obj.message_id, obj.message.to_email)
-
-
-@admin.register(InboundReply)
-class InboundReplyAdmin(ReadOnlyAdminMixin, AicmoModelAdmin):
-    list_display = [
-        "id",
-        "from_email",
-        "subject",
-        "campaign",
-        "message",
-        "sender_match",
-        "is_auto_reply",
-        "received_at_local",
-    ]
-    # A loose or unmatched reply (sender is not the lead) changed nothing: an operator reviews it.
-    list_filter = ["sender_match", "is_auto_reply", CampaignFilter]
-    search_fields = ["from_email", "subject", "message_id_header"]
-    list_select_related = ["message", "campaign__client"]
-    date_hierarchy = "received_at"
-    fields = [
-        "campaign",
-        "message",
-        "from_email",
-        "subject",
-        "reply_text",
-        "sender_match",
-        "is_auto_reply",
-        "message_id_header",
-        "received_at_local",
-    ]
-    readonly_fields = ["reply_text", "received_at_local"]
-    received_at_local = campaign_time_column("received_at", "Received")
-
-    @admin.display(description="Text")
-    def reply_text(self, obj: InboundReply) -> str:
-        return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre>', obj.text or "—")

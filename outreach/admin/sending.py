@@ -23,7 +23,7 @@ from campaigns.admin_kit.display import campaign_time_column
 from campaigns.admin_kit.refusals import REFUSALS, refusal_text
 from creative.models import CreativeState, CreativeVariant
 
-from ..models import Message, SendingMailbox, Sequence, SequenceStep
+from ..models import Message, Sequence, SequenceStep
 from ..services.cycle import run_cycle
 from ..services.sending.sequences import SEQUENCE_EDITABLE_FIELDS, create_sequence, update_sequence
 from .cycle_preview import activation_offer, cycle_preview_page
@@ -38,7 +38,7 @@ from .forms import (
     preselected_campaign,
 )
 
-__all__ = ["SendingMailboxAdmin", "SequenceAdmin"]
+__all__ = ["SequenceAdmin"]  # mailboxes: mailboxes.py
 
 TEMPLATES = "admin/outreach/sending"
 
@@ -50,33 +50,6 @@ def _admin_context(model_admin: admin.ModelAdmin, request: HttpRequest, title: s
         "title": title,
         **extra,
     }
-
-
-# --- mailboxes -----------------------------------------------------------------------------------
-
-
-@admin.register(SendingMailbox)
-class SendingMailboxAdmin(AicmoModelAdmin):
-    list_display = [
-        "email",
-        "display_name",
-        "client",
-        "daily_cap",
-        "reply_to",
-        "is_active",
-        "sequences_using",
-    ]
-    list_filter = ["is_active", ("client", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["email", "display_name"]
-    list_select_related = ["client"]
-    fields = ["email", "display_name", "client", "daily_cap", "reply_to", "is_active"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sequence_count=Count("sequences"))
-
-    @admin.display(description="Sequences", ordering="sequence_count")
-    def sequences_using(self, obj: SendingMailbox) -> int:
-        return obj.sequence_count
 
 
 # --- sequences -----------------------------------------------------------------------------------
@@ -149,7 +122,7 @@ class SequenceAdmin(AicmoModelAdmin):
     search_fields = ["name", "campaign__name"]
     list_select_related = ["campaign__client", "mailbox"]
     readonly_fields = ["campaign", "created_at_local"]
-    fields = ["campaign", "name", "mailbox", "is_active", "created_at_local"]
+    fields = ["campaign", "name", "mailbox", "is_active", "plain_text_only", "created_at_local"]
     inlines = [SequenceStepInline]
     created_at_local = campaign_time_column("created_at", "Created")
     actions = ["run_dry_cycle_action"]

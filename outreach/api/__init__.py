@@ -1,4 +1,2 @@
-"""Outreach api, split by concern: sending and operator tasks."""
-
-from .operator_tasks import *  # noqa: F403
-from .sending import *  # noqa: F403
+"""Outreach API, one module per concern: ``sending`` (cycle runs and previews) and ``operator_tasks``.
+``outreach.urls`` imports the views from those modules."""

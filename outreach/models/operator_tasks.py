@@ -29,6 +29,7 @@ class OperatorTaskType(models.TextChoices):
     POST = "post", "Post"
     ENGAGEMENT = "engagement", "Engagement follow-up"
     ESCALATION = "escalation", "Escalation"
+    REPLY = "reply", "Answer a reply"
 
 
 class OperatorTaskState(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -11,31 +12,52 @@ from campaigns.models import Campaign, Client
 from creative.models import CreativeVariant
 from leads.models import Lead
 
+from ..addresses import format_address
+from ..replies.categories import ReplyCategory
+from ..secrets import decrypt, encrypt
+
 __all__ = [
     "CONFIRMING_EVENT_KINDS",
     "PENDING_STATES",
+    "SECRET_NAMES",
     "STOPPABLE_ENROLLMENT_STATES",
     "CycleLease",
     "Enrollment",
     "EnrollmentState",
     "InboundReply",
+    "MailboxTransport",
     "Message",
     "MessageEvent",
     "MessageEventDailySummary",
     "MessageEventKind",
     "MessageState",
+    "ReplyMatch",
     "ReplySenderMatch",
     "SendResolution",
     "SendingMailbox",
     "Sequence",
     "SequenceStep",
+    "SmtpSecurity",
     "StepVariant",
     "StopReason",
 ]
 
 
+class MailboxTransport(models.TextChoices):
+    ESP = "esp", "ESP (the site's EMAIL_BACKEND, through anymail)"
+    SMTP = "smtp", "SMTP server of its own"
+
+
+class SmtpSecurity(models.TextChoices):
+    STARTTLS = "starttls", "STARTTLS (port 587)"
+    TLS = "tls", "TLS from the start (port 465)"
+    NONE = "none", "None (a test server only)"
+
+
 class SendingMailbox(models.Model):
-    """A From address with its own daily cap (ESPs and inbox providers judge each sender)."""
+    """A From address with its own daily cap (ESPs and inbox providers judge each sender), its
+    transport, the IMAP inbox its replies land in, and its sender readiness (docs/senders.md).
+    Passwords are stored encrypted (``outreach.secrets``) and never shown back."""
 
     client = models.ForeignKey(
         Client,
@@ -50,6 +72,55 @@ class SendingMailbox(models.Model):
     daily_cap = models.PositiveIntegerField(default=50, help_text="Emails per day from this address.")
     reply_to = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
+    # --- transport ---------------------------------------------------------------------------
+    transport = models.CharField(
+        max_length=10, choices=MailboxTransport.choices, default=MailboxTransport.ESP
+    )
+    smtp_host = models.CharField("SMTP host", max_length=253, blank=True)
+    smtp_port = models.PositiveIntegerField("SMTP port", default=587)
+    smtp_security = models.CharField(
+        "SMTP security", max_length=10, choices=SmtpSecurity.choices, default=SmtpSecurity.STARTTLS
+    )
+    smtp_username = models.CharField("SMTP username", max_length=254, blank=True)
+    smtp_password_token = models.TextField(
+        blank=True, editable=False, help_text="The SMTP password, encrypted (outreach.secrets)."
+    )
+    # --- the inbox replies land in (read by the reply inbox) ---------------------------------
+    imap_host = models.CharField("IMAP host", max_length=253, blank=True)
+    imap_port = models.PositiveIntegerField("IMAP port", default=993)
+    imap_ssl = models.BooleanField("IMAP over TLS", default=True, help_text="Off: STARTTLS on a plain port.")
+    imap_username = models.CharField("IMAP username", max_length=254, blank=True)
+    imap_password_token = models.TextField(
+        blank=True, editable=False, help_text="The IMAP password, encrypted (outreach.secrets)."
+    )
+    imap_folder = models.CharField("IMAP folder", max_length=200, default="INBOX")
+    # --- what the reply inbox's poll last saw (outreach.services.inbox.fetch) ----------------
+    imap_uidvalidity = models.BigIntegerField(
+        "IMAP UIDVALIDITY", null=True, blank=True, editable=False, help_text="The folder's, at the last poll."
+    )
+    imap_last_uid = models.BigIntegerField(
+        "last IMAP UID read", default=0, editable=False, help_text="Messages above it are new."
+    )
+    imap_polled_at = models.DateTimeField("IMAP last polled", null=True, blank=True, editable=False)
+    imap_last_error = models.CharField(
+        "IMAP last error", max_length=500, blank=True, editable=False, help_text="Empty after a good poll."
+    )
+    # --- sender readiness (outreach.services.readiness) ----------------------------------------
+    dkim_selector = models.CharField(
+        "DKIM selector", max_length=63, blank=True, help_text="Empty: AICMO_DKIM_SELECTOR."
+    )
+    readiness_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    readiness_problems = models.JSONField(default=list, blank=True, editable=False)
+    paused_reason = models.CharField(
+        max_length=500, blank=True, editable=False, help_text="Why the daily readiness check paused it."
+    )
+    readiness_override = models.TextField(
+        blank=True, editable=False, help_text="An approver's rationale for sending despite failed checks."
+    )
+    readiness_override_by = models.ForeignKey(
+        "campaigns.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    readiness_override_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "sending mailboxes"  # Django's default would say "mailboxs"
@@ -57,9 +128,41 @@ class SendingMailbox(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name} <{self.email}>" if self.display_name else self.email
 
+    def __repr__(self) -> str:  # never the tokens
+        return f"<SendingMailbox {self.pk}: {self.email} ({self.transport})>"
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2].lower()
+
+    @property
+    def selector(self) -> str:
+        return self.dkim_selector or settings.AICMO_DKIM_SELECTOR
+
+    # Secrets: set and read only here; the plaintext is never kept on the instance.
+    def set_secret(self, name: str, plaintext: str) -> None:
+        setattr(self, _secret_column(name), encrypt(plaintext))
+
+    def secret(self, name: str) -> str:
+        return decrypt(getattr(self, _secret_column(name)))
+
+    def has_secret(self, name: str) -> bool:
+        return bool(getattr(self, _secret_column(name)))
+
     @property
     def from_header(self) -> str:
-        return str(self)
+        """The From value: the display name quoted when it holds a comma or other specials
+        (``"Zoë Müller, Northwind" <zoe@…>``), else the bare name; Django encodes it on send."""
+        return format_address(self.display_name, self.email)
+
+
+SECRET_NAMES = ("smtp_password", "imap_password")
+
+
+def _secret_column(name: str) -> str:
+    if name not in SECRET_NAMES:
+        raise ValueError(f"Not a mailbox secret: {name!r}.")
+    return f"{name}_token"
 
 
 class Sequence(models.Model):
@@ -74,6 +177,12 @@ class Sequence(models.Model):
         help_text="Empty: DEFAULT_FROM_EMAIL.",
     )
     is_active = models.BooleanField(default=True)
+    # On by default: cold email reads as one person writing to another, and inbox providers weigh
+    # HTML (and its remote images and links) against a sender nobody has written to yet.
+    plain_text_only = models.BooleanField(
+        default=True,
+        help_text="Send the plain-text part only, no HTML (recommended for cold outreach).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,6 +328,11 @@ class Message(FSMModelMixin, models.Model):
         db_index=False,
     )
     from_email = models.CharField(max_length=320)
+    reply_to = models.CharField(
+        max_length=320,
+        blank=True,
+        help_text="The mailbox's reply-to, else the sender identity's; empty: none.",
+    )
     to_email = models.CharField(max_length=320)
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
@@ -392,10 +506,31 @@ class ReplySenderMatch(models.TextChoices):
     UNMATCHED = "unmatched", "Unmatched: other domain (review)"
 
 
+class ReplyMatch(models.TextChoices):
+    """How a reply was tied to our outreach (the reply inbox's matching, outreach.services.inbox)."""
+
+    THREAD = "thread", "By thread (In-Reply-To / References quote our Message-ID)"
+    SENDER = "sender", "Loose: by the sender's address among the campaigns' leads"
+    NONE = "none", "Unmatched: kept for an operator"
+
+
 class InboundReply(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="inbound_replies")
+    """One email that came back: from a mailbox's IMAP inbox or an ESP's inbound webhook, matched,
+    categorised and acted on (docs/reply-inbox.md). Unmatched mail is kept, campaign empty."""
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="inbound_replies"
+    )
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    mailbox = models.ForeignKey(
+        SendingMailbox,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_replies",
+        help_text="The inbox it was read from; empty for ESP inbound webhooks.",
     )
     from_email = models.CharField(max_length=320)
     subject = models.CharField(max_length=500, blank=True)
@@ -408,8 +543,36 @@ class InboundReply(models.Model):
         help_text="Only replies from the lead's own address mark the lead replied and stop its "
         "sequence; loose and unmatched ones are kept for an operator to review.",
     )
+    matched_by = models.CharField(max_length=10, choices=ReplyMatch.choices, default=ReplyMatch.THREAD)
     message_id_header = models.CharField(max_length=500, blank=True)
+    in_reply_to = models.CharField(max_length=500, blank=True, help_text="Its In-Reply-To header.")
     received_at = models.DateTimeField()
+    # --- where it was read (IMAP): (mailbox, UIDVALIDITY, UID) is recorded once ----------------
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_uid = models.BigIntegerField(null=True, blank=True)
+    raw_size = models.PositiveIntegerField(default=0, help_text="Bytes of the whole email as received.")
+    truncated = models.BooleanField(
+        default=False, help_text="The text was cut at AICMO_REPLY_MAX_TEXT_BYTES."
+    )
+    size_note = models.CharField(
+        max_length=500, blank=True, help_text="What was not stored: the cut text, attachments left out."
+    )
+    # --- its category (outreach.replies.classifier), and an operator's correction --------------
+    category = models.CharField(max_length=30, choices=ReplyCategory.choices, blank=True)
+    classifier_category = models.CharField(
+        max_length=30, choices=ReplyCategory.choices, blank=True, help_text="What the classifier said."
+    )
+    category_reason = models.CharField(max_length=500, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    corrected = models.BooleanField(default=False, help_text="An operator re-categorised it.")
+    return_date = models.DateField(null=True, blank=True, help_text="Out of office: back on this day.")
+    referred_email = models.CharField(max_length=320, blank=True, help_text="Wrong person: who to write to.")
+    bounce_kind = models.CharField(max_length=10, blank=True)
+    actions = models.JSONField(default=list, blank=True, help_text="What was done about it, with why.")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_at"]
@@ -418,6 +581,15 @@ class InboundReply(models.Model):
             models.UniqueConstraint(
                 fields=["message_id_header"], condition=~Q(message_id_header=""), name="inbound_reply_once"
             ),
+            models.UniqueConstraint(
+                fields=["mailbox", "imap_uidvalidity", "imap_uid"],
+                condition=Q(imap_uid__isnull=False),
+                name="inbound_reply_imap_once",
+            ),
+        ]
+        indexes = [
+            # The inbox's default view: the unhandled ones, newest first.
+            models.Index(fields=["handled_at", "received_at"], name="inbound_reply_inbox"),
         ]
 
     def __str__(self) -> str:

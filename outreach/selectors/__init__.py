@@ -1,4 +1,2 @@
-"""Outreach selectors, split by concern: sending and operator tasks."""
-
-from .operator_tasks import *  # noqa: F403
-from .sending import *  # noqa: F403
+"""Outreach selectors, one module per concern: ``sending`` and ``operator_tasks``. Import from those
+modules."""

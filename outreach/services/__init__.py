@@ -1,8 +1,3 @@
-"""Outreach services, split by concern: sending, the campaign cycle, and operator tasks."""
-
-from .cycle import *  # noqa: F403
-from .erasure import *  # noqa: F403
-from .operator_tasks import *  # noqa: F403
-from .retention import *  # noqa: F403
-from .sending import *  # noqa: F403
-from .tracking import *  # noqa: F403
+"""Outreach services, one module per concern: ``sending`` (the send path, a package), ``cycle`` (the
+campaign cycle), ``tracking`` (provider events and replies), ``operator_tasks``, ``preview``,
+``erasure``, ``retention``. Import from those modules."""

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignState, PauseKind
 from campaigns.selectors import effective_policy
-from campaigns.services import pause_campaign
+from campaigns.services.transitions import pause_campaign
 from leads.adapters.sources import configured_source_names, get_lead_source, records_from_source
 from leads.models import Lead, LeadState
 from leads.services import bulk_add_leads, enrich_and_score_leads

@@ -4,7 +4,9 @@ reports still add up."""
 
 from __future__ import annotations
 
-from ..models import InboundReply, Message, MessageEvent
+from django.db.models import Q
+
+from ..models import InboundReply, Message, MessageEvent, ReplyAnswer
 
 __all__ = ["erase_outreach_personal_data"]
 
@@ -16,13 +18,21 @@ def erase_outreach_personal_data(*, normalized_email: str, digest: str) -> int:
     scrubbed = Message.objects.filter(pk__in=message_ids).update(
         to_email="", subject="[erased]", body_text="", body_html="", unsubscribe_url=""
     )
+    # Replies (and the reply inbox's answers to them) of the person, and names of them as referrals.
+    replies = InboundReply.objects.filter(
+        Q(message__lead__erased_at__isnull=False) | Q(from_email__iexact=normalized_email)
+    )
+    reply_ids = list(replies.values_list("pk", flat=True))
     scrubbed += (
-        InboundReply.objects.filter(message__lead__erased_at__isnull=False)
-        .exclude(from_email="")
-        .update(from_email="", subject="[erased]", text="")
+        InboundReply.objects.filter(pk__in=reply_ids)
+        .exclude(from_email="", text="")
+        .update(from_email="", subject="[erased]", text="", referred_email="", category_reason="")
     )
-    scrubbed += InboundReply.objects.filter(from_email__iexact=normalized_email).update(
-        from_email="", subject="[erased]", text=""
+    scrubbed += (
+        ReplyAnswer.objects.filter(reply_id__in=reply_ids)
+        .exclude(to_email="")
+        .update(to_email="", subject="[erased]", body_text="")
     )
+    InboundReply.objects.filter(referred_email__iexact=normalized_email).update(referred_email="")
     MessageEvent.objects.filter(message_id__in=message_ids).exclude(detail="").update(detail="")
     return scrubbed

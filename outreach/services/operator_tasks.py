@@ -16,10 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.ids import campaign_id_of
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, User
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 from campaigns.timezones import zone_or_utc
 from creative.models import CreativeVariant
 from creative.selectors import approved_creatives
@@ -44,6 +46,7 @@ __all__ = [
     "OperatorTaskGenerationReport",
     "assign_task",
     "complete_task",
+    "create_reply_task",
     "escalate_overdue_tasks",
     "fail_task",
     "generate_operator_tasks",
@@ -66,10 +69,6 @@ _SOP_KINDS = ("carousel", "reel", "story", "thread")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def _user(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _ensure_campaign_runnable(campaign: Campaign, doing: str) -> None:
@@ -198,7 +197,7 @@ def generate_operator_tasks(
     """One POST task per calendar item (from today on) on a platform we post to by hand (LinkedIn,
     Instagram, X, email newsletters) that has approved creative. Idempotent: a calendar item that
     already has its task is left alone, so running it again creates nothing new."""
-    campaign_id = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
+    campaign_id = campaign_id_of(campaign)
     report = OperatorTaskGenerationReport()
     now = timezone.now()
     with transaction.atomic():
@@ -244,7 +243,7 @@ def generate_operator_tasks(
                 calendar_item=item,
                 creative=variant,
                 due_at=item.scheduled_at,
-                created_by=_user(actor),
+                created_by=acting_user(actor),
                 created_at=now,
                 updated_at=now,
             )
@@ -279,7 +278,7 @@ def _start_locked(task: OperatorTask, actor: User | None, now: dt.datetime) -> N
     _ensure_campaign_runnable(task.campaign, f"start operator task {task.pk}")
     _transition(task, "start", "start")
     task.started_at = now
-    if task.assignee_id is None and _user(actor) is not None:
+    if task.assignee_id is None and acting_user(actor) is not None:
         task.assignee = actor  # whoever starts unassigned work owns it
 
 
@@ -329,7 +328,7 @@ def complete_task(
             _start_locked(locked, actor, now)
         _transition(locked, "complete", "complete")
         locked.proof_url, locked.proof_text = proof_url, proof_text
-        locked.completed_at, locked.completed_by = now, _user(actor)
+        locked.completed_at, locked.completed_by = now, acting_user(actor)
         locked.updated_at = now
         locked.save()
         follow_ups = (
@@ -379,8 +378,8 @@ def _create_follow_ups(
             creative=parent.creative,
             parent=parent,
             due_at=completed_at + offset,
-            assignee=_user(actor) or parent.assignee,
-            created_by=_user(actor),
+            assignee=acting_user(actor) or parent.assignee,
+            created_by=acting_user(actor),
             created_at=completed_at,
             updated_at=completed_at,
         )
@@ -403,7 +402,7 @@ def _finish_without_doing(task, reason, actor, *, name: str, verb: str) -> Opera
         locked = _lock_task(task)
         _transition(locked, name, name)
         locked.outcome_reason = reason
-        locked.completed_at, locked.completed_by = now, _user(actor)
+        locked.completed_at, locked.completed_by = now, acting_user(actor)
         locked.updated_at = now
         locked.save(update_fields=["state", "outcome_reason", "completed_at", "completed_by", "updated_at"])
         _audit_task(verb, locked, actor, rationale=reason)
@@ -473,7 +472,7 @@ def record_metrics(
             campaign=locked.campaign,
             note=(note or "").strip()[:500],
             recorded_at=recorded_at,
-            recorded_by=_user(actor),
+            recorded_by=acting_user(actor),
             **values,
         )
         _audit_task("task.metrics_recorded", locked, actor, entry_id=entry.pk, **values)
@@ -624,3 +623,40 @@ def _escalate_campaign(campaign_id: int, now: dt.datetime) -> dict[str, Any]:
                 "campaign %s: overdue tasks escalated but the campaign has no owner email", campaign_id
             )
     return {"created": True, "email_queued": email_queued}
+
+
+# --- reply inbox -----------------------------------------------------------------------------------
+
+
+def create_reply_task(
+    *, campaign: Campaign, key: str, title: str, how: list[str], due_at: dt.datetime
+) -> tuple[OperatorTask, bool]:
+    """A task the reply inbox hands to a person (answer an interested reply, review a referred
+    lead). Once per ``key``: the same reply seen again finds its task. Made whatever the campaign's
+    state: a lead who wrote back is answered even while the campaign is paused."""
+    now = timezone.now()
+    task, created = OperatorTask.objects.get_or_create(
+        idempotency_key=key[:120],
+        defaults={
+            "campaign": campaign,
+            "task_type": OperatorTaskType.REPLY,
+            "title": title[:300],
+            "instructions": {
+                "key": "reply",
+                "version": None,
+                "title": title[:300],
+                "where": "Admin → Outreach → Inbound replies (the reply inbox).",
+                "how": how,
+                "tips": ["Answer from the inbox: it goes out through the same mailbox, in the same thread."],
+                "common_mistakes": ["Answering from another mailbox, which breaks the thread."],
+            },
+            "due_at": due_at,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if created:
+        record_audit_event(
+            verb="task.created", campaign=campaign, target=task, metadata={"key": task.idempotency_key}
+        )
+    return task, created

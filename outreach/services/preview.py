@@ -35,6 +35,7 @@ from leads.selectors import contactable_leads, lead_policy_for
 from leads.services import enrich_and_score_leads
 
 from ..models import PENDING_STATES, Enrollment, EnrollmentState, Message, Sequence, SequenceStep
+from ..senders import from_header_for
 from ..windows import next_window_opening
 from . import cycle_reasons as words
 from .cycle_reasons import CANCEL, COMPLETE, HELD, LATER, OUTCOME_LABELS, RECORD, SEND, WAIT
@@ -312,7 +313,7 @@ def _render(
             lead=d.lead,
             mailbox=mailbox,
             step=step,
-            from_email=mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL,
+            from_email=from_header_for(campaign, mailbox),
             to_email=d.lead.email,
             scheduled_for=next_window_opening(now, d.lead.timezone or campaign.timezone),
         )
@@ -436,11 +437,7 @@ def _row(
     if d is not None:
         lead, sequence, position = d.lead, d.sequence.name, d.position
         variant = getattr(message, "preview_variant", "") if message is not None else ""
-        mailbox = (
-            message.from_email
-            if message is not None
-            else (d.sequence.mailbox.from_header if d.sequence.mailbox else settings.DEFAULT_FROM_EMAIL)
-        )
+        mailbox = message.from_email if message is not None else from_header_for(campaign, d.sequence.mailbox)
         enrollment_id = d.enrollment.pk if d.enrollment is not None else None
     else:
         lead, sequence, position = message.lead, message.step.sequence.name, message.step.position

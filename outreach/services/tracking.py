@@ -8,7 +8,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email import policy as email_policy
+from email.message import EmailMessage
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -18,30 +19,30 @@ from django.utils import timezone
 from campaigns.errors import TransitionNotAllowedError
 from campaigns.events import emit_event, lead_data
 from campaigns.models import Campaign, CampaignState, PauseKind
-from campaigns.services import pause_campaign, record_audit_event
-from leads.models import LeadState
-from leads.normalization import InvalidEmailError, email_domain, normalize_email
-from leads.services import add_suppression, transition_lead
+from campaigns.services.audit import record_audit_event
+from campaigns.services.transitions import pause_campaign
+from leads.services import add_suppression
 
-from ..autoreply import is_auto_reply
 from ..models import (
     CONFIRMING_EVENT_KINDS,
-    Enrollment,
     InboundReply,
     Message,
     MessageEvent,
     MessageEventKind,
     MessageState,
-    ReplySenderMatch,
     SendResolution,
     StopReason,
 )
+from .inbox.ingest import ingest_email
+from .inbox.matching import reply_sender_match
 from .sending import settle_unknown_messages, stop_enrollments
+from .unsubscribes import unsubscribe_enrollment
 
 __all__ = [
     "TrackingBatchResult",
     "TrackingInput",
     "check_circuit_breakers",
+    "record_inbound_email",
     "record_inbound_reply",
     "record_tracking_event",
     "record_tracking_events",
@@ -353,61 +354,6 @@ def check_circuit_breakers(*, campaign_id: int, now: datetime | None = None) -> 
     return ""
 
 
-def unsubscribe_enrollment(*, enrollment_id: int, email: str, source: str = "one-click") -> bool:
-    """Suppress the address for the campaign's client and stop the sequence, at once. Idempotent."""
-    enrollment = Enrollment.objects.select_related("campaign__client").filter(pk=enrollment_id).first()
-    if enrollment is None:
-        return False
-    with transaction.atomic():
-        add_suppression(reason="unsubscribed", email=email, client=enrollment.campaign.client, source=source)
-        stop_enrollments(enrollment_ids=[enrollment.pk], reason=StopReason.UNSUBSCRIBED)
-        message = enrollment.messages.order_by("-id").first()
-        if message is not None:
-            MessageEvent.objects.get_or_create(
-                event_key=f"aicmo:unsubscribe:{enrollment.pk}",
-                defaults={
-                    "campaign_id": enrollment.campaign_id,
-                    "message": message,
-                    "kind": MessageEventKind.UNSUBSCRIBED,
-                    "provider": "aicmo",
-                    "occurred_at": timezone.now(),
-                    "detail": source,
-                    "created_at": timezone.now(),
-                },
-            )
-    return True
-
-
-def _message_ids(header_value: str) -> list[str]:
-    return [
-        part.strip()
-        for part in (header_value or "").replace("\n", " ").split()
-        if part.strip().startswith("<")
-    ]
-
-
-def _normalized_or_empty(address: str) -> str:
-    try:
-        return normalize_email(address)
-    except InvalidEmailError:
-        return ""
-
-
-def reply_sender_match(from_email: str, message: Message) -> str:
-    """The sender is the lead when its address, normalized as leads are (case, Gmail's dots and
-    +tags), is the lead's or the one the message went to; the same domain is a loose match."""
-    sender = _normalized_or_empty(from_email)
-    if not sender:
-        return ReplySenderMatch.UNMATCHED
-    lead = message.lead
-    lead_addresses = {lead.normalized_email, _normalized_or_empty(message.to_email)} - {""}
-    if sender in lead_addresses:
-        return ReplySenderMatch.MATCHED
-    if email_domain(sender) in {email_domain(a) for a in lead_addresses}:
-        return ReplySenderMatch.LOOSE
-    return ReplySenderMatch.UNMATCHED
-
-
 def record_inbound_reply(
     *,
     from_header: str,
@@ -417,89 +363,35 @@ def record_inbound_reply(
     message_id_header: str = "",
     received_at: datetime | None = None,
 ) -> InboundReply | None:
-    """Match a reply to the message it answers (In-Reply-To / References, else the sender's latest
-    message), store it, and — when it comes from the lead's own address and is not an automatic
-    reply — move the lead to `replied` and stop the sequence. A reply from another sender is stored
-    as a loose (same domain) or unmatched match for review and changes nothing else."""
-    received_at = received_at or timezone.now()
-    lower = {k.lower(): v for k, v in headers.items()}
-    candidates = _message_ids(lower.get("in-reply-to", "")) + _message_ids(lower.get("references", ""))
-    message = None
-    if candidates:
-        message = (
-            Message.objects.filter(rfc_message_id__in=candidates).select_related("lead", "campaign").first()
-        )
-    from_email = parseaddr(from_header)[1].lower()
-    if message is None and from_email:
-        message = (
-            Message.objects.filter(to_email__iexact=from_email, state=MessageState.SENT, dry_run=False)
-            .select_related("lead", "campaign")
-            .order_by("-sent_at")
-            .first()
-        )
-    if message is None:
-        logger.info("inbound mail from %s matches no message; ignored", from_email)
-        return None
-    auto = is_auto_reply(headers, subject)
-    sender_match = reply_sender_match(from_email, message)
-    with transaction.atomic():
-        reply, created = InboundReply.objects.get_or_create(
-            message_id_header=message_id_header[:500]
-            if message_id_header
-            else f"no-id:{message.pk}:{received_at}",
-            defaults={
-                "campaign_id": message.campaign_id,
-                "message": message,
-                "from_email": from_email,
-                "subject": subject[:500],
-                "text": text,
-                "is_auto_reply": auto,
-                "sender_match": sender_match,
-                "received_at": received_at,
-            },
-        )
-        if created and sender_match != ReplySenderMatch.MATCHED:
-            logger.warning(
-                "inbound reply %s quotes message %s but its sender is not the lead (%s): kept for review",
-                reply.pk,
-                message.pk,
-                sender_match,
-            )
-        if not created or auto or reply.sender_match != ReplySenderMatch.MATCHED:
-            return reply
-        MessageEvent.objects.get_or_create(
-            event_key=f"aicmo:reply:{reply.pk}",
-            defaults={
-                "campaign_id": message.campaign_id,
-                "message": message,
-                "kind": MessageEventKind.REPLIED,
-                "provider": "inbound",
-                "occurred_at": received_at,
-                "created_at": timezone.now(),
-            },
-        )
-        stop_enrollments(enrollment_ids=[message.enrollment_id], reason=StopReason.REPLIED)
-        lead = message.lead
-        lead.refresh_from_db()
-        if lead.state == LeadState.CONTACTED:
-            transition_lead(lead=lead, transition="mark_replied", rationale=f"replied: {subject[:200]}")
-        record_audit_event(
-            verb="email.replied",
-            campaign=message.campaign,
-            target=message,
-            metadata={"from": from_email, "reply_id": reply.pk},
-        )
-        emit_event(
-            "reply.received",
-            client=message.campaign.client_id,
-            campaign=message.campaign,
-            data={
-                "reply_id": reply.pk,
-                "message_id": message.pk,
-                "lead": lead_data(lead),
-                "subject": reply.subject,
-                "received_at": received_at,
-                "category": None,  # no reply inbox classifies replies yet
-            },
-        )
-    return reply
+    """An inbound email given in parts (an ESP's parsed fields; tests): built into one email and
+    handed to the reply inbox's pipeline (``outreach.services.inbox.ingest``), as IMAP polls are.
+
+    It is matched (In-Reply-To / References, else the sender among our leads, else kept unmatched),
+    categorised and acted on: only a reply from the lead's own address acts. An email our
+    List-Unsubscribe ``mailto:`` made a mail client write is no reply: it unsubscribes and None is
+    returned."""
+    email = EmailMessage(policy=email_policy.default)
+    for name, value in headers.items():
+        if name.lower() in ("from", "subject", "message-id", "content-type", "content-transfer-encoding"):
+            continue
+        try:
+            email[name] = str(value)
+        except (ValueError, TypeError):
+            continue  # a header the email package refuses: the rest still matches and classifies
+    email["From"] = from_header or ""
+    email["Subject"] = subject or ""
+    if message_id_header:
+        email["Message-ID"] = message_id_header
+    email.set_content(text or "")
+    return record_inbound_email(message=email, received_at=received_at)
+
+
+def record_inbound_email(
+    *, message: EmailMessage, received_at: datetime | None = None
+) -> InboundReply | None:
+    """A whole inbound email (anymail's inbound signal): the reply inbox's pipeline."""
+    try:
+        raw = message.as_bytes(policy=email_policy.default.clone(linesep="\r\n"))
+    except (UnicodeError, LookupError, ValueError):  # an ESP's odd part: the text is still readable
+        raw = message.as_string().encode("utf-8", errors="replace")
+    return ingest_email(raw, received_at=received_at)

@@ -14,9 +14,7 @@ from campaigns.currencies import is_currency_code
 from campaigns.errors import DomainError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import CHANNEL_KEYS, Campaign, User
-from campaigns.services import (
-    record_audit_event,
-)
+from campaigns.services.audit import record_audit_event
 
 from ..models import (
     Brief,

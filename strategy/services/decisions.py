@@ -10,16 +10,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.events import actor_name, emit_event
+from campaigns.ids import campaign_id_of
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, User
-from campaigns.services import (
-    SYSTEM_ACTOR_LABEL,
-    ensure_can_approve,
-    record_audit_event,
-    transition_campaign,
-)
+from campaigns.services.audit import SYSTEM_ACTOR_LABEL, record_audit_event
+from campaigns.services.risk_flags import ensure_can_approve
+from campaigns.services.transitions import transition_campaign
 
 from ..lock_objects import variant_for_update, variants_of_campaign_for_update
 from ..models import (
@@ -45,9 +44,7 @@ def _lock_variant(variant: StrategyVariant | int, expected_campaign: Campaign | 
     if campaign_id is None:
         raise DomainError(f"Strategy variant {variant_id} does not exist.")
     if expected_campaign is not None:
-        expected_id = (
-            expected_campaign.pk if isinstance(expected_campaign, Campaign) else int(expected_campaign)
-        )
+        expected_id = campaign_id_of(expected_campaign)
         if expected_id != campaign_id:
             raise DomainError(
                 f"Strategy variant {variant_id} belongs to campaign {campaign_id}, not to campaign "
@@ -59,7 +56,7 @@ def _lock_variant(variant: StrategyVariant | int, expected_campaign: Campaign | 
 
 
 def _actor_label(actor: User | None) -> str:
-    return actor.get_username() if actor is not None and actor.is_authenticated else SYSTEM_ACTOR_LABEL
+    return actor.get_username() if acting_user(actor) else SYSTEM_ACTOR_LABEL
 
 
 def _record_decision(*, variant: StrategyVariant, action: str, actor: User | None, rationale: str) -> None:
@@ -67,7 +64,7 @@ def _record_decision(*, variant: StrategyVariant, action: str, actor: User | Non
         campaign_id=variant.campaign_id,
         variant=variant,
         action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=acting_user(actor),
         actor_label=_actor_label(actor),
         rationale=rationale,
         created_at=timezone.now(),
@@ -177,7 +174,7 @@ def approve_strategy_variant(
             )
         ensure_can_approve(user=actor, campaign=locked_campaign, target=locked)
         locked.approve()
-        locked.decided_by = actor if actor is not None and actor.is_authenticated else None
+        locked.decided_by = acting_user(actor)
         locked.decided_at = timezone.now()
         locked.decision_rationale = rationale
         locked.save(update_fields=["state", "decided_by", "decided_at", "decision_rationale"])
@@ -245,7 +242,7 @@ def reject_strategy_variant(
                 state=locked.state,
             )
         locked.reject()
-        locked.decided_by = actor if actor is not None and actor.is_authenticated else None
+        locked.decided_by = acting_user(actor)
         locked.decided_at = timezone.now()
         locked.decision_rationale = rationale
         locked.save(update_fields=["state", "decided_by", "decided_at", "decision_rationale"])

@@ -10,17 +10,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.campaign_types import get_campaign_type
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState, SpendKind, User
-from campaigns.services import (
-    assess_risk,
-    ensure_budget_allows,
-    record_audit_event,
-    record_spend,
-    transition_campaign,
-)
+from campaigns.services.audit import record_audit_event
+from campaigns.services.budget import ensure_budget_allows, record_spend
+from campaigns.services.risk_flags import assess_risk
+from campaigns.services.transitions import transition_campaign
 
 from ..adapters import get_generator
 from ..models import (
@@ -150,7 +148,7 @@ def store_batch(
         completion_tokens=output.completion_tokens,
         generation_cost=output.cost,
         cost_currency=output.cost_currency,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=acting_user(actor),
         created_at=now,
     )
     variants = StrategyVariant.objects.bulk_create(

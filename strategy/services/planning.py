@@ -13,9 +13,7 @@ from django.utils import timezone
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import CHANNEL_KEYS, Campaign, User
-from campaigns.services import (
-    record_audit_event,
-)
+from campaigns.services.audit import record_audit_event
 
 from ..models import (
     DEFAULT_DURATION_DAYS,

@@ -51,6 +51,7 @@ def _other_clients_path_ids(path: str, other: ClientWorld) -> list[dict[str, int
         return [{"campaign_id": c.pk} for c in other.campaigns.values()]
     table = {
         "campaigns": "campaign",
+        "clients": "client",
         "creatives": "creative",
         "strategies": "strategy_variant",
         "tasks": "operator_task",
@@ -129,6 +130,7 @@ def test_options_on_every_path_is_not_a_server_error(fuzz_worlds, api_as, db, pa
     if "{id}" in path:
         params["id"] = {
             "campaigns": a.campaigns["active"].pk,
+            "clients": a.client.pk,
             "creatives": a.first("creative"),
             "strategies": a.first("strategy_variant"),
             "tasks": a.first("operator_task"),

@@ -22,8 +22,10 @@ from decimal import Decimal
 from django.db.models import Model
 from django.test import override_settings
 
-from campaigns import services as campaign_services
 from campaigns.models import Campaign, Client, SpendEntry, User
+from campaigns.services.budget import record_spend
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign, kill_campaign, transition_campaign
 from creative import services as creative_services
 from creative.models import CreativeBrief, CreativeState, CreativeVariant
 from leads.importers import import_lead_records, import_leads_from_csv
@@ -38,13 +40,14 @@ from outreach.models import (
     SequenceStep,
     StepVariant,
 )
-from outreach.services import create_sequence, run_cycle
+from outreach.services.cycle import run_cycle
 from outreach.services.operator_tasks import (
     complete_task,
     generate_operator_tasks,
     record_metrics,
     start_task,
 )
+from outreach.services.sending import create_sequence
 from reporting.models import Outcome, WeeklySummary
 from reporting.services import build_weekly_summary, record_outcome
 from strategy import services as strategy_services
@@ -131,7 +134,7 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
         client=client, username=f"{marker}-user", email=f"{marker}-user@{marker}.example"
     )
     world = ClientWorld(marker=marker, client=client, user=user, token=token_for(user))
-    campaign_services.set_compliance_policy(client=client, actor=operator, sender_postal_address="1 Test St")
+    set_compliance_policy(client=client, actor=operator, sender_postal_address="1 Test St")
 
     # allow_client_approval: client users may take strategy and creative decisions here, so the
     # fuzzer reaches the decision endpoints' bodies instead of stopping at a 403.
@@ -158,7 +161,7 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
         creative_services.approve_creative(variant=variant, actor=operator, override_rationale="seed")
     creative_services.reject_creative(variant=linkedin[1], actor=operator, rationale="off brand")
     creative_services.edit_creative(variant=email[0], actor=operator, rationale="tighter", subject="Hi")
-    live = campaign_services.activate_campaign(campaign=live, actor=operator, rationale="go")
+    live = activate_campaign(campaign=live, actor=operator, rationale="go")
     create_sequence(
         campaign=live,
         name=f"{marker.title()} main",
@@ -187,9 +190,7 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
         transition_lead(lead=leads[4], transition=step, actor=operator, rationale="seed")
     run_cycle(campaign_id=live.pk, dry_run=True)  # enrols the other leads and records dry-run messages
     record_outcome(lead=leads[3], deal_value="1200", note=f"{marker} deal", actor=operator)
-    campaign_services.record_spend(
-        campaign=live, kind="manual", amount="150", actor=operator, description=marker
-    )
+    record_spend(campaign=live, kind="manual", amount="150", actor=operator, description=marker)
     generate_operator_tasks(campaign=live, actor=operator)
     task = OperatorTask.objects.filter(campaign=live).order_by("due_at", "id").first()
     start_task(task=task, actor=operator)
@@ -221,15 +222,13 @@ def build_client_world(marker: str, operator: User) -> ClientWorld:
     send_test_ping(endpoint=endpoint, actor=operator)
 
     paused = _campaign(client, marker, "paused", channels=["email"])
-    campaign_services.set_compliance_policy(campaign=paused, actor=operator, require_strategy_approval=False)
+    set_compliance_policy(campaign=paused, actor=operator, require_strategy_approval=False)
     for step in ("start_planning", "submit_for_approval", "approve", "activate", "pause"):
-        paused = campaign_services.transition_campaign(
-            campaign=paused, transition=step, actor=operator, rationale="seed"
-        )
+        paused = transition_campaign(campaign=paused, transition=step, actor=operator, rationale="seed")
     world.campaigns["paused"] = paused
 
     cancelled = _campaign(client, marker, "cancelled")
-    campaign_services.kill_campaign(campaign=cancelled, actor=operator, rationale="client changed plans")
+    kill_campaign(campaign=cancelled, actor=operator, rationale="client changed plans")
     world.campaigns["cancelled"] = cancelled
 
     world.ids = collect_ids(client, user)

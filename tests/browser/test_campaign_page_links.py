@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client as DjangoClient
 from django.urls import reverse
 
-from campaigns import services as campaign_services
 from campaigns.models import CampaignState
+from campaigns.services.transitions import transition_campaign
 from creative.models import CreativeBrief
 from strategy import services as strategy_services
 from tests.factories import CampaignFactory, UserFactory
@@ -129,7 +129,7 @@ def test_generating_one_brief_of_creative_lands_on_its_comparison(browser_as, op
 
 def test_a_cancelled_campaign_offers_no_new_work(browser_as):
     campaign, _ = generated_campaign()
-    campaign_services.transition_campaign(campaign=campaign, transition="kill", rationale="ended")
+    transition_campaign(campaign=campaign, transition="kill", rationale="ended")
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.CANCELLED
     html = campaign_page(browser_as, campaign)

@@ -15,8 +15,8 @@ import re
 
 import pytest
 
-from campaigns import services as campaign_services
 from campaigns.models import AuditEvent, Campaign, CampaignState
+from campaigns.services.transitions import transition_campaign
 from creative.models import CreativeState, CreativeVariant
 from leads.models import Lead, LeadImport
 from strategy import services as strategy_services
@@ -65,9 +65,7 @@ def campaign_with_strategies():
         budget="12000",
         currency="EUR",
     )
-    campaign = campaign_services.transition_campaign(
-        campaign=campaign, transition="start_planning", rationale="brief written"
-    )
+    campaign = transition_campaign(campaign=campaign, transition="start_planning", rationale="brief written")
     batch = strategy_services.generate_strategies(campaign=campaign, variants=3, generator="template")
     return Campaign.objects.get(pk=campaign.pk), batch
 

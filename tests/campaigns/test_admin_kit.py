@@ -12,7 +12,6 @@ from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.admin_kit.base import (
     AicmoModelAdmin,
     AicmoTabularInline,
@@ -23,6 +22,9 @@ from campaigns.admin_kit.display import json_html
 from campaigns.admin_kit.framework import FrameworkModelAdminMixin, is_framework_app
 from campaigns.models import AuditEvent, Campaign, RiskFlag
 from campaigns.permissions import is_allowed
+from campaigns.services.editing import create_campaign
+from campaigns.services.risk_flags import assess_risk
+from campaigns.services.transitions import transition_campaign
 from tests.factories import CampaignFactory, ClientUserFactory, StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +100,7 @@ def test_the_campaign_admin_allows_each_role_what_its_actions_allow(client, user
 
 def test_a_final_campaign_is_a_record_for_everyone(users):
     campaign = CampaignFactory()
-    services.transition_campaign(campaign=campaign, transition="kill", rationale="ended")
+    transition_campaign(campaign=campaign, transition="kill", rationale="ended")
     campaign.refresh_from_db()
     model_admin = admin.site.get_model_admin(Campaign)
     assert not model_admin.has_change_permission(_request(users["superuser"]), campaign)
@@ -153,7 +155,7 @@ def _change_form_data(response) -> dict:
 
 
 def test_a_service_validation_error_on_save_shows_on_the_form_not_a_403(client, operator_role_user):
-    campaign = services.create_campaign(client=CampaignFactory().client, name="Dates", objective="Calls")
+    campaign = create_campaign(client=CampaignFactory().client, name="Dates", objective="Calls")
     client.force_login(operator_role_user)
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     data = _change_form_data(client.get(url))
@@ -250,7 +252,7 @@ def test_the_sidebar_says_sending_mailboxes(client, operator_role_user):
 
 
 def test_channels_are_checkboxes_that_round_trip(client, operator_role_user):
-    campaign = services.create_campaign(
+    campaign = create_campaign(
         client=CampaignFactory().client,
         name="Two channels",
         objective="Calls",
@@ -291,7 +293,7 @@ def test_json_is_a_table_with_words():
 
 def test_risk_rules_and_audit_metadata_are_shown_in_words(client, operator_role_user):
     campaign = CampaignFactory()
-    services.assess_risk(campaign=campaign, target=campaign, texts=["guaranteed results"])
+    assess_risk(campaign=campaign, target=campaign, texts=["guaranteed results"])
     flag = RiskFlag.objects.get(code="claims.absolute")
     client.force_login(operator_role_user)
     listing = client.get(reverse("admin:campaigns_riskflag_changelist")).content.decode()

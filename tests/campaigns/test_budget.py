@@ -7,10 +7,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from campaigns import services
 from campaigns.errors import BudgetExhaustedError, DomainError
 from campaigns.models import AuditEvent, Campaign, SpendEntry, SpendKind
 from campaigns.selectors import budget_status
+from campaigns.services.budget import ensure_budget_allows, raise_budget_cap, record_spend
+from campaigns.services.editing import create_campaign, update_campaign
 from tests.factories import CampaignFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +23,8 @@ def send_emails(campaign: Campaign, count: int) -> tuple[int, str]:
     sent = 0
     for _ in range(count):
         try:
-            services.ensure_budget_allows(campaign=campaign, amount=settings.AICMO_COST_PER_EMAIL)
-            services.record_spend(campaign=campaign, kind=SpendKind.ESP, amount=settings.AICMO_COST_PER_EMAIL)
+            ensure_budget_allows(campaign=campaign, amount=settings.AICMO_COST_PER_EMAIL)
+            record_spend(campaign=campaign, kind=SpendKind.ESP, amount=settings.AICMO_COST_PER_EMAIL)
         except BudgetExhaustedError as exc:
             return sent, str(exc)
         sent += 1
@@ -33,7 +34,7 @@ def send_emails(campaign: Campaign, count: int) -> tuple[int, str]:
 def test_record_spend_books_an_audited_entry_with_its_source(operator):
     campaign = CampaignFactory(budget_cap=D("100"), currency="EUR")
     source = ClientFactory()  # any model can be the source (an LLM call, a message…)
-    entry = services.record_spend(
+    entry = record_spend(
         campaign=campaign,
         kind="ai_generation",
         amount="1.25",
@@ -62,7 +63,7 @@ def test_record_spend_books_an_audited_entry_with_its_source(operator):
 def test_record_spend_refuses_bad_input(kwargs, message):
     campaign = CampaignFactory()
     with pytest.raises(DomainError, match=message):
-        services.record_spend(campaign=campaign, **kwargs)
+        record_spend(campaign=campaign, **kwargs)
     assert not SpendEntry.objects.exists()
 
 
@@ -70,12 +71,12 @@ def test_crossing_the_warning_share_audits_and_emails_the_owner_once(
     operator, mailoutbox, django_capture_on_commit_callbacks
 ):
     campaign = CampaignFactory(budget_cap=D("10"), owner=operator)
-    services.record_spend(campaign=campaign, kind="data", amount="7.99")
+    record_spend(campaign=campaign, kind="data", amount="7.99")
     assert not AuditEvent.objects.filter(verb="budget.warning").exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.record_spend(campaign=campaign, kind="data", amount="0.01")  # exactly 80 %
+        record_spend(campaign=campaign, kind="data", amount="0.01")  # exactly 80 %
     with django_capture_on_commit_callbacks(execute=True):
-        services.record_spend(campaign=campaign, kind="data", amount="0.50")
+        record_spend(campaign=campaign, kind="data", amount="0.50")
     assert AuditEvent.objects.filter(verb="budget.warning", campaign=campaign).count() == 1
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [operator.email] and "Budget warning" in mailoutbox[0].subject
@@ -93,7 +94,7 @@ def test_no_email_is_sent_when_the_transaction_rolls_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        services.record_spend(campaign=campaign, kind="data", amount="9")
+        record_spend(campaign=campaign, kind="data", amount="9")
         raise RuntimeError("the caller's work failed")
     assert callbacks == [] and mailoutbox == []
     assert not SpendEntry.objects.exists()
@@ -103,7 +104,7 @@ def test_campaign_at_99_percent_sends_until_the_next_email_would_exceed_then_rai
     operator,
 ):
     campaign = CampaignFactory(budget_cap=D("1.00"))
-    services.record_spend(campaign=campaign, kind="manual", amount="0.99", description="earlier work")
+    record_spend(campaign=campaign, kind="manual", amount="0.99", description="earlier work")
     assert D("0.001") == settings.AICMO_COST_PER_EMAIL
 
     sent, reason = send_emails(campaign, 50)
@@ -116,7 +117,7 @@ def test_campaign_at_99_percent_sends_until_the_next_email_would_exceed_then_rai
     assert "Budget exhausted" in campaign.spending_blocked_reason
     assert AuditEvent.objects.filter(verb="budget.exhausted", campaign=campaign).count() == 1
 
-    services.raise_budget_cap(campaign=campaign, new_cap="2.00", actor=operator, rationale="Q2 top-up")
+    raise_budget_cap(campaign=campaign, new_cap="2.00", actor=operator, rationale="Q2 top-up")
 
     event = AuditEvent.objects.get(verb="budget.cap_changed")
     assert event.actor == operator and event.rationale == "Q2 top-up"
@@ -128,22 +129,22 @@ def test_campaign_at_99_percent_sends_until_the_next_email_would_exceed_then_rai
 
 def test_a_spend_that_would_exceed_the_cap_is_refused_and_stops_spending():
     campaign = CampaignFactory(budget_cap=D("5"))
-    services.record_spend(campaign=campaign, kind="ai_generation", amount="4")
+    record_spend(campaign=campaign, kind="ai_generation", amount="4")
     with pytest.raises(BudgetExhaustedError, match="the next spend of 2 USD would exceed it"):
-        services.record_spend(campaign=campaign, kind="ai_generation", amount="2")
+        record_spend(campaign=campaign, kind="ai_generation", amount="2")
     assert SpendEntry.objects.count() == 1
     campaign.refresh_from_db()
     assert campaign.spending_blocked_reason
     # Once stopped, even a spend that would fit waits for the cap to be raised.
     with pytest.raises(BudgetExhaustedError):
-        services.ensure_budget_allows(campaign=campaign, amount="0.5")
+        ensure_budget_allows(campaign=campaign, amount="0.5")
     with pytest.raises(BudgetExhaustedError):
-        services.record_spend(campaign=campaign, kind="esp", amount="0.5")
+        record_spend(campaign=campaign, kind="esp", amount="0.5")
 
 
 def test_costs_already_incurred_can_be_booked_past_the_cap():
     campaign = CampaignFactory(budget_cap=D("5"))
-    services.record_spend(campaign=campaign, kind="ad_spend", amount="7", enforce_cap=False)
+    record_spend(campaign=campaign, kind="ad_spend", amount="7", enforce_cap=False)
     status = budget_status(campaign)
     assert status.spent == D("7") and status.level == "exhausted" and status.remaining == D("0")
     assert "spent 7.00 of the 5.00 USD cap" in status.blocked_reason
@@ -151,8 +152,8 @@ def test_costs_already_incurred_can_be_booked_past_the_cap():
 
 def test_no_cap_means_no_limit():
     campaign = CampaignFactory()
-    services.ensure_budget_allows(campaign=campaign, amount="1000000")
-    services.record_spend(campaign=campaign, kind="esp", amount="1000000")
+    ensure_budget_allows(campaign=campaign, amount="1000000")
+    record_spend(campaign=campaign, kind="esp", amount="1000000")
     assert budget_status(campaign).as_dict() == {
         "cap": None,
         "spent": "1000000.00",
@@ -168,14 +169,12 @@ def test_no_cap_means_no_limit():
 def test_changing_the_cap_needs_a_rationale_and_a_valid_amount(operator):
     campaign = CampaignFactory(budget_cap=D("5"))
     with pytest.raises(DomainError, match="rationale"):
-        services.raise_budget_cap(campaign=campaign, new_cap="10", actor=operator, rationale=" ")
+        raise_budget_cap(campaign=campaign, new_cap="10", actor=operator, rationale=" ")
     with pytest.raises(DomainError, match="cannot be negative"):
-        services.raise_budget_cap(campaign=campaign, new_cap="-1", actor=operator, rationale="x")
+        raise_budget_cap(campaign=campaign, new_cap="-1", actor=operator, rationale="x")
     with pytest.raises(DomainError, match="budget_cap must be a number"):
-        services.raise_budget_cap(campaign=campaign, new_cap="lots", actor=operator, rationale="x")
-    services.raise_budget_cap(
-        campaign=campaign, new_cap=None, actor=operator, rationale="no cap for this one"
-    )
+        raise_budget_cap(campaign=campaign, new_cap="lots", actor=operator, rationale="x")
+    raise_budget_cap(campaign=campaign, new_cap=None, actor=operator, rationale="no cap for this one")
     campaign.refresh_from_db()
     assert campaign.budget_cap is None
     assert AuditEvent.objects.get(verb="budget.cap_changed").metadata["to"] is None
@@ -183,29 +182,29 @@ def test_changing_the_cap_needs_a_rationale_and_a_valid_amount(operator):
 
 def test_lowering_the_cap_below_spend_blocks_at_once(operator):
     campaign = CampaignFactory(budget_cap=D("10"))
-    services.record_spend(campaign=campaign, kind="esp", amount="6")
-    services.raise_budget_cap(campaign=campaign, new_cap="5", actor=operator, rationale="client cut budget")
+    record_spend(campaign=campaign, kind="esp", amount="6")
+    raise_budget_cap(campaign=campaign, new_cap="5", actor=operator, rationale="client cut budget")
     campaign.refresh_from_db()
     assert "Budget exhausted" in campaign.spending_blocked_reason
     with pytest.raises(BudgetExhaustedError):
-        services.ensure_budget_allows(campaign=campaign, amount="0.001")
+        ensure_budget_allows(campaign=campaign, amount="0.001")
 
 
 def test_raising_the_cap_rearms_the_warning(operator):
     campaign = CampaignFactory(budget_cap=D("10"))
-    services.record_spend(campaign=campaign, kind="esp", amount="9")
-    services.raise_budget_cap(campaign=campaign, new_cap="100", actor=operator, rationale="more")
-    services.record_spend(campaign=campaign, kind="esp", amount="75")
+    record_spend(campaign=campaign, kind="esp", amount="9")
+    raise_budget_cap(campaign=campaign, new_cap="100", actor=operator, rationale="more")
+    record_spend(campaign=campaign, kind="esp", amount="75")
     assert AuditEvent.objects.filter(verb="budget.warning").count() == 2
 
 
 def test_cap_and_currency_are_set_at_creation_and_the_cap_only_changes_through_its_service(operator):
-    campaign = services.create_campaign(
+    campaign = create_campaign(
         client=ClientFactory(), name="Budgeted", actor=operator, budget_cap=D("250"), currency="eur"
     )
     assert campaign.budget_cap == D("250") and campaign.currency == "EUR"
     with pytest.raises(DomainError, match="raise_budget_cap"):
-        services.update_campaign(campaign=campaign, actor=operator, budget_cap=D("1000"))
+        update_campaign(campaign=campaign, actor=operator, budget_cap=D("1000"))
 
 
 @pytest.mark.postgres
@@ -218,7 +217,7 @@ def test_concurrent_spends_cannot_overshoot_the_cap():
     def spend() -> None:
         try:
             barrier.wait()
-            services.record_spend(campaign=campaign.pk, kind="esp", amount="0.40")
+            record_spend(campaign=campaign.pk, kind="esp", amount="0.40")
             outcomes.append("booked")
         except BudgetExhaustedError:
             outcomes.append("refused")

@@ -84,6 +84,10 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "AICMO_VAR_DIR": str(tmp_path),
         # without it: outreach.E001 (tests/outreach/sending/test_webhook_auth.py)
         "ANYMAIL_WEBHOOK_SECRET": "hooks:production-webhook-secret-7c1e",
+        # without it: outreach.E010 (mailbox secrets; tests/senders/test_mailbox_secrets.py)
+        "AICMO_SECRET_KEYS": "ln76ovoHMY1fXOmaI7xZxVpOLROtyjwr1qHX6Ul4DSQ=",
+        # without it: outreach.E003 (unsubscribe links must be https; tests/outreach/senders/)
+        "PUBLIC_BASE_URL": "https://campaigns.example.com",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only

@@ -5,8 +5,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.models import AuditEvent, CampaignState, CompliancePolicy, RiskFlag, RiskFlagStatus, SpendEntry
+from campaigns.services.budget import record_spend
+from campaigns.services.editing import create_campaign
+from campaigns.services.risk_flags import assess_campaign_risk, assess_risk
+from campaigns.services.transitions import transition_campaign
 from tests.factories import CampaignFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +23,8 @@ def change_url(campaign):
 def test_change_page_shows_budget_warning_and_flags(client, operator):
     client.force_login(operator)
     campaign = CampaignFactory(budget_cap=Decimal("100"), objective="Guaranteed leads")
-    services.assess_campaign_risk(campaign=campaign)
-    services.record_spend(campaign=campaign, kind="ad_spend", amount="85")
+    assess_campaign_risk(campaign=campaign)
+    record_spend(campaign=campaign, kind="ad_spend", amount="85")
     page = client.get(change_url(campaign)).content.decode()
     assert 'data-level="warning"' in page and "Spent 85.00 of 100.00 USD (85.0%)" in page
     assert "Budget warning: this campaign has spent 85.0% of its 100.00 USD cap." in page
@@ -33,7 +36,7 @@ def test_change_page_shows_budget_warning_and_flags(client, operator):
 def test_change_page_shows_the_blocked_reason(client, operator):
     client.force_login(operator)
     campaign = CampaignFactory(budget_cap=Decimal("1"))
-    services.record_spend(campaign=campaign, kind="esp", amount="1")
+    record_spend(campaign=campaign, kind="esp", amount="1")
     page = client.get(change_url(campaign)).content.decode()
     assert 'id="blocked-reason"' in page
     assert "Spending work is stopped. Budget exhausted: spent 1.00 of the 1.00 USD cap" in page
@@ -42,7 +45,7 @@ def test_change_page_shows_the_blocked_reason(client, operator):
 def test_budget_cap_page_raises_the_cap_with_a_rationale(client, admin_role_user):
     client.force_login(admin_role_user)
     campaign = CampaignFactory(budget_cap=Decimal("1"))
-    services.record_spend(campaign=campaign, kind="esp", amount="1")
+    record_spend(campaign=campaign, kind="esp", amount="1")
     budget_url = reverse("admin:campaigns_campaign_budget", args=[campaign.pk])
     assert 'id="change-budget-cap"' in client.get(change_url(campaign)).content.decode()
     form = client.get(budget_url)
@@ -82,7 +85,7 @@ def test_manual_spend_goes_through_the_ledger_service(client, operator_role_user
 
 def test_risk_flag_override_action_needs_the_approver_role(client, operator_role_user, approver_role_user):
     campaign = CampaignFactory()
-    services.assess_risk(campaign=campaign, target=campaign, texts=["guaranteed results"])
+    assess_risk(campaign=campaign, target=campaign, texts=["guaranteed results"])
     flag = RiskFlag.objects.get()
     changelist = reverse("admin:campaigns_riskflag_changelist")
     data = {
@@ -107,9 +110,9 @@ def test_risk_flag_override_action_needs_the_approver_role(client, operator_role
 def test_admin_approve_button_refuses_an_operator_on_a_high_risk_campaign(
     client, operator_role_user, approver_role_user
 ):
-    campaign = services.create_campaign(client=ClientFactory(), name="Bold", objective="100% guaranteed")
+    campaign = create_campaign(client=ClientFactory(), name="Bold", objective="100% guaranteed")
     for step in ("start_planning", "submit_for_approval"):
-        services.transition_campaign(campaign=campaign, transition=step)
+        transition_campaign(campaign=campaign, transition=step)
     approve = reverse("admin:campaigns_campaign_transition", args=[campaign.pk, "approve"])
     client.force_login(operator_role_user)
     page = client.post(approve, {"rationale": "looks fine"}, follow=True).content.decode()

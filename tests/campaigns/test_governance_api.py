@@ -4,8 +4,12 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import services
 from campaigns.models import AuditEvent, CampaignState
+from campaigns.services.budget import ensure_budget_allows, record_spend
+from campaigns.services.editing import create_campaign
+from campaigns.services.risk_flags import assess_campaign_risk
+from campaigns.services.system_pause import set_system_pause
+from campaigns.services.transitions import transition_campaign
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +27,8 @@ def test_detail_shows_budget_blocked_reason_risk_flags_and_policy(api_as, client
     campaign = CampaignFactory(
         client=client_user.client, budget_cap=Decimal("10"), objective="Guaranteed ROI"
     )
-    services.assess_campaign_risk(campaign=campaign)
-    services.record_spend(campaign=campaign, kind="ai_generation", amount="8.5")
+    assess_campaign_risk(campaign=campaign)
+    record_spend(campaign=campaign, kind="ai_generation", amount="8.5")
     body = api_as(client_user).get(url(campaign.pk)).json()
     assert body["budget_cap"] == "10.00" and body["currency"] == "USD"
     assert body["budget"] == {
@@ -55,7 +59,7 @@ def test_list_stays_lean(api_as, client_user, django_assert_max_num_queries):
 
 def test_staff_raise_the_cap_and_unblock_spending(api_as, operator, client_user):
     campaign = CampaignFactory(client=client_user.client, budget_cap=Decimal("1"))
-    services.record_spend(campaign=campaign, kind="esp", amount="1")
+    record_spend(campaign=campaign, kind="esp", amount="1")
     blocked = api_as(client_user).get(url(campaign.pk)).json()
     assert blocked["budget"]["level"] == "exhausted"
     assert blocked["blocked_reason"].startswith("Budget exhausted: spent 1.00 of the 1.00 USD cap")
@@ -67,12 +71,12 @@ def test_staff_raise_the_cap_and_unblock_spending(api_as, operator, client_user)
     assert response.json()["budget"]["level"] == "ok" and response.json()["blocked_reason"] == ""
     event = AuditEvent.objects.get(verb="budget.cap_changed")
     assert event.actor == operator and event.rationale == "renewed"
-    services.ensure_budget_allows(campaign=campaign, amount="0.001")
+    ensure_budget_allows(campaign=campaign, amount="0.001")
 
 
 def test_budget_endpoint_rules(api_as, operator, client_user, other_client_user):
     mine = CampaignFactory(client=client_user.client, budget_cap=Decimal("1"))
-    services.record_spend(campaign=mine, kind="data", amount="0.25", description="enrichment")
+    record_spend(campaign=mine, kind="data", amount="0.25", description="enrichment")
     ledger = api_as(client_user).get(url(mine.pk, "budget")).json()
     assert ledger["status"]["spent"] == "0.25"
     assert [(e["kind"], e["description"]) for e in ledger["recent_entries"]] == [("data", "enrichment")]
@@ -111,7 +115,7 @@ def test_create_with_a_budget(api_as, client_user, operator):
 
 def test_system_pause_is_the_blocked_reason(api_as, client_user, operator):
     campaign = CampaignFactory(client=client_user.client)
-    services.set_system_pause(paused=True, actor=operator, rationale="deliverability review")
+    set_system_pause(paused=True, actor=operator, rationale="deliverability review")
     assert api_as(client_user).get(url(campaign.pk)).json()["blocked_reason"] == (
         "System pause is on: deliverability review."
     )
@@ -120,11 +124,11 @@ def test_system_pause_is_the_blocked_reason(api_as, client_user, operator):
 def test_operator_without_approver_permission_cannot_approve_a_high_risk_campaign(
     api_as, operator_role_user, approver_role_user
 ):
-    campaign = services.create_campaign(
+    campaign = create_campaign(
         client=CampaignFactory().client, name="Bold", objective="Risk-free, guaranteed results"
     )
     for step in ("start_planning", "submit_for_approval"):
-        services.transition_campaign(campaign=campaign, transition=step)
+        transition_campaign(campaign=campaign, transition=step)
     refused = api_as(operator_role_user).post(url(campaign.pk, "transition"), {"transition": "approve"})
     assert refused.status_code == 403
     assert refused.json()["code"] == "approval_not_permitted"

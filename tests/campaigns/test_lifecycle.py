@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from django_fsm import TransitionNotAllowed
 
-from campaigns import lifecycle, services
+from campaigns import lifecycle
 from campaigns.errors import DomainError, TransitionNotAllowedError
+from campaigns.lifecycle import LIFECYCLE
 from campaigns.models import AuditEvent, Campaign, CampaignState
+from campaigns.selectors import available_transitions
+from campaigns.services.transitions import (
+    activate_campaign,
+    kill_campaign,
+    pause_campaign,
+    resume_campaign,
+    transition_campaign,
+)
 
 S = CampaignState
 LEGAL = {
@@ -21,7 +31,7 @@ LEGAL = {
     ("complete", S.PAUSED): S.COMPLETED,
     **{("kill", state): S.CANCELLED for state in S.values if state not in (S.COMPLETED, S.CANCELLED)},
 }
-ALL_PAIRS = [(t, s) for t in services.LIFECYCLE for s in S.values]
+ALL_PAIRS = [(t, s) for t in LIFECYCLE for s in S.values]
 ILLEGAL = [pair for pair in ALL_PAIRS if pair not in LEGAL]
 
 
@@ -32,7 +42,7 @@ def test_every_legal_transition_moves_state_and_writes_one_audit_event(
     campaign = campaign_in_state(source)
     before = AuditEvent.objects.count()
 
-    result = services.transition_campaign(
+    result = transition_campaign(
         campaign=campaign, transition=transition, actor=operator, rationale="because the client asked"
     )
 
@@ -43,7 +53,7 @@ def test_every_legal_transition_moves_state_and_writes_one_audit_event(
     events = AuditEvent.objects.order_by("-id")
     assert AuditEvent.objects.count() == before + 1
     event = events.first()
-    assert event.verb == services.LIFECYCLE[transition].verb
+    assert event.verb == LIFECYCLE[transition].verb
     assert event.actor == operator
     assert event.actor_label == operator.username
     assert event.rationale == "because the client asked"
@@ -60,7 +70,7 @@ def test_every_illegal_transition_is_refused_and_changes_nothing(
     before = AuditEvent.objects.count()
 
     with pytest.raises(TransitionNotAllowedError) as err:
-        services.transition_campaign(campaign=campaign, transition=transition, actor=operator, rationale="x")
+        transition_campaign(campaign=campaign, transition=transition, actor=operator, rationale="x")
 
     assert f"it is {source}" in str(err.value)
     assert "allowed only from" in str(err.value)
@@ -75,20 +85,20 @@ def test_resume_a_completed_campaign_names_the_state(campaign_in_state):
         TransitionNotAllowedError,
         match=r"Cannot resume campaign .*: it is completed; resume is allowed only from: paused",
     ):
-        services.resume_campaign(campaign=campaign)
+        resume_campaign(campaign=campaign)
 
 
 def test_kill_needs_a_rationale(campaign_in_state):
     campaign = campaign_in_state(S.ACTIVE)
     with pytest.raises(DomainError, match="rationale is required to kill"):
-        services.kill_campaign(campaign=campaign, rationale="   ")
+        kill_campaign(campaign=campaign, rationale="   ")
     campaign.refresh_from_db()
     assert campaign.state == S.ACTIVE
 
 
 def test_system_actor_is_recorded_when_no_user(campaign_in_state):
     campaign = campaign_in_state(S.ACTIVE)
-    services.pause_campaign(campaign=campaign.pk, rationale="auto-pause: goal met")
+    pause_campaign(campaign=campaign.pk, rationale="auto-pause: goal met")
     event = AuditEvent.objects.filter(verb="campaign.paused").get()
     assert event.actor is None
     assert event.actor_label == "system"
@@ -97,7 +107,7 @@ def test_system_actor_is_recorded_when_no_user(campaign_in_state):
 def test_unknown_transition_is_refused(campaign_in_state):
     campaign = campaign_in_state(S.DRAFT)
     with pytest.raises(TransitionNotAllowedError, match="Unknown campaign transition 'launch'"):
-        services.transition_campaign(campaign=campaign, transition="launch")
+        transition_campaign(campaign=campaign, transition="launch")
 
 
 def test_state_cannot_be_assigned_directly(campaign_in_state):
@@ -117,12 +127,12 @@ def test_activation_blockers_registered_by_other_apps_are_enforced(campaign_in_s
     lifecycle.register_activation_check(needs_strategy)
     try:
         with pytest.raises(TransitionNotAllowedError, match="no approved strategy yet"):
-            services.activate_campaign(campaign=campaign)
+            activate_campaign(campaign=campaign)
         campaign.refresh_from_db()
         assert campaign.state == S.APPROVED
     finally:
         lifecycle._activation_checks.remove(needs_strategy)
-    assert services.activate_campaign(campaign=campaign).state == S.ACTIVE
+    assert activate_campaign(campaign=campaign).state == S.ACTIVE
 
 
 def test_the_service_runs_the_rules_once_and_the_model_still_runs_them_on_a_direct_call(campaign_in_state):
@@ -134,17 +144,33 @@ def test_the_service_runs_the_rules_once_and_the_model_still_runs_them_on_a_dire
 
     lifecycle.register_activation_check(counted)
     try:
-        activated = services.activate_campaign(campaign=campaign_in_state(S.APPROVED))
+        activated = activate_campaign(campaign=campaign_in_state(S.APPROVED))
         assert activated.state == S.ACTIVE
-        assert len(calls) == 1  # checked once under the lock, not again by the transition's condition
-        assert "_blockers_checked" not in activated.__dict__  # the one-time pass is used up
+        assert len(calls) == 1  # checked once under the lock, not again by the transition itself
 
         other = Campaign.objects.get(pk=campaign_in_state(S.APPROVED).pk)
         calls.clear()
-        other.activate()  # a direct call, no service: the condition runs the rules itself
+        other.activate()  # a direct call, no service: the transition runs the rules itself
         assert len(calls) == 1
     finally:
         lifecycle._activation_checks.remove(counted)
+
+
+def test_a_direct_call_of_a_blocked_step_is_refused_and_the_step_is_not_offered(campaign_in_state):
+    campaign = campaign_in_state(S.APPROVED)
+
+    def blocked(c: Campaign) -> list[str]:
+        return ["no approved strategy yet"]
+
+    lifecycle.register_activation_check(blocked)
+    try:
+        assert "activate" not in available_transitions(campaign)
+        with pytest.raises(TransitionNotAllowed, match="no approved strategy yet"):
+            campaign.activate()
+        assert campaign.state == S.APPROVED
+    finally:
+        lifecycle._activation_checks.remove(blocked)
+    assert "activate" in available_transitions(campaign)
 
 
 def test_kill_handlers_run_in_the_same_transaction(campaign_in_state):
@@ -156,7 +182,7 @@ def test_kill_handlers_run_in_the_same_transaction(campaign_in_state):
     lifecycle.register_transition_handler("kill", failing_handler)
     try:
         with pytest.raises(RuntimeError):
-            services.kill_campaign(campaign=campaign, rationale="stop")
+            kill_campaign(campaign=campaign, rationale="stop")
     finally:
         lifecycle._after_transition["kill"].remove(failing_handler)
     campaign.refresh_from_db()
@@ -166,7 +192,7 @@ def test_kill_handlers_run_in_the_same_transaction(campaign_in_state):
 
 def test_history_records_state_changes_with_reason(campaign_in_state):
     campaign = campaign_in_state(S.ACTIVE)
-    services.pause_campaign(campaign=campaign, rationale="client on holiday")
+    pause_campaign(campaign=campaign, rationale="client on holiday")
     latest = campaign.history.first()
     assert latest.state == S.PAUSED
     assert latest.history_change_reason == "client on holiday"
@@ -181,12 +207,12 @@ def test_a_caller_holding_the_lock_passes_the_row_and_a_refusal_leaves_its_trans
 
     campaign = campaign_in_state(S.DRAFT)
     with pytest.raises(TypeError, match="locked Campaign"):
-        services.transition_campaign(campaign=campaign.pk, transition="start_planning", campaign_locked=True)
+        transition_campaign(campaign=campaign.pk, transition="start_planning", campaign_locked=True)
     with transaction.atomic():
         locked = campaign_for_update(campaign.pk)
         with pytest.raises(TransitionNotAllowedError, match="it is draft"):
-            services.transition_campaign(campaign=locked, transition="pause", campaign_locked=True)
-        moved = services.transition_campaign(
+            transition_campaign(campaign=locked, transition="pause", campaign_locked=True)
+        moved = transition_campaign(
             campaign=locked, transition="start_planning", campaign_locked=True, rationale="go"
         )
         assert moved is locked and locked.state == S.PLANNING

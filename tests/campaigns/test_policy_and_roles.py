@@ -6,10 +6,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from campaigns import roles, services
+from campaigns import roles
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import AuditEvent, CampaignMode, CampaignState, CompliancePolicy
 from campaigns.selectors import effective_policy
+from campaigns.services.editing import set_campaign_mode
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign
 
 pytestmark = pytest.mark.django_db
 S = CampaignState
@@ -22,14 +25,14 @@ def test_effective_policy_prefers_campaign_then_client_then_defaults(campaign_in
     assert default.required_approvals == ("strategy", "creative")
     assert default.consent_regions == () and default.sender_postal_address == ""
 
-    services.set_compliance_policy(
+    set_compliance_policy(
         client=campaign.client, actor=operator, consent_regions="eu, uk", sender_postal_address="1 Main St"
     )
     from_client = effective_policy(campaign)
     assert from_client.source == "client" and from_client.consent_regions == ("EU", "UK")
     assert from_client.requires_consent("eu") and not from_client.requires_consent("US")
 
-    services.set_compliance_policy(
+    set_compliance_policy(
         campaign=campaign, actor=operator, require_client_approval=True, max_daily_volume=5, rationale="pilot"
     )
     own = effective_policy(campaign)
@@ -42,7 +45,7 @@ def test_effective_policy_prefers_campaign_then_client_then_defaults(campaign_in
 
 def test_quiet_hours_wrap_midnight(campaign_in_state, operator):
     campaign = campaign_in_state(S.DRAFT)
-    services.set_compliance_policy(
+    set_compliance_policy(
         campaign=campaign, actor=operator, quiet_hours_start=dt.time(20), quiet_hours_end=dt.time(8)
     )
     policy = effective_policy(campaign)
@@ -54,21 +57,21 @@ def test_quiet_hours_wrap_midnight(campaign_in_state, operator):
 def test_policy_input_is_validated(campaign_in_state, operator):
     campaign = campaign_in_state(S.DRAFT)
     with pytest.raises(ValidationError, match="both ends of the quiet hours"):
-        services.set_compliance_policy(campaign=campaign, actor=operator, quiet_hours_start=dt.time(20))
+        set_compliance_policy(campaign=campaign, actor=operator, quiet_hours_start=dt.time(20))
     with pytest.raises(DomainError, match="Unknown policy field"):
-        services.set_compliance_policy(campaign=campaign, actor=operator, colour="red")
+        set_compliance_policy(campaign=campaign, actor=operator, colour="red")
     with pytest.raises(DomainError, match="either a campaign or a client"):
-        services.set_compliance_policy(actor=operator)
+        set_compliance_policy(actor=operator)
     assert not CompliancePolicy.objects.exists()
 
 
 def test_live_email_campaign_needs_a_postal_address_to_activate(campaign_in_state, operator):
     campaign = campaign_in_state(S.APPROVED)
-    services.set_campaign_mode(campaign=campaign, mode=CampaignMode.LIVE, actor=operator, rationale="go")
+    set_campaign_mode(campaign=campaign, mode=CampaignMode.LIVE, actor=operator, rationale="go")
     with pytest.raises(TransitionNotAllowedError, match="sender postal address"):
-        services.activate_campaign(campaign=campaign, actor=operator)
-    services.set_compliance_policy(client=campaign.client, actor=operator, sender_postal_address="1 Main St")
-    assert services.activate_campaign(campaign=campaign, actor=operator).state == S.ACTIVE
+        activate_campaign(campaign=campaign, actor=operator)
+    set_compliance_policy(client=campaign.client, actor=operator, sender_postal_address="1 Main St")
+    assert activate_campaign(campaign=campaign, actor=operator).state == S.ACTIVE
 
 
 def test_dry_run_campaigns_activate_without_an_address(campaign_in_state):
@@ -78,7 +81,7 @@ def test_dry_run_campaigns_activate_without_an_address(campaign_in_state):
 def test_a_running_campaign_cannot_go_live_without_an_address(campaign_in_state, operator):
     campaign = campaign_in_state(S.ACTIVE)
     with pytest.raises(DomainError, match=r"Cannot switch campaign .* to live: .*postal address"):
-        services.set_campaign_mode(campaign=campaign, mode=CampaignMode.LIVE, actor=operator, rationale="go")
+        set_campaign_mode(campaign=campaign, mode=CampaignMode.LIVE, actor=operator, rationale="go")
     campaign.refresh_from_db()
     assert campaign.mode == CampaignMode.DRY_RUN
 

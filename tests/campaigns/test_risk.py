@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from campaigns import services
 from campaigns.errors import ApprovalNotPermittedError, DomainError, TransitionNotAllowedError
 from campaigns.models import AuditEvent, CampaignState, RiskFlag, RiskFlagStatus
 from campaigns.risk import (
@@ -14,6 +13,15 @@ from campaigns.risk import (
     register_risk_rule,
     unregister_risk_rule,
 )
+from campaigns.services.editing import create_campaign, update_campaign
+from campaigns.services.risk_flags import (
+    assess_campaign_risk,
+    assess_risk,
+    ensure_can_approve,
+    override_risk_flag,
+    resolve_risk_flag,
+)
+from campaigns.services.transitions import approve_campaign, transition_campaign
 from tests.factories import CampaignFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +71,7 @@ def test_campaign_rules_flag_regulated_verticals_and_very_high_caps():
     campaign = CampaignFactory(
         objective="Sell crypto trading courses", target_niche="online casino", daily_email_cap=5000
     )
-    flags = {f.code: f for f in services.assess_campaign_risk(campaign=campaign)}
+    flags = {f.code: f for f in assess_campaign_risk(campaign=campaign)}
     assert flags["campaign.regulated_vertical"].severity == "medium"
     assert "crypto" in flags["campaign.regulated_vertical"].message
     assert "gambling" in flags["campaign.regulated_vertical"].message
@@ -72,7 +80,7 @@ def test_campaign_rules_flag_regulated_verticals_and_very_high_caps():
 
 @override_settings(AICMO_RISK_HIGH_DAILY_CAP=50)
 def test_daily_cap_threshold_is_a_setting():
-    flags = services.assess_campaign_risk(campaign=CampaignFactory(daily_email_cap=60))
+    flags = assess_campaign_risk(campaign=CampaignFactory(daily_email_cap=60))
     assert [(f.code, f.severity) for f in flags] == [("campaign.daily_cap", "medium")]
 
 
@@ -98,10 +106,10 @@ def test_rules_registered_by_other_apps_run_for_their_kind_and_for_campaigns():
     register_risk_rule("campaigns.client", per_target)
     try:
         campaign = CampaignFactory()
-        flags = services.assess_campaign_risk(campaign=campaign)
+        flags = assess_campaign_risk(campaign=campaign)
         assert calls == [campaign.pk] and {f.code for f in flags} == {"leads.unverified_share"}
         stand_in = ClientFactory()  # any model stands in for a strategy or creative here
-        target_flags = services.assess_risk(campaign=campaign, target=stand_in, texts=["hello"])
+        target_flags = assess_risk(campaign=campaign, target=stand_in, texts=["hello"])
         assert [f.code for f in target_flags] == ["stand_in.rule"]
     finally:
         unregister_risk_rule("campaign", unverified_share)
@@ -111,26 +119,22 @@ def test_rules_registered_by_other_apps_run_for_their_kind_and_for_campaigns():
 def test_assessment_is_idempotent_and_resolves_what_is_gone(operator):
     campaign = CampaignFactory()
     creative = ClientFactory(name="Creative stand-in")
-    first = services.assess_risk(
-        campaign=campaign, target=creative, texts=["Guaranteed results"], actor=operator
-    )
-    second = services.assess_risk(
-        campaign=campaign, target=creative, texts=["Guaranteed results"], actor=operator
-    )
+    first = assess_risk(campaign=campaign, target=creative, texts=["Guaranteed results"], actor=operator)
+    second = assess_risk(campaign=campaign, target=creative, texts=["Guaranteed results"], actor=operator)
     assert [f.pk for f in first] == [f.pk for f in second]
     assert RiskFlag.objects.count() == 1
     flag = RiskFlag.objects.get()
     assert flag.target == creative and flag.campaign == campaign and flag.severity == "high"
     assert AuditEvent.objects.filter(verb="risk.assessed").count() == 1  # the repeat changed nothing
 
-    assert services.assess_risk(campaign=campaign, target=creative, texts=["Results you can measure"]) == []
+    assert assess_risk(campaign=campaign, target=creative, texts=["Results you can measure"]) == []
     flag.refresh_from_db()
     assert flag.status == RiskFlagStatus.RESOLVED and "No longer found" in flag.resolution_rationale
     assert AuditEvent.objects.filter(verb="risk.assessed").last().metadata == {
         "raised": [],
         "resolved": ["claims.absolute"],
     }
-    services.assess_risk(campaign=campaign, target=creative, texts=["guaranteed again"])
+    assess_risk(campaign=campaign, target=creative, texts=["guaranteed again"])
     flag.refresh_from_db()
     assert flag.status == RiskFlagStatus.OPEN
 
@@ -138,10 +142,10 @@ def test_assessment_is_idempotent_and_resolves_what_is_gone(operator):
 def test_overridden_flags_stay_overridden_until_severity_rises(approver_role_user):
     campaign = CampaignFactory()
     target = ClientFactory()
-    services.assess_risk(campaign=campaign, target=target, texts=["Double your income"])
+    assess_risk(campaign=campaign, target=target, texts=["Double your income"])
     flag = RiskFlag.objects.get(code="claims.income")
-    services.override_risk_flag(flag=flag, actor=approver_role_user, rationale="client's verified case study")
-    services.assess_risk(campaign=campaign, target=target, texts=["Double your income"])
+    override_risk_flag(flag=flag, actor=approver_role_user, rationale="client's verified case study")
+    assess_risk(campaign=campaign, target=target, texts=["Double your income"])
     flag.refresh_from_db()
     assert flag.status == RiskFlagStatus.OVERRIDDEN
     event = AuditEvent.objects.get(verb="risk.overridden")
@@ -150,59 +154,59 @@ def test_overridden_flags_stay_overridden_until_severity_rises(approver_role_use
 
 def test_overriding_needs_the_permission_and_a_rationale(operator_role_user, approver_role_user):
     campaign = CampaignFactory()
-    services.assess_risk(campaign=campaign, target=campaign, texts=["risk-free"])
+    assess_risk(campaign=campaign, target=campaign, texts=["risk-free"])
     flag = RiskFlag.objects.get()
     with pytest.raises(ApprovalNotPermittedError, match=r"campaigns\.override_checks"):
-        services.override_risk_flag(flag=flag, actor=operator_role_user, rationale="fine")
+        override_risk_flag(flag=flag, actor=operator_role_user, rationale="fine")
     with pytest.raises(DomainError, match="rationale"):
-        services.override_risk_flag(flag=flag, actor=approver_role_user, rationale="")
-    services.resolve_risk_flag(flag=flag, actor=operator_role_user, rationale="reworded")
+        override_risk_flag(flag=flag, actor=approver_role_user, rationale="")
+    resolve_risk_flag(flag=flag, actor=operator_role_user, rationale="reworded")
     with pytest.raises(DomainError, match="already resolved"):
-        services.resolve_risk_flag(flag=flag, actor=operator_role_user, rationale="again")
+        resolve_risk_flag(flag=flag, actor=operator_role_user, rationale="again")
 
 
 def test_high_severity_flag_needs_an_approver(operator_role_user, approver_role_user, client_user):
     campaign = CampaignFactory()
     creative = ClientFactory(name="Creative: guaranteed results")
-    services.assess_risk(campaign=campaign, target=creative, texts=["Guaranteed results for your team"])
+    assess_risk(campaign=campaign, target=creative, texts=["Guaranteed results for your team"])
 
     with pytest.raises(ApprovalNotPermittedError) as refused:
-        services.ensure_can_approve(user=operator_role_user, campaign=campaign, target=creative)
+        ensure_can_approve(user=operator_role_user, campaign=campaign, target=creative)
     assert "campaigns.approve_high_risk" in str(refused.value)
     assert "claims.absolute" in str(refused.value)
     assert refused.value.details["flags"] == ["claims.absolute"]
     with pytest.raises(ApprovalNotPermittedError):
-        services.ensure_can_approve(user=client_user, campaign=campaign, target=creative)
+        ensure_can_approve(user=client_user, campaign=campaign, target=creative)
     with pytest.raises(ApprovalNotPermittedError, match="the system"):
-        services.ensure_can_approve(user=None, campaign=campaign, target=creative)
+        ensure_can_approve(user=None, campaign=campaign, target=creative)
 
-    services.ensure_can_approve(user=approver_role_user, campaign=campaign, target=creative)
+    ensure_can_approve(user=approver_role_user, campaign=campaign, target=creative)
     # Nothing high open: anyone may approve.
-    services.ensure_can_approve(user=operator_role_user, campaign=campaign, target=ClientFactory())
+    ensure_can_approve(user=operator_role_user, campaign=campaign, target=ClientFactory())
 
 
 def test_campaign_approval_with_a_high_flag_needs_an_approver(operator_role_user, approver_role_user):
-    campaign = services.create_campaign(
+    campaign = create_campaign(
         client=ClientFactory(), name="Bold", objective="Guaranteed results or your money back"
     )
     assert campaign.risk_flags.filter(severity="high", status="open").exists()
     for step in ("start_planning", "submit_for_approval"):
-        services.transition_campaign(campaign=campaign, transition=step, actor=operator_role_user)
+        transition_campaign(campaign=campaign, transition=step, actor=operator_role_user)
     with pytest.raises(ApprovalNotPermittedError):
-        services.approve_campaign(campaign=campaign, actor=operator_role_user)
+        approve_campaign(campaign=campaign, actor=operator_role_user)
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.AWAITING_APPROVAL
-    services.approve_campaign(campaign=campaign, actor=approver_role_user, rationale="claims checked")
+    approve_campaign(campaign=campaign, actor=approver_role_user, rationale="claims checked")
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.APPROVED
 
 
 def test_editing_risky_fields_reassesses_the_campaign(operator):
-    campaign = services.create_campaign(client=ClientFactory(), name="Calm", objective="Book calls")
+    campaign = create_campaign(client=ClientFactory(), name="Calm", objective="Book calls")
     assert not campaign.risk_flags.exists()
-    services.update_campaign(campaign=campaign, actor=operator, objective="Risk-free pilots for hospitals")
+    update_campaign(campaign=campaign, actor=operator, objective="Risk-free pilots for hospitals")
     assert {f.code for f in campaign.risk_flags.all()} == {"claims.absolute", "campaign.regulated_vertical"}
-    services.update_campaign(campaign=campaign, actor=operator, objective="Book calls")
+    update_campaign(campaign=campaign, actor=operator, objective="Book calls")
     assert not campaign.risk_flags.filter(status="open").exists()
 
 

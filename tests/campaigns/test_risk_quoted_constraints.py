@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.errors import ApprovalNotPermittedError
 from campaigns.models import CampaignState, RiskFlag
 from campaigns.permissions import require_action
 from campaigns.risk import assess_text_claims, strip_quoted
+from campaigns.services.risk_flags import assess_campaign_risk, assess_risk, ensure_can_approve
 from strategy import services as strategy_services
 from strategy.models import StrategyVariant
 from tests.factories import CampaignFactory, ClientUserFactory, StaffUserFactory
@@ -106,11 +106,9 @@ def test_a_constraint_quoted_back_is_ignored_but_a_real_claim_is_not(operator):
     batch = strategy_services.generate_strategies(campaign=campaign, actor=operator)
     variant = batch.variants.first()
     assert "risk-free" in variant.positioning.lower()
-    flags = services.assess_risk(campaign=campaign, target=variant, texts=[variant.positioning])
+    flags = assess_risk(campaign=campaign, target=variant, texts=[variant.positioning])
     assert [f.code for f in flags] == []
-    flags = services.assess_risk(
-        campaign=campaign, target=variant, texts=[variant.positioning, "Guaranteed savings."]
-    )
+    flags = assess_risk(campaign=campaign, target=variant, texts=[variant.positioning, "Guaranteed savings."])
     assert [f.code for f in flags] == ["claims.absolute"]
 
 
@@ -136,9 +134,9 @@ def test_a_client_refusal_names_the_agency_role(db):
 
 def test_approving_flagged_work_names_the_role_and_the_users_role(operator_role_user):
     campaign = CampaignFactory(daily_email_cap=100_000)  # a high-severity flag of its own
-    services.assess_campaign_risk(campaign=campaign)
+    assess_campaign_risk(campaign=campaign)
     with pytest.raises(ApprovalNotPermittedError) as refused:
-        services.ensure_can_approve(user=operator_role_user, campaign=campaign, target=campaign)
+        ensure_can_approve(user=operator_role_user, campaign=campaign, target=campaign)
     assert (
         "needs the 'campaigns.approve_high_risk' permission (role: Approver); you have the role Operator"
         in str(refused.value)
@@ -149,7 +147,7 @@ def test_approving_flagged_work_names_the_role_and_the_users_role(operator_role_
 def flagged_campaign(db):
     """An approved campaign (ready to activate) with an open high-severity risk flag."""
     campaign = CampaignFactory(state=CampaignState.APPROVED, daily_email_cap=100_000)
-    services.assess_campaign_risk(campaign=campaign)
+    assess_campaign_risk(campaign=campaign)
     assert campaign.risk_flags.filter(severity="high", status="open").exists()
     return campaign
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from campaigns import services, tasks
+from campaigns import tasks
 from campaigns.errors import DomainError, SystemPausedError
 from campaigns.models import AuditEvent, CampaignState, SystemSwitch
 from campaigns.selectors import spending_blocked_reason, system_paused, system_switch
+from campaigns.services.system_pause import ensure_system_not_paused, set_system_pause
 
 pytestmark = pytest.mark.django_db
 S = CampaignState
@@ -15,14 +16,14 @@ TOGGLE_URL = "admin:campaigns_systemswitch_changelist"
 
 def test_pause_on_and_off_is_audited(operator):
     assert not system_paused()
-    services.set_system_pause(paused=True, actor=operator, rationale="ESP incident")
+    set_system_pause(paused=True, actor=operator, rationale="ESP incident")
     assert system_paused() and system_paused(fresh=True)
     with pytest.raises(SystemPausedError, match="ESP incident"):
-        services.ensure_system_not_paused()
-    services.set_system_pause(paused=True, actor=operator, rationale="again")  # no change, no audit
-    services.set_system_pause(paused=False, actor=operator, rationale="ESP fixed")
+        ensure_system_not_paused()
+    set_system_pause(paused=True, actor=operator, rationale="again")  # no change, no audit
+    set_system_pause(paused=False, actor=operator, rationale="ESP fixed")
     assert not system_paused()
-    services.ensure_system_not_paused()
+    ensure_system_not_paused()
     verbs = list(AuditEvent.objects.values_list("verb", "rationale", "actor"))
     assert verbs == [
         ("system.paused", "ESP incident", operator.pk),
@@ -34,12 +35,12 @@ def test_pause_on_and_off_is_audited(operator):
 
 def test_pause_needs_a_rationale(operator):
     with pytest.raises(DomainError, match="rationale"):
-        services.set_system_pause(paused=True, actor=operator, rationale="")
+        set_system_pause(paused=True, actor=operator, rationale="")
     assert not system_paused()
 
 
 def test_the_switch_is_read_through_the_cache(django_assert_num_queries, operator):
-    services.set_system_pause(paused=True, actor=operator, rationale="x")
+    set_system_pause(paused=True, actor=operator, rationale="x")
     system_switch()
     with django_assert_num_queries(0):
         assert system_switch().paused and system_paused()
@@ -50,7 +51,7 @@ def test_the_switch_is_read_through_the_cache(django_assert_num_queries, operato
 def test_pause_shows_as_the_blocked_reason(campaign_in_state, operator):
     campaign = campaign_in_state(S.ACTIVE)
     assert spending_blocked_reason(campaign) == ""
-    services.set_system_pause(paused=True, actor=operator, rationale="audit week")
+    set_system_pause(paused=True, actor=operator, rationale="audit week")
     assert spending_blocked_reason(campaign) == "System pause is on: audit week."
 
 
@@ -58,12 +59,12 @@ def test_daily_tick_does_nothing_while_paused(campaign_in_state, operator, froze
     import datetime as dt
 
     campaign = campaign_in_state(S.ACTIVE, end_date=dt.date(2026, 3, 1), start_date=dt.date(2026, 2, 1))
-    services.set_system_pause(paused=True, actor=operator, rationale="freeze")
+    set_system_pause(paused=True, actor=operator, rationale="freeze")
     assert tasks.campaign_daily_tick() == {"completed": [], "skipped": "system paused"}
     campaign.refresh_from_db()
     assert campaign.state == S.ACTIVE
     assert tasks.system_heartbeat()["system_paused"] is True
-    services.set_system_pause(paused=False, actor=operator, rationale="thaw")
+    set_system_pause(paused=False, actor=operator, rationale="thaw")
     assert tasks.campaign_daily_tick() == {"completed": [campaign.pk]}
 
 
@@ -103,7 +104,7 @@ def test_the_banner_costs_at_most_one_cached_query(client, operator):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    services.set_system_pause(paused=True, actor=operator, rationale="x")
+    set_system_pause(paused=True, actor=operator, rationale="x")
     client.force_login(operator)
 
     def switch_queries() -> int:

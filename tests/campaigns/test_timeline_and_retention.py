@@ -9,10 +9,14 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
-from campaigns import retention, services, tasks
+from campaigns import retention, tasks
 from campaigns.models import AuditDailySummary, AuditEvent, CampaignState
 from campaigns.selectors import campaign_timeline_entries, timeline_kinds
-from campaigns.services.retention import keep_verbs_q
+from campaigns.services.audit import record_audit_event
+from campaigns.services.editing import create_campaign, update_campaign
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.retention import keep_verbs_q, prune_audit_events
+from campaigns.services.transitions import transition_campaign
 from campaigns.timeline import register_timeline_history
 from tests.factories import ClientFactory
 
@@ -25,15 +29,15 @@ def story(frozen_now, operator):
     """A campaign with decisions spread over time, as the other apps will record them."""
     client = ClientFactory()
     # The story stands in for strategy work with audit rows only, so its policy waives the real thing.
-    services.set_compliance_policy(client=client, require_strategy_approval=False)
-    campaign = services.create_campaign(client=client, name="Story", actor=operator)
+    set_compliance_policy(client=client, require_strategy_approval=False)
+    campaign = create_campaign(client=client, name="Story", actor=operator)
     frozen_now.shift(60)
-    services.update_campaign(campaign=campaign, actor=operator, target_clients=12, rationale="bigger goal")
+    update_campaign(campaign=campaign, actor=operator, target_clients=12, rationale="bigger goal")
     frozen_now.shift(60)
     strategy = ClientFactory(name="Strategy variant B")  # stands in for a strategy variant
-    services.record_audit_event(verb="strategy.generated", campaign=campaign, target=strategy)
+    record_audit_event(verb="strategy.generated", campaign=campaign, target=strategy)
     frozen_now.shift(60)
-    services.record_audit_event(
+    record_audit_event(
         verb="strategy.approved",
         actor=operator,
         campaign=campaign,
@@ -42,7 +46,7 @@ def story(frozen_now, operator):
     )
     frozen_now.shift(60)
     for step in ("start_planning", "submit_for_approval", "approve", "activate"):
-        services.transition_campaign(campaign=campaign, transition=step, actor=operator)
+        transition_campaign(campaign=campaign, transition=step, actor=operator)
         frozen_now.shift(1)
     return campaign
 
@@ -77,7 +81,7 @@ def test_timeline_filters_by_kind(story):
 def test_other_apps_register_history_models(story, operator):
     with pytest.raises(ValueError, match="no simple-history"):
         register_timeline_history(AuditEvent)
-    services.set_compliance_policy(campaign=story, actor=operator, max_daily_volume=7, rationale="cap it")
+    set_compliance_policy(campaign=story, actor=operator, max_daily_volume=7, rationale="cap it")
     policy_rows = [e for e in campaign_timeline_entries(story, kinds=["history"]) if "policy" in e.action]
     assert [(e.action, e.rationale) for e in policy_rows] == [("compliance policy created", "cap it")]
 
@@ -128,7 +132,7 @@ def test_retention_summarises_and_prunes_old_events_but_never_decisions(campaign
         _event(verb, old, campaign)
     recent = _event("email.sent", now - dt.timedelta(days=1), campaign)
 
-    report = services.prune_audit_events(now=now)
+    report = prune_audit_events(now=now)
 
     assert report["pruned"] == 5 and report["days"] == 2
     assert set(AuditEvent.objects.values_list("verb", flat=True)) == set(decisions) | {"email.sent"}
@@ -140,12 +144,12 @@ def test_retention_summarises_and_prunes_old_events_but_never_decisions(campaign
         (None, old.date(), "client.created"): 1,
     }
     # Twice is harmless: nothing left to count.
-    assert services.prune_audit_events(now=now)["pruned"] == 0
+    assert prune_audit_events(now=now)["pruned"] == 0
     assert AuditDailySummary.objects.get(verb="email.sent", date=old.date()).count == 3
 
     # A later run for the same day adds to the day's count.
     _event("email.sent", old, campaign)
-    services.prune_audit_events(now=now)
+    prune_audit_events(now=now)
     assert AuditDailySummary.objects.get(verb="email.sent", date=old.date()).count == 4
 
 
@@ -156,7 +160,7 @@ def test_retention_age_and_kept_verbs_are_settings(campaign_in_state):
     _event("email.sent", now - dt.timedelta(days=11), campaign)
     _event("campaign.paused", now - dt.timedelta(days=11), campaign)
     _event("campaign.resumed", now - dt.timedelta(days=9), campaign)
-    services.prune_audit_events(now=now)
+    prune_audit_events(now=now)
     assert set(
         AuditEvent.objects.filter(created_at__lt=now - dt.timedelta(days=5)).values_list("verb", flat=True)
     ) == {

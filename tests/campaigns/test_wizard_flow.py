@@ -11,8 +11,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignState, Client
+from campaigns.services.transitions import activate_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.models import LeadImport
@@ -231,7 +231,7 @@ def test_the_campaign_page_activates_in_one_post(as_operator, sequenced_campaign
 
 def test_preview_page_runs_the_dry_cycle_and_results_link_back(as_operator, sequenced_campaign, operator):
     campaign, _ = sequenced_campaign
-    campaign_services.activate_campaign(campaign=campaign, actor=operator)
+    activate_campaign(campaign=campaign, actor=operator)
     preview = as_operator.get(
         f"{reverse('admin:outreach_sequence_preview_cycle')}?campaign={campaign.pk}"
     ).content.decode()

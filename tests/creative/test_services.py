@@ -155,3 +155,27 @@ def test_preview_renders_sample_lead_and_keeps_template_code_literal(approved_ca
     )
     rendered = services.render_creative(variant=variant, context={"first_name": "{{ secret }}"})
     assert rendered.body.startswith("Hi {{ secret }} {% debug %}")
+
+
+def test_the_generator_is_called_outside_the_transaction_that_stores_its_drafts(
+    approved_campaign, operator, monkeypatch
+):
+    """A generator is a network call (the LLM): no transaction may be open around it."""
+    from django.db import connection
+
+    from creative.adapters.template import TemplateCreativeGenerator
+
+    campaign = approved_campaign()
+    depth_at_call = []
+    real_generate = TemplateCreativeGenerator.generate
+
+    def observed(self, request):
+        depth_at_call.append(len(connection.atomic_blocks))
+        return real_generate(self, request)
+
+    monkeypatch.setattr(TemplateCreativeGenerator, "generate", observed)
+    depth_outside = len(connection.atomic_blocks)  # the test's own transaction
+    created = services.generate_creatives(campaign=campaign, actor=operator)
+
+    assert created and depth_at_call
+    assert set(depth_at_call) == {depth_outside}

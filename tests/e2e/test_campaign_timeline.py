@@ -6,14 +6,17 @@ import datetime as dt
 
 import pytest
 
-from campaigns import services as campaign_services
 from campaigns.selectors import campaign_timeline_entries
+from campaigns.services.editing import create_campaign, set_campaign_mode
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign, complete_campaign, pause_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.services import bulk_add_leads
 from outreach.models import Message
-from outreach.services import create_sequence, record_inbound_reply
 from outreach.services.cycle import run_cycle
+from outreach.services.sending import create_sequence
+from outreach.services.tracking import record_inbound_reply
 from strategy import services as strategy_services
 from strategy.models import StrategyVariant
 from tests.factories import CampaignFactory
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_timeline_of_a_finished_campaign_lists_every_decision_in_order(operator, frozen_now):
-    campaign = campaign_services.create_campaign(
+    campaign = create_campaign(
         client=CampaignFactory().client,
         name="Timeline demo",
         actor=operator,
@@ -30,7 +33,7 @@ def test_timeline_of_a_finished_campaign_lists_every_decision_in_order(operator,
         start_date=dt.date(2026, 3, 2),
         end_date=dt.date(2026, 5, 30),
     )
-    campaign_services.set_compliance_policy(
+    set_compliance_policy(
         campaign=campaign, actor=operator, sender_postal_address="1 Demo Street, Springfield"
     )
     strategy_services.save_brief(
@@ -50,10 +53,8 @@ def test_timeline_of_a_finished_campaign_lists_every_decision_in_order(operator,
     creative_services.generate_creatives(campaign=campaign, actor=operator, platforms=["email"])
     email = CreativeVariant.objects.filter(campaign=campaign).first()
     creative_services.approve_creative(variant=email, actor=operator, rationale="clear and on brand")
-    campaign_services.activate_campaign(campaign=campaign, actor=operator, rationale="go")
-    campaign_services.set_campaign_mode(
-        campaign=campaign, mode="live", actor=operator, rationale="signed off"
-    )
+    activate_campaign(campaign=campaign, actor=operator, rationale="go")
+    set_campaign_mode(campaign=campaign, mode="live", actor=operator, rationale="signed off")
     create_sequence(campaign=campaign, name="Main", actor=operator, steps=[{"creatives": [email.pk]}])
     bulk_add_leads(campaign=campaign, records=[{"email": f"p{i}@firm{i}.example"} for i in range(3)])
     assert run_cycle(campaign_id=campaign.pk, dry_run=False).sent == 3
@@ -65,8 +66,8 @@ def test_timeline_of_a_finished_campaign_lists_every_decision_in_order(operator,
         headers={"In-Reply-To": message.rfc_message_id},
         message_id_header="<r@x>",
     )
-    campaign_services.pause_campaign(campaign=campaign, actor=operator, rationale="holiday week")
-    campaign_services.complete_campaign(campaign=campaign, actor=operator, rationale="quarter over")
+    pause_campaign(campaign=campaign, actor=operator, rationale="holiday week")
+    complete_campaign(campaign=campaign, actor=operator, rationale="quarter over")
 
     entries = [e for e in campaign_timeline_entries(campaign) if e.source == "audit"]
     verbs = [e.action for e in entries]

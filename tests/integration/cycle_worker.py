@@ -1,7 +1,8 @@
 """A Celery worker process for integration tests (``python -m tests.integration.cycle_worker NAME``).
 
-Like the Procfile's worker (queues ``celery`` and ``cycles``), with one process (solo pool) so that
-two of them are two workers on two machines. Its clock travels to ``AICMO_TEST_TRAVEL_TO`` and runs
+Like the Procfile's ``cycles`` worker (the threads pool, several campaign cycles at once in one
+process sharing its send threads), also consuming the ``celery`` queue, so that one of these is a
+whole worker machine and two of them are two. Its clock travels to ``AICMO_TEST_TRAVEL_TO`` and runs
 on from there, so the test's campaigns are inside their send window whatever the real day is.
 """
 
@@ -21,7 +22,8 @@ def main(name: str) -> None:
     app.worker_main(
         [
             "worker",
-            "--pool=solo",
+            "--pool=threads",
+            f"--concurrency={os.environ.get('OUTREACH_CYCLES_PER_WORKER', '4')}",
             "--queues=celery,cycles",
             "--loglevel=INFO",
             "--without-mingle",

@@ -17,7 +17,7 @@ class JournalBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         with open(os.environ["AICMO_TEST_JOURNAL"], "a") as journal:
             for email in email_messages:
-                journal.write(f"{email.extra_headers['X-AICMO-Message']}\n")
+                journal.write(f"{email.metadata['aicmo_message_id']}\n")
             journal.flush()
             os.fsync(journal.fileno())
         time.sleep(float(os.environ.get("AICMO_TEST_SEND_SECONDS", "0.1")))

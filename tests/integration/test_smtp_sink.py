@@ -9,7 +9,7 @@ import email
 import re
 from email import policy
 from email.utils import parseaddr
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,6 +19,7 @@ from django.urls import resolve
 from outreach import views
 from outreach.models import Message, MessageState
 from outreach.services.cycle import run_cycle
+from outreach.unsubscribe import make_unsubscribe_token
 from tests.outreach.sending.conftest import live_campaign  # noqa: F401  (the fixture, reused)
 from tests.smtp_sink import smtp_server  # noqa: F401  (the fixture: the bare server, no settings)
 
@@ -56,7 +57,7 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
     stats = run_cycle(campaign_id=campaign.pk, dry_run=False, connection=_smtp_connection(controller))
 
     assert stats.errors == [] and stats.sent == 3
-    sent = {m.pk: m for m in Message.objects.filter(campaign=campaign)}
+    sent = {m.rfc_message_id: m for m in Message.objects.filter(campaign=campaign)}
     assert all(m.state == MessageState.SENT and not m.dry_run for m in sent.values())
     assert len(handler.envelopes) == len(sent) == 3
     assert mail.outbox == []  # they went through SMTP, not the test backend
@@ -64,7 +65,7 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
     seen = set()
     for mail_from, rcpt_tos, raw in handler.envelopes:
         parsed = email.message_from_bytes(raw, policy=policy.default)
-        stored = sent[int(parsed["X-AICMO-Message"])]
+        stored = sent[parsed["Message-ID"]]  # no header of ours names the message
         seen.add(stored.pk)
 
         # exactly one recipient, in the envelope and in the headers
@@ -78,7 +79,10 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
         web = [t for t in targets if urlsplit(t).scheme in ("https", "http")]
         assert web == [stored.unsubscribe_url]
         mailtos = [t for t in targets if t.startswith("mailto:")]
-        assert mailtos == ([f"mailto:{mailto}?subject=unsubscribe"] if mailto else [])
+        # the mailto's subject carries the enrollment's token: "unsubscribe <token>"
+        token = make_unsubscribe_token(enrollment_id=stored.enrollment_id)
+        subject = quote(f"unsubscribe {token}", safe="")
+        assert mailtos == ([f"mailto:{mailto}?subject={subject}"] if mailto else [])
         assert len(targets) == len(web) + len(mailtos)
         assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
@@ -97,7 +101,7 @@ def test_every_sent_email_has_one_recipient_and_one_click_unsubscribe(
         local, _, domain = stored.to_email.partition("@")
         assert page.status_code == 200 and f"{local[0]}…@{domain}" in page.content.decode()
         assert stored.to_email not in page.content.decode()
-    assert seen == set(sent)
+    assert seen == {m.pk for m in sent.values()}
 
 
 def test_one_click_post_from_a_captured_email_stops_the_sequence(

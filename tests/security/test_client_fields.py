@@ -12,9 +12,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.forms import modelform_factory
 
-from campaigns import services as campaign_services
 from campaigns.errors import ActionNotPermittedError
 from campaigns.models import AuditEvent, Campaign
+from campaigns.services.editing import create_campaign, update_campaign
+from campaigns.services.policy import set_compliance_policy
 from creative import services as creative_services
 from creative.models import CreativeState, CreativeVariant
 from strategy import services as strategy_services
@@ -86,7 +87,7 @@ def test_staff_set_agency_fields_and_currency_must_be_iso_4217(api_as, operator,
 
 def test_currency_is_checked_in_one_place_for_services_and_admin_forms(client_user, operator):
     with pytest.raises(ValidationError) as refused:
-        campaign_services.create_campaign(client=client_user.client, name="X", actor=operator, currency="XXX")
+        create_campaign(client=client_user.client, name="X", actor=operator, currency="XXX")
     assert "currency" in refused.value.message_dict
     # The admin's campaign form is a ModelForm: the model field's validator answers there too.
     form = modelform_factory(Campaign, fields=["currency"])(data={"currency": "XXX"})
@@ -96,12 +97,12 @@ def test_currency_is_checked_in_one_place_for_services_and_admin_forms(client_us
 
 def test_services_refuse_agency_fields_from_a_client_actor(client_user):
     with pytest.raises(ActionNotPermittedError):
-        campaign_services.create_campaign(
+        create_campaign(
             client=client_user.client, name="Sneaky", actor=client_user, allow_client_approval=True
         )
     campaign = CampaignFactory(client=client_user.client)
     with pytest.raises(ActionNotPermittedError):
-        campaign_services.update_campaign(campaign=campaign, actor=client_user, daily_email_cap=1000000)
+        update_campaign(campaign=campaign, actor=client_user, daily_email_cap=1000000)
     campaign.refresh_from_db()
     assert campaign.daily_email_cap == 20
 
@@ -136,9 +137,7 @@ def failing_creative(operator):
             start_date=dt.date(2026, 3, 2),
             end_date=dt.date(2026, 5, 30),
         )
-        campaign_services.set_compliance_policy(
-            client=client, actor=operator, sender_postal_address="1 Test Street"
-        )
+        set_compliance_policy(client=client, actor=operator, sender_postal_address="1 Test Street")
         strategy_services.save_brief(
             campaign=campaign,
             objective="Book twenty discovery calls",

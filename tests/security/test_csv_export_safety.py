@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as DjangoClient
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.services.editing import create_campaign, update_campaign
 from leads.importers import import_leads_from_csv
 from leads.models import LeadImport
 from tests.factories import ClientFactory
@@ -59,14 +59,14 @@ def staff_browser(operator):
 @pytest.fixture
 def hostile_campaign(operator):
     client = ClientFactory(name="-2+3+cmd|' /C calc'!A0")
-    return services.create_campaign(client=client, name=HYPERLINK, actor=operator)
+    return create_campaign(client=client, name=HYPERLINK, actor=operator)
 
 
 @pytest.mark.django_db
 def test_timeline_csv_neutralises_a_formula_in_the_campaign_name_and_a_rationale(
     staff_browser, operator, hostile_campaign
 ):
-    services.update_campaign(
+    update_campaign(
         campaign=hostile_campaign, actor=operator, target_clients=12, rationale="+1+cmd|' /C calc'!A0"
     )
     url = reverse("admin:campaigns_campaign_timeline", args=[hostile_campaign.pk])

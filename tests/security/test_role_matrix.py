@@ -131,6 +131,7 @@ def matrix_world(django_db_setup, django_db_blocker):
                 client=world.client, url="https://127.0.0.1:9/matrix", event_types=["lead.won"]
             )
         targets["webhook_endpoint"] = endpoint.pk
+        targets["client"] = world.client.pk
         yield MatrixWorld(client=world, users=users, targets=targets)
         transaction.set_rollback(True)
 
@@ -164,6 +165,8 @@ def _case_for(method: str, path: str) -> Case:
         target = "task"
     elif path.startswith("/api/v1/webhooks/endpoints/{id}"):
         target = "webhook_endpoint"
+    elif path.startswith("/api/v1/clients/{id}"):
+        target = "client"
     elif tail == "resume":
         target = "paused"
     elif tail == "brief" or path.endswith("/strategies/generate/"):
@@ -189,6 +192,7 @@ def _case_for(method: str, path: str) -> Case:
         "edit": {"subject": "matrix"},
         "suppressions": {"email": "matrix@suppressed.example", "reason": "manual_dnc"},
         "select": {"rationale": "matrix"},
+        "sender-identity": {"sender_from_name": "Matrix Sender"},
     }
     action = "campaign.pause" if tail == "transition" else ""
     return Case(

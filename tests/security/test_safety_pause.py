@@ -9,13 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from campaigns import services as campaign_services
 from campaigns.errors import ActionNotPermittedError
 from campaigns.models import AuditEvent, Campaign, CampaignState, PauseKind
+from campaigns.services.transitions import pause_campaign, resume_campaign
 from leads.models import Lead
 from leads.services import transition_lead
 from outreach.models import Message
-from outreach.services import enroll_leads, run_cycle, schedule_due_messages, send_due_messages
+from outreach.services.cycle import run_cycle
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.tracking import TrackingInput, record_tracking_event
 from tests.factories import ClientUserFactory
 from tests.outreach.sending.conftest import live_campaign  # noqa: F401  (a fixture)
@@ -144,7 +145,7 @@ def test_an_auto_pause_rule_pause_needs_an_approver_too(live_campaign, operator,
     )
     # The system never resumes a safety pause, and a command needs an approver (--as) and a reason.
     with pytest.raises(ActionNotPermittedError):
-        campaign_services.resume_campaign(campaign=campaign, actor=None, rationale="automation")
+        resume_campaign(campaign=campaign, actor=None, rationale="automation")
     with pytest.raises(CommandError, match="approver"):
         call_command("campaign", "resume", str(campaign.pk), "--reason", "ok")
     call_command(
@@ -178,7 +179,7 @@ def test_the_migration_backfills_campaigns_paused_before_it(campaign_in_state):
     migration = importlib.import_module("campaigns.migrations.0004_campaign_pause_kind")
     by_breaker, by_rule, by_person = (campaign_in_state(CampaignState.ACTIVE) for _ in range(3))
     for campaign, rule in ((by_breaker, "circuit_breaker"), (by_rule, "stale"), (by_person, None)):
-        campaign_services.pause_campaign(
+        pause_campaign(
             campaign=campaign, rationale="before the migration", metadata={"rule": rule} if rule else None
         )
     Campaign.objects.update(pause_kind="")  # as the rows were before 0004

@@ -19,7 +19,7 @@ from django.core import mail, signing
 from leads.models import Suppression
 from leads.services import forget_person
 from outreach.models import Enrollment, EnrollmentState, Message
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 from tests.outreach.sending.conftest import live_campaign  # noqa: F401 (a fixture used below)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import AuditEvent, CampaignState
-from campaigns.services import activate_campaign, approve_campaign
+from campaigns.services.transitions import activate_campaign, approve_campaign
 from strategy import services
 from strategy.models import CalendarItem, CampaignPlan, StrategyDecision, VariantState
 from tests.conftest import FIXED_NOW
@@ -170,34 +170,31 @@ def test_another_apps_approval_rule_keeps_the_campaign_waiting_but_the_decision_
 def test_policy_requires_an_approved_strategy_and_client_approval_before_activation(
     make_campaign, operator, client_user
 ):
-    from campaigns import services as campaign_services
     from campaigns.errors import TransitionNotAllowedError
     from campaigns.models import Campaign
+    from campaigns.services.policy import set_compliance_policy
+    from campaigns.services.transitions import activate_campaign, transition_campaign
 
     bare = make_campaign()
     for step in ("start_planning", "submit_for_approval", "approve"):
-        campaign_services.transition_campaign(campaign=bare, transition=step, actor=operator)
+        transition_campaign(campaign=bare, transition=step, actor=operator)
     with pytest.raises(TransitionNotAllowedError, match="no approved strategy variant"):
-        campaign_services.activate_campaign(campaign=bare, actor=operator)
+        activate_campaign(campaign=bare, actor=operator)
 
     campaign = make_campaign(client=client_user.client, allow_client_approval=True)
-    campaign_services.set_compliance_policy(
-        campaign=campaign, require_client_approval=True, sender_postal_address="1 Main St"
-    )
+    set_compliance_policy(campaign=campaign, require_client_approval=True, sender_postal_address="1 Main St")
     batch = services.generate_strategies(campaign=campaign, actor=operator)
     variant = batch.variants.order_by("position").first()
     services.select_strategy_variant(variant=variant, actor=operator)
     services.approve_strategy_variant(variant=variant, actor=operator, rationale="agency says yes")
     with pytest.raises(TransitionNotAllowedError, match="requires the client's approval"):
-        campaign_services.activate_campaign(campaign=campaign, actor=operator)
+        activate_campaign(campaign=campaign, actor=operator)
 
     other = make_campaign(client=client_user.client, allow_client_approval=True)
-    campaign_services.set_compliance_policy(
-        campaign=other, require_client_approval=True, sender_postal_address="1 Main St"
-    )
+    set_compliance_policy(campaign=other, require_client_approval=True, sender_postal_address="1 Main St")
     batch = services.generate_strategies(campaign=other, actor=operator)
     variant = batch.variants.order_by("position").first()
     services.select_strategy_variant(variant=variant, actor=client_user)
     services.approve_strategy_variant(variant=variant, actor=client_user, rationale="client signs off")
-    assert campaign_services.activate_campaign(campaign=other, actor=operator).state == "active"
+    assert activate_campaign(campaign=other, actor=operator).state == "active"
     assert Campaign.objects.get(pk=other.pk).state == "active"

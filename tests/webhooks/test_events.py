@@ -12,24 +12,21 @@ import time_machine
 from django.core.mail.backends.locmem import EmailBackend  # noqa: F401  (the test backend)
 from jsonschema import Draft202012Validator
 
-from campaigns import services as campaign_services
 from campaigns.errors import BudgetExhaustedError
 from campaigns.event_types import ENVELOPE_SCHEMA, EVENT_TYPES
 from campaigns.models import OutboxEvent
+from campaigns.services.budget import record_spend
+from campaigns.services.editing import set_campaign_mode
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign, transition_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.importers import import_lead_records
 from leads.models import Lead
 from leads.services import add_suppression, bulk_add_leads, transition_lead
 from outreach.models import Message, MessageState
-from outreach.services import (
-    create_sequence,
-    enroll_leads,
-    record_inbound_reply,
-    schedule_due_messages,
-    send_due_messages,
-)
-from outreach.services.tracking import TrackingInput, record_tracking_event
+from outreach.services.sending import create_sequence, enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.tracking import TrackingInput, record_inbound_reply, record_tracking_event
 from reporting.services import record_outcome
 from strategy import services as strategy_services
 from tests.conftest import FIXED_NOW
@@ -66,13 +63,11 @@ def subscribed_campaign(operator, receiver, clock):
     creatives = list(CreativeVariant.objects.filter(campaign=campaign))
     for creative in creatives:
         creative_services.approve_creative(variant=creative, actor=operator)
-    campaign_services.set_compliance_policy(
+    set_compliance_policy(
         client=campaign.client, actor=operator, sender_postal_address="1 Test Street, Testville"
     )
-    campaign_services.activate_campaign(campaign=campaign, actor=operator)
-    campaign = campaign_services.set_campaign_mode(
-        campaign=campaign, mode="live", actor=operator, rationale="signed off"
-    )
+    activate_campaign(campaign=campaign, actor=operator)
+    campaign = set_campaign_mode(campaign=campaign, mode="live", actor=operator, rationale="signed off")
     sequence = create_sequence(
         campaign=campaign,
         name="Main",
@@ -118,9 +113,9 @@ def test_every_service_emits_its_event_with_schema_valid_data(subscribed_campaig
     )  # fmt: skip  (a complaint also pauses the campaign: its circuit breaker)
     campaign.refresh_from_db()
     type(campaign).objects.filter(pk=campaign.pk).update(budget_cap=Decimal("10"))
-    campaign_services.record_spend(campaign=campaign, kind="manual", amount="9", actor=operator)
+    record_spend(campaign=campaign, kind="manual", amount="9", actor=operator)
     with pytest.raises(BudgetExhaustedError):
-        campaign_services.record_spend(campaign=campaign, kind="manual", amount="5", actor=operator)
+        record_spend(campaign=campaign, kind="manual", amount="5", actor=operator)
 
     events = list(OutboxEvent.objects.order_by("id"))
     counts = Counter(e.type for e in events)
@@ -157,5 +152,5 @@ def test_a_refused_transition_leaves_no_event(subscribed_campaign, operator):
     campaign, _ = subscribed_campaign
     before = OutboxEvent.objects.count()
     with pytest.raises(Exception, match="Cannot"):
-        campaign_services.transition_campaign(campaign=campaign, transition="approve", actor=operator)
+        transition_campaign(campaign=campaign, transition="approve", actor=operator)
     assert OutboxEvent.objects.count() == before

@@ -16,13 +16,14 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.actors import acting_user
 from campaigns.errors import DomainError
 from campaigns.event_types import EVENT_TYPES
 from campaigns.events import new_event_id
 from campaigns.limits import InputLimitExceededError
 from campaigns.models import Client, OutboxEvent, User
 from campaigns.permissions import require_action, require_action_unless_system
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 
 from ..models import DeliveryKind, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from ..selectors import forget_subscriptions
@@ -104,7 +105,7 @@ def create_endpoint(
             batch_enabled=bool(batch_enabled),
             contact_email=_contact_email(contact_email),
             secret=secret,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_by=acting_user(actor),
             created_at=now,
             updated_at=now,
         )

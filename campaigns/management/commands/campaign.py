@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.errors import DomainError
 from campaigns.models import Campaign, User
-from campaigns.services import kill_campaign, pause_campaign, resume_campaign
+from campaigns.services.transitions import kill_campaign, pause_campaign, resume_campaign
 
 ACTIONS = {"pause": pause_campaign, "resume": resume_campaign, "kill": kill_campaign}
 

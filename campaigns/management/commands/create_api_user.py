@@ -3,7 +3,7 @@ from rest_framework.authtoken.models import Token
 
 from campaigns.errors import DomainError
 from campaigns.models import Client
-from campaigns.services import create_client_user
+from campaigns.services.clients import create_client_user
 
 
 class Command(BaseCommand):

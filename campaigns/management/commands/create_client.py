@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.errors import DomainError
-from campaigns.services import create_client
+from campaigns.services.clients import create_client
 
 
 class Command(BaseCommand):

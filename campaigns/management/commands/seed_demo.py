@@ -16,13 +16,10 @@ from campaigns.demo_accounts import (
     ensure_demo_staff_user,
 )
 from campaigns.models import Campaign, Client, CompliancePolicy, User
-from campaigns.services import (
-    create_campaign,
-    create_client,
-    create_client_user,
-    set_compliance_policy,
-    start_campaign_planning,
-)
+from campaigns.services.clients import create_client, create_client_user
+from campaigns.services.editing import create_campaign
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import start_campaign_planning
 
 CLIENT_USER = ("acme-api", DEMO_PASSWORDS["acme-api"])
 CLIENT_NAME = "Acme Analytics"

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.errors import DomainError
 from campaigns.selectors import system_switch
-from campaigns.services import set_system_pause
+from campaigns.services.system_pause import set_system_pause
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.db.models import Q
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, SpendKind
 from campaigns.selectors import budget_status
-from campaigns.services import record_spend
+from campaigns.services.budget import record_spend
 
 from ...models import Message, MessageState
 

@@ -64,7 +64,8 @@ def mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("mailbox_id", "n")
     )
-    return {pk: box.daily_cap - used.get(pk, 0) for pk, box in mailboxes.items()}
+    # A paused mailbox (sender readiness, docs/senders.md) has no room: its messages wait.
+    return {pk: (box.daily_cap if box.is_active else 0) - used.get(pk, 0) for pk, box in mailboxes.items()}
 
 
 def quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:

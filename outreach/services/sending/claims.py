@@ -15,7 +15,7 @@ from campaigns.errors import BudgetExhaustedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState
 from campaigns.selectors import effective_policy
-from campaigns.services import ensure_budget_allows
+from campaigns.services.budget import ensure_budget_allows
 from leads.models import Lead
 from leads.selectors import contactable_leads
 
@@ -91,6 +91,8 @@ def _lock_next_due(
             .defer(*_LEAD_COLUMNS_NOT_READ)
             .in_bulk()
         )
+        for message in locked.values():  # the email's Feedback-ID names its client: read on send threads
+            message.campaign = campaign
         chosen.extend(locked[pk] for pk in take if pk in locked)
     return chosen
 

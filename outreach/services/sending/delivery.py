@@ -23,7 +23,7 @@ from campaigns.events import emit_events
 from campaigns.fsm import source_states
 from campaigns.lock_objects import campaign_send_gate
 from campaigns.models import Campaign, CampaignState
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 from leads.models import Lead
 from leads.services import mark_leads_contacted
 
@@ -34,7 +34,7 @@ from ..leases import cycle_running
 from .budget import book_sent_costs
 from .claims import SendStats, _claim_slice
 from .provider import Provider, ProviderCall
-from .row_updates import update_in_groups, update_provider_ids
+from .row_updates import update_in_groups, update_in_groups_with_own
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,11 @@ class SlicePace:
 
 
 COLLECT_GRACE_SECONDS = 0.003
+# A run with nothing in flight waits this long at most for another run's call to free a thread
+# before it looks again (its lease is renewed between the waits).
+THREAD_WAIT_SECONDS = 0.25
+# The longest a run waits for its calls before it looks again (they end well before: a call's end wakes it).
+WAKE_SECONDS = 1.0
 
 
 class _Window:
@@ -89,24 +94,34 @@ class _Window:
         self.in_flight: dict[Future, Message] = {}
         self.finished: list[tuple[Message, ProviderCall | None]] = []
 
-    def free(self) -> int:
-        return self.provider.concurrency - len(self.in_flight)
-
-    def hand_over(self, messages: list[Message], *, deadline_seconds: float) -> None:
-        """Start as many calls as there are free threads; any more (fast calls, claimed by the
-        slice) start as threads free up, until the deadline."""
-        free, deadline = self.free(), time.monotonic() + deadline_seconds
+    def hand_over(self, messages: list[Message], *, reserved: int, deadline_seconds: float) -> None:
+        """Start the first ``reserved`` calls on the threads reserved for them (at once); any more
+        (fast calls, claimed by the slice) start as threads free up, until the deadline."""
+        deadline = time.monotonic() + deadline_seconds
         for index, message in enumerate(messages):
-            future = self.provider.submit(message, deadline=None if index < free else deadline)
+            is_reserved = index < reserved
+            future = self.provider.submit(
+                message, reserved=is_reserved, deadline=None if is_reserved else deadline
+            )
             self.in_flight[future] = message
 
-    def collect(self) -> None:
-        """Wait for at least one call in flight to finish, then take every finished one. A call
-        that raised what is not an outcome (the worker stopping) re-raises here."""
+    def collect(self, *, or_when: Callable[[], bool] | None = None) -> None:
+        """Wait for at least one call in flight to finish — or, on the process's send threads, for
+        ``or_when`` (threads another run gave back) — then take every finished one. A call that
+        raised what is not an outcome (the worker stopping) re-raises here."""
         if not self.in_flight:
             return
-        done, pending = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
-        if pending:
+        threads = self.provider.threads
+        if threads is not None and or_when is not None:
+            in_flight = list(self.in_flight)
+            threads.wait_until(
+                lambda: or_when() or any(future.done() for future in in_flight), timeout=WAKE_SECONDS
+            )
+            done = {future for future in in_flight if future.done()}
+        else:
+            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        pending = [future for future in self.in_flight if future not in done]
+        if done and pending:
             # Calls claimed together answer within a few ms of each other: one record for them.
             done |= wait(pending, timeout=COLLECT_GRACE_SECONDS, return_when=ALL_COMPLETED).done
         for future in done:
@@ -144,48 +159,70 @@ def send_due_messages(
         concurrency=provider.concurrency,
     )
     window = _Window(provider)
+    # While the run has calls in flight it claims again once this many threads are free: a claim is
+    # a transaction, worth making for a handful of calls, not for each one.
     refill_at = max(1, provider.concurrency // 4)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
     claims, claiming, effective_dry_run = 0, True, dry_run
     campaign: Campaign | None = None
     claim_seconds = 0.0
+    steps = CampaignSteps(campaign_id)
     try:
         while True:
             room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
-            # Refill the threads first, then record the answers; but when every thread is idle, the
-            # answers first (the claim then knows the provider's measured pace).
+            # Refill the threads first, then record the answers; but when every thread of the run is
+            # idle, the answers first (the claim then knows the provider's measured pace).
             idle = not window.in_flight
-            if claiming and room > 0 and (idle or room >= refill_at) and not (idle and window.finished):
-                claims += 1
-                claiming = claims < max_chunks
+            if claiming and room > 0 and not (idle and window.finished):
                 if heartbeat is not None and not heartbeat():
                     stats.stopped_reason = "lost the cycle lease"
                     claiming = False
                     continue
-                started = time.monotonic()
-                claim = _claim_slice(
-                    campaign_id=campaign_id,
-                    now=now or timezone.now(),
-                    dry_run=dry_run,
-                    size=room,
-                    chunk=pace.limit,
-                    queue=queue,
-                )
-                claim_seconds = time.monotonic() - started  # before any call: the round trip alone
-                claim.add_to(stats)
-                campaign, effective_dry_run = claim.campaign, claim.dry_run
-                if not claim.candidates or stats.cap_reached or stats.stopped_reason:
-                    claiming = False
-                if claim.messages and claim.dry_run:
-                    _record_dry_run(campaign, claim.messages, now or timezone.now(), stats)
-                elif claim.messages:
-                    window.hand_over(claim.messages, deadline_seconds=pace.seconds)
-                continue
+                # Slow calls are claimed as many as the threads reserved for them (they start at once);
+                # fast ones as the slice says, the reserved threads starting the first of them.
+                threads = 0
+                if not effective_dry_run:  # a dry run calls no provider
+                    threads = provider.reserve(
+                        min(room, provider.concurrency), least=1 if idle else refill_at
+                    )
+                    if not threads and idle:  # other runs of this process hold every thread
+                        provider.wait_for_free(timeout=THREAD_WAIT_SECONDS)
+                        continue
+                if threads or effective_dry_run:
+                    claims += 1
+                    claiming = claims < max_chunks
+                    started = time.monotonic()
+                    try:
+                        claim = _claim_slice(
+                            campaign_id=campaign_id,
+                            now=now or timezone.now(),
+                            dry_run=dry_run,
+                            size=threads if threads > 0 and room <= provider.concurrency else room,
+                            chunk=pace.limit,
+                            queue=queue,
+                        )
+                    except BaseException:
+                        provider.release(threads)
+                        raise
+                    claim_seconds = time.monotonic() - started  # before any call: the round trip alone
+                    claim.add_to(stats)
+                    campaign, effective_dry_run = claim.campaign, claim.dry_run
+                    if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+                        claiming = False
+                    calls = 0 if claim.dry_run else len(claim.messages)
+                    provider.release(threads - min(threads, calls))  # reserved for calls not claimed
+                    if claim.messages and claim.dry_run:
+                        _record_dry_run(campaign, claim.messages, now or timezone.now(), stats, steps)
+                    elif claim.messages:
+                        window.hand_over(
+                            claim.messages, reserved=min(threads, calls), deadline_seconds=pace.seconds
+                        )
+                    continue
             if window.finished:  # answers are recorded as they come, once the threads are refilled
                 started = time.monotonic()
                 finished = window.take_finished()
-                _record_calls(campaign, finished, now or timezone.now(), stats)
+                _record_calls(campaign, finished, now or timezone.now(), stats, steps)
                 calls = [call for _, call in finished if call is not None]
                 pace.record(
                     calls=len(calls),
@@ -197,7 +234,10 @@ def send_due_messages(
                 if claiming:
                     continue
                 break
-            window.collect()
+            # Woken by its own calls' ends, or by enough threads given back to claim for (when it
+            # has room for that many more).
+            can_claim = claiming and pace.size(dry_run=effective_dry_run) - len(window.in_flight) >= refill_at
+            window.collect(or_when=(lambda: provider.threads.free() >= refill_at) if can_claim else None)
     except BaseException:
         # The run is being stopped (a call raised what is not an outcome): the calls in flight end,
         # and what was claimed but never started goes back — it was never with the provider.
@@ -246,18 +286,24 @@ def _release_never_started(window: _Window, campaign: Campaign | None) -> None:
         logger.exception("could not release %s claimed message(s) never handed over", len(never))
 
 
-def _record_dry_run(campaign: Campaign, messages: list[Message], now: datetime, stats: SendStats) -> None:
+def _record_dry_run(
+    campaign: Campaign, messages: list[Message], now: datetime, stats: SendStats, steps: CampaignSteps
+) -> None:
     """A dry-run claim calls no provider: its messages are recorded at once as if sent."""
     with transaction.atomic():
         for message in messages:
             message.mark_sent()
             message.sent_at = now
         stats.dry_run += len(messages)
-        _record_slice(campaign, messages, now)
+        _record_slice(campaign, messages, now, steps)
 
 
 def _record_calls(
-    campaign: Campaign, finished: list[tuple[Message, ProviderCall | None]], now: datetime, stats: SendStats
+    campaign: Campaign,
+    finished: list[tuple[Message, ProviderCall | None]],
+    now: datetime,
+    stats: SendStats,
+    steps: CampaignSteps | None = None,
 ) -> None:
     """Record finished calls in one transaction: each call's outcome, the enrollments moved on;
     messages whose call never started go back to `scheduled` (cancelled when the campaign was
@@ -275,7 +321,7 @@ def _record_calls(
             state, _ = campaign_send_gate(campaign.pk)
             _unclaim(never, killed=state == CampaignState.CANCELLED, now=now)
         _apply_outcomes(calls, now, stats)
-        _record_slice(campaign, [call.message for call in calls], now)
+        _record_slice(campaign, [call.message for call in calls], now, steps)
 
 
 def _unclaim(messages: list[Message], *, killed: bool, now: datetime) -> None:
@@ -328,21 +374,23 @@ def _apply_outcomes(calls: list[ProviderCall], now: datetime, stats: SendStats) 
             stats.retried += 1
 
 
-def _record_slice(campaign: Campaign, done: list[Message], now: datetime) -> None:
+def _record_slice(
+    campaign: Campaign, done: list[Message], now: datetime, steps: CampaignSteps | None = None
+) -> None:
     """Write what a slice did: message states, enrollments moved on, first contacts, one audit event."""
     for message in done:
         message.updated_at = now
     sent = [m for m in done if m.state == MessageState.SENT]
-    # Sent ones share every value but the provider's id: one UPDATE per distinct id, so a backend
-    # without ids (SMTP, local) costs one statement whatever the slice size.
-    update_in_groups(Message, sent, ["state", "sent_at", "updated_at", "cost_unbooked"])
-    update_provider_ids([m for m in sent if m.provider_message_id])
+    # Sent ones share every value but the provider's id: one statement whatever the slice size.
+    update_in_groups_with_own(
+        Message, sent, ["state", "sent_at", "updated_at", "cost_unbooked"], own="provider_message_id"
+    )
     update_in_groups(
         Message,
         [m for m in done if m.state != MessageState.SENT],
         ["state", "last_error", "scheduled_for", "updated_at"],
     )
-    _advance_enrollments(sent, now, campaign)
+    _advance_enrollments(sent, now, campaign, steps)
     if sent:
         record_audit_event(
             verb="email.dry_run_recorded" if sent[0].dry_run else "email.sent",
@@ -372,26 +420,46 @@ def _sent_events(sent: list[Message]) -> Iterator[dict]:
 FIRST_CONTACT_STATES = source_states(Lead, "mark_contacted")
 
 
-def _advance_enrollments(sent: list[Message], now: datetime, campaign: Campaign) -> None:
+class CampaignSteps:
+    """A campaign's sequence steps by id and by position, read once per send run (and again when a
+    message names a step added since)."""
+
+    def __init__(self, campaign_id: int) -> None:
+        self.campaign_id = campaign_id
+        self.by_pk: dict[int, SequenceStep] = {}
+        self.by_position: dict[tuple[int, int], SequenceStep] = {}
+
+    def step(self, step_id: int) -> SequenceStep:
+        if step_id not in self.by_pk:
+            self.by_pk = {
+                step.pk: step
+                for step in SequenceStep.objects.filter(sequence__campaign_id=self.campaign_id).only(
+                    "id", "sequence_id", "position", "delay_days"
+                )
+            }
+            self.by_position = {(step.sequence_id, step.position): step for step in self.by_pk.values()}
+        return self.by_pk[step_id]
+
+    def following(self, step: SequenceStep) -> SequenceStep | None:
+        return self.by_position.get((step.sequence_id, step.position + 1))
+
+
+def _advance_enrollments(
+    sent: list[Message], now: datetime, campaign: Campaign, steps: CampaignSteps | None = None
+) -> None:
     """Move each sent message's enrollment past the message's step: on to the next step after its
     delay, or completed after the last. One UPDATE per step in the slice (mostly one), guarded by
     the enrollment still being active at that step, so a stopped one stays stopped and a step is
     never passed twice."""
     if not sent:
         return
-    steps = {
-        step.pk: step
-        for step in SequenceStep.objects.filter(sequence__campaign_id=campaign.pk).only(
-            "id", "sequence_id", "position", "delay_days"
-        )
-    }
-    by_position = {(step.sequence_id, step.position): step for step in steps.values()}
+    steps = steps or CampaignSteps(campaign.pk)
     by_step: dict[int, list[int]] = {}
     for message in sent:
         by_step.setdefault(message.step_id, []).append(message.enrollment_id)
     for step_id, enrollment_ids in by_step.items():
-        step = steps[step_id]
-        following = by_position.get((step.sequence_id, step.position + 1))
+        step = steps.step(step_id)
+        following = steps.following(step)
         at_step = Enrollment.objects.filter(
             pk__in=enrollment_ids, state=EnrollmentState.ACTIVE, current_step=step.position
         )

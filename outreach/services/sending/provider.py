@@ -1,53 +1,34 @@
-"""The provider side of a send: the email built from a Message, and the calls that hand a slice to
-the email backend, up to OUTREACH_SEND_CONCURRENCY of them in flight at once.
+"""The provider side of a send: the calls that hand claimed messages to the email backend, up to
+OUTREACH_SEND_CONCURRENCY of them in flight at once in one worker process.
 
 Provider calls wait on the network (an ESP's API answers in 100-300 ms), so one worker making them
-one after another sends 3-10 emails a second. Here a slice's calls run on a small thread pool, each
-thread with its own connection (a backend connection carries one call at a time); the threads only
-build emails and call the backend — they read the claimed Message objects and never touch the
-database. Every outcome comes back to the caller's thread, which writes it in the slice's
-transaction, still under the campaign's share lock a kill waits for.
+one after another sends 3-10 emails a second. Here they run on the process's send threads
+(``SendThreads``), shared by every campaign cycle the process runs at once (the cycles worker runs
+several on Celery's threads pool): while one cycle claims or records, the others' calls keep the
+threads busy. A run reserves threads before it claims, and claims no more than it reserved, so
+what it claims starts at once and a crash leaves only the calls in flight uncertain. Each run
+opens its own backend connection per thread it uses (a connection carries one call at a time) and
+closes them at its end; the threads only build emails and call the backend — they never touch the
+database. Every outcome comes back to the run's own thread, which records it.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-
 from ...errors import TransientSendError
-from ...models import Message
-from ...unsubscribe import list_unsubscribe_headers
-
-
-def _build_email(message: Message, connection) -> EmailMultiAlternatives:
-    headers = {"X-AICMO-Message": str(message.pk)}
-    headers.update(
-        list_unsubscribe_headers(url=message.unsubscribe_url, mailto=settings.AICMO_UNSUBSCRIBE_MAILTO)
-    )
-    headers["Message-ID"] = message.rfc_message_id
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.from_email,
-        to=[message.to_email],
-        headers=headers,
-        connection=connection,
-    )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
-    # Read by anymail ESP backends (ignored by others): lets tracking webhooks name our message.
-    email.metadata = {"aicmo_message_id": str(message.pk), "campaign_id": str(message.campaign_id)}
-    email.tags = [f"campaign-{message.campaign_id}"]
-    return email
+from ...models import MailboxTransport, Message
+from ...transports import connection_for
+from .compose import build_email
 
 
 def _deliver(message: Message, connection) -> str:
-    email = _build_email(message, connection)
+    email = build_email(message, connection)
     sent = connection.send_messages([email])
     if not sent:
         raise TransientSendError("the email backend accepted nothing (0 messages sent)")
@@ -66,59 +47,172 @@ class ProviderCall:
     seconds: float = 0.0
 
 
+class SendThreads:
+    """The worker process's send threads and how many of them are reserved.
+
+    A run reserves threads before it claims (``reserve``) and each reserved call gives its thread
+    back when it ends, so reserved calls never wait in the queue: every run in the process together
+    has at most ``size`` calls in flight. Calls submitted beyond a reservation (fast calls, claimed by
+    the slice) hold no thread of their own and start as threads free up, until their deadline."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.pid = os.getpid()
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="outreach-send")
+        self._reserved = 0
+        self._changed = threading.Condition()
+
+    def free(self) -> int:
+        with self._changed:
+            return self.size - self._reserved
+
+    def reserve(self, wanted: int, *, least: int = 1) -> int:
+        """Up to ``wanted`` threads, if at least ``least`` are free; how many were reserved."""
+        with self._changed:
+            granted = min(wanted, self.size - self._reserved)
+            if granted < max(1, least):
+                return 0
+            self._reserved += granted
+            return granted
+
+    def release(self, count: int = 1) -> None:
+        if count <= 0:
+            return
+        with self._changed:
+            self._reserved = max(0, self._reserved - count)
+            self._changed.notify_all()
+
+    def wait_for_free(self, timeout: float) -> None:
+        """Until a thread is free (another run's call ended) or ``timeout`` seconds passed."""
+        self.wait_until(lambda: self._reserved < self.size, timeout=timeout)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Until ``predicate`` holds — looked at whenever a call of any run in the process ends — or
+        ``timeout`` seconds passed."""
+        with self._changed:
+            self._changed.wait_for(predicate, timeout=timeout)
+
+    def notify(self, _future: Future | None = None) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+_process_threads: SendThreads | None = None
+_process_threads_lock = threading.Lock()
+
+
+def send_threads(size: int) -> SendThreads:
+    """This process's send threads (made at first use, and again in a forked child, whose copy has
+    no threads; a different ``size`` — a changed setting — makes new ones for the runs after it)."""
+    global _process_threads
+    with _process_threads_lock:
+        threads = _process_threads
+        if threads is None or threads.pid != os.getpid() or threads.size != max(1, size):
+            threads = _process_threads = SendThreads(size)
+        return threads
+
+
 class Provider:
     """The email backend of one run.
 
-    Given a connection (a caller's own backend object), its calls are made one at a time on the
-    caller's thread: one connection object carries one call at a time. Otherwise the configured
-    backend is opened once per pool thread, at that thread's first call, and every connection is
-    closed at the end of the run (``close``); up to ``concurrency`` calls are in flight at once."""
+    Given a connection (a caller's own backend object), or with one call at a time configured, its
+    calls are made one at a time on the caller's thread. Otherwise they run on the process's send
+    threads: each thread the run uses opens, at its first call for it, the message's transport —
+    an SMTP mailbox's own server (``outreach.transports.connection_for``), else the configured
+    backend — and every connection is closed at the end of the run (``close``)."""
 
     def __init__(self, connection, *, concurrency: int) -> None:
         self.given = connection
-        self.concurrency = 1 if connection is not None else max(1, concurrency)
+        inline = connection is not None or concurrency <= 1
+        self.threads = None if inline else send_threads(concurrency)
+        self.concurrency = 1 if self.threads is None else self.threads.size
         self._local = threading.local()
         self._opened: list = []
         self._opened_lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self._futures: set[Future] = set()  # the run's calls not ended (pool threads discard theirs)
+        self._futures_lock = threading.Lock()
         self._halted = threading.Event()  # a call raised what is not an outcome: start no more
 
-    def _connection(self):
+    # -- threads: reserved before a claim, so that what is claimed starts at once ----------------
+
+    def reserve(self, wanted: int, *, least: int = 1) -> int:
+        if self.threads is None:  # the caller's own thread: one call at a time, made in submit
+            return min(wanted, 1)
+        return self.threads.reserve(wanted, least=least)
+
+    def release(self, count: int) -> None:
+        if self.threads is not None:
+            self.threads.release(count)
+
+    def wait_for_free(self, timeout: float) -> None:
+        if self.threads is not None:
+            self.threads.wait_for_free(timeout)
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def _connection(self, message: Message):
+        """The caller's connection, else this thread's connection of the run for the message's
+        transport: its SMTP mailbox's own server, or the site's backend for every other message."""
         if self.given is not None:
             return self.given
-        opened = getattr(self._local, "connection", None)
+        opened = getattr(self._local, "connections", None)
         if opened is None:
-            opened = get_connection(fail_silently=False)
-            opened.open()
-            self._local.connection = opened
+            opened = self._local.connections = {}
+        mailbox = message.mailbox  # loaded by the claim: no query on this thread
+        own = mailbox if mailbox is not None and mailbox.transport == MailboxTransport.SMTP else None
+        key = own.pk if own is not None else None
+        connection = opened.get(key)
+        if connection is None:
+            connection = connection_for(own, fail_silently=False)
+            connection.open()
+            opened[key] = connection
             with self._opened_lock:
-                self._opened.append(opened)
-        return opened
+                self._opened.append(connection)
+        return connection
 
     def _call(self, message: Message) -> ProviderCall:
         started = time.monotonic()
         try:
-            provider_id = _deliver(message, self._connection())[:200]
+            provider_id = _deliver(message, self._connection(message))[:200]
         except Exception as exc:  # an outcome: the caller classifies and records it
             return ProviderCall(message, error=exc, seconds=time.monotonic() - started)
         return ProviderCall(message, provider_message_id=provider_id, seconds=time.monotonic() - started)
 
-    def submit(self, message: Message, *, deadline: float | None = None) -> Future:
+    def submit(self, message: Message, *, reserved: bool, deadline: float | None = None) -> Future:
         """Hand one message to the backend; the future's result is its ``ProviderCall``, or None when
         it never started: a ``deadline`` (a ``time.monotonic()`` value) passed while it waited for a
-        thread. With a caller's own connection the call is made here, on the caller's thread, and
-        the future comes back done. A call that raises something that is not an outcome (the worker
-        being stopped) makes every later one not start, and its future re-raises it."""
-        if self.concurrency == 1:
+        thread. A ``reserved`` call holds one of the threads the run reserved and gives it back
+        when it ends. With no threads (the caller's own connection) the call is made here, on the
+        caller's thread, and the future comes back done. A call that raises something that is not
+        an outcome (the worker being stopped) makes every later one not start, and its future
+        re-raises it."""
+        if self.threads is None:
             future: Future = Future()
             try:
                 future.set_result(self._start(message, deadline))
             except BaseException as exc:
                 future.set_exception(exc)
             return future
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="outreach-send")
-        return self._pool.submit(self._start, message, deadline)
+        try:
+            future = self.threads.pool.submit(self._start, message, deadline)
+        except BaseException:
+            if reserved:
+                self.threads.release(1)
+            raise
+        # Every call's end wakes the runs waiting on the threads: its own run, and the others, which
+        # may claim for a thread it gave back (also when the future is cancelled before it ran).
+        future.add_done_callback(self._give_back if reserved else self.threads.notify)
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _give_back(self, _future: Future) -> None:
+        self.threads.release(1)
+
+    def _forget(self, future: Future) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
 
     def _start(self, message: Message, deadline: float | None) -> ProviderCall | None:
         if self._halted.is_set() or (deadline is not None and time.monotonic() >= deadline):
@@ -130,10 +224,13 @@ class Provider:
             raise
 
     def close(self) -> None:
-        """Wait for the calls in flight, then close every connection the run opened."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Cancel the run's calls that have not started, wait for those in flight, then close every
+        connection the run opened (the threads stay: other runs share them)."""
+        with self._futures_lock:
+            pending = list(self._futures)
+        for future in pending:
+            future.cancel()
+        wait(pending)
         with self._opened_lock:
             opened, self._opened = self._opened, []
         for connection in opened:

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.services import record_audit_event
+from campaigns.services.audit import record_audit_event
 
 from ...models import CONFIRMING_EVENT_KINDS, Message, MessageEvent, MessageState, SendResolution
 from .budget import book_sent_costs

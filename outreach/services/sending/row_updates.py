@@ -1,9 +1,11 @@
-"""Bulk writes the send path shares: one UPDATE per distinct set of values, one bulk statement for
-the ESPs' message ids."""
+"""Bulk writes the send path shares: one UPDATE per distinct set of values, and for a value each row
+has of its own (an ESP's message id) one UPDATE joined to those values."""
 
 from __future__ import annotations
 
-from ...models import Message
+from django.db import connection
+
+OWN_VALUES_BATCH = 200
 
 
 def update_in_groups(model, objects: list, fields: list[str]) -> None:
@@ -17,7 +19,33 @@ def update_in_groups(model, objects: list, fields: list[str]) -> None:
         model.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
 
 
-def update_provider_ids(messages: list[Message]) -> None:
-    """Each ESP message id differs: one bulk statement for all of them."""
-    if messages:
-        Message.objects.bulk_update(messages, ["provider_message_id"], batch_size=500)
+def update_in_groups_with_own(model, objects: list, fields: list[str], own: str) -> None:
+    """Like ``update_in_groups``, and also ``own``, a field whose value differs from row to row (sent
+    messages share their state and times, each has its ESP's id): one statement per group, the own
+    values joined from a derived table, where ``bulk_update`` would build a CASE per row."""
+    groups: dict[tuple, list] = {}
+    for obj in objects:
+        groups.setdefault(tuple(getattr(obj, f) for f in fields), []).append(obj)
+    meta, quote = model._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    own_field = meta.get_field(own)
+    for values, members in groups.items():
+        shared = [meta.get_field(name) for name in fields]
+        assignments = [f"{quote(field.column)} = %s" for field in shared]
+        assignments.append(f"{quote(own_field.column)} = own_values.own")
+        shared_params = [
+            field.get_db_prep_save(value, connection) for field, value in zip(shared, values, strict=True)
+        ]
+        for start in range(0, len(members), OWN_VALUES_BATCH):
+            batch = members[start : start + OWN_VALUES_BATCH]
+            # A UNION of one-row SELECTs, not VALUES: SQLite cannot name the columns of a VALUES list.
+            rows = " UNION ALL ".join(["SELECT %s AS pk, %s AS own"] * len(batch))
+            params = list(shared_params)
+            for obj in batch:
+                params += [obj.pk, own_field.get_db_prep_save(getattr(obj, own), connection)]
+            sql = (
+                f"UPDATE {table} SET {', '.join(assignments)} FROM ({rows}) AS own_values "
+                f"WHERE {table}.{quote(meta.pk.column)} = own_values.pk"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns.errors import DomainError
 from campaigns.models import Campaign, User
-from campaigns.selectors import EffectivePolicy, effective_policy
-from campaigns.services import record_audit_event
+from campaigns.selectors import EffectivePolicy
+from campaigns.sender_identity import sender_identity
+from campaigns.services.audit import record_audit_event
 from creative.models import CreativeVariant
 from creative.personalization import render_merge_fields
 from creative.services import ensure_creative_sendable
@@ -26,14 +25,18 @@ from ...models import (
     Enrollment,
     EnrollmentState,
     Message,
-    SendingMailbox,
     Sequence,
     SequenceStep,
     StepVariant,
 )
+from ...senders import from_header_for, reply_to_for, signature_names
 from ...unsubscribe import make_unsubscribe_token, unsubscribe_url
 from ...windows import next_window_opening
 from .row_updates import update_in_groups
+
+# Days between a step and the one before it when a step's spec gives none (the first step goes out
+# on enrollment).
+FOLLOW_UP_DELAY_DAYS = 3
 
 
 def create_sequence(
@@ -55,7 +58,7 @@ def create_sequence(
             weights = list(spec.get("weights") or [1] * len(creatives))
             if len(weights) != len(creatives) or any(int(w) < 1 for w in weights):
                 raise DomainError(f"Step {position}: give one positive weight per creative.", field="steps")
-            delay = int(spec.get("delay_days", 0 if position == 1 else 3))
+            delay = int(spec.get("delay_days", 0 if position == 1 else FOLLOW_UP_DELAY_DAYS))
             step = SequenceStep.objects.create(sequence=sequence, position=position, delay_days=delay)
             for index, (creative, weight) in enumerate(zip(creatives, weights, strict=True)):
                 variant = ensure_creative_sendable(variant=creative, campaign=campaign)
@@ -76,7 +79,7 @@ def create_sequence(
     return sequence
 
 
-SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "is_active")
+SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "is_active", "plain_text_only")
 
 
 def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes) -> Sequence:
@@ -173,7 +176,7 @@ def pick_variant(variants: list[StepVariant], enrollment_id: int) -> StepVariant
 
 
 def _merge_context(
-    lead: Lead, campaign: Campaign, token_url: str, mailbox_name: str, postal_address: str
+    lead: Lead, campaign: Campaign, token_url: str, signature: tuple[str, str], postal_address: str
 ) -> dict[str, str]:
     full = f"{lead.first_name} {lead.last_name}".strip()
     return {
@@ -185,25 +188,11 @@ def _merge_context(
         "title": lead.title,
         "industry": lead.industry,
         "country": lead.country,
-        "city": "",
-        "sender_name": mailbox_name,
-        "sender_company": campaign.client.name,
+        "sender_name": signature[0],
+        "sender_company": signature[1],
         "sender_address": postal_address,
         "unsubscribe_url": token_url,
     }
-
-
-def sender_name_for(campaign: Campaign, mailbox: SendingMailbox | None) -> str:
-    """The name the signature gives before the company ("{{ sender_name }}, {{ sender_company }}"):
-    the mailbox's display name, else the campaign owner's name, else the default sender's display
-    name (the From a mailbox-less send carries). The client's name only as a last resort: it is
-    the company right after it ("Hansa Cargo GmbH, Hansa Cargo GmbH")."""
-    if mailbox is not None and mailbox.display_name:
-        return mailbox.display_name
-    owner = campaign.owner
-    if owner is not None and owner.get_full_name():
-        return owner.get_full_name()
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or campaign.client.name
 
 
 def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, str] | None:
@@ -211,10 +200,10 @@ def preview_context_for_lead(*, campaign: Campaign, lead_id: int) -> dict[str, s
     lead = Lead.objects.filter(pk=lead_id, campaign=campaign).first()
     if lead is None:
         return None
-    address = effective_policy(campaign).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
+    identity = sender_identity(campaign)
     sequence = campaign.sequences.filter(mailbox__isnull=False).select_related("mailbox").first()
-    sender = sender_name_for(campaign, sequence.mailbox if sequence is not None else None)
-    return _merge_context(lead, campaign, unsubscribe_url("preview"), sender, address)
+    signature = signature_names(campaign, sequence.mailbox if sequence is not None else None, identity)
+    return _merge_context(lead, campaign, unsubscribe_url("preview"), signature, identity.postal_address)
 
 
 def schedule_due_messages(
@@ -243,9 +232,9 @@ def schedule_due_messages(
             "variants__creative"
         )
     }
-    postal_address = (
-        policy or effective_policy(campaign)
-    ).sender_postal_address or settings.AICMO_SENDER_POSTAL_ADDRESS
+    # No fallback address: a live campaign without one never got past activation.
+    identity = sender_identity(campaign)
+    postal_address = identity.postal_address
     existing = set(
         Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
     )
@@ -266,10 +255,10 @@ def schedule_due_messages(
         creative: CreativeVariant = arm.creative
         lead = enrollment.lead
         mailbox = enrollment.sequence.mailbox
-        from_email = mailbox.from_header if mailbox else settings.DEFAULT_FROM_EMAIL
+        from_email = from_header_for(campaign, mailbox, identity)
         token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk))
-        sender_name = sender_name_for(campaign, mailbox)
-        context = _merge_context(lead, campaign, token_url, sender_name, postal_address)
+        signature = signature_names(campaign, mailbox, identity)
+        context = _merge_context(lead, campaign, token_url, signature, postal_address)
         window_tz = lead.timezone or campaign.timezone
         messages.append(
             Message(
@@ -280,10 +269,13 @@ def schedule_due_messages(
                 lead=lead,
                 mailbox=mailbox,
                 from_email=from_email,
+                reply_to=reply_to_for(campaign, mailbox, identity),
                 to_email=lead.email,
                 subject=render_merge_fields(creative.subject, context).text[:300],
                 body_text=render_merge_fields(creative.body, context).text,
-                body_html=render_merge_fields(creative.body_html, context, escape_html=True).text,
+                body_html=""  # a plain-text-only sequence sends no HTML part (compose.py)
+                if enrollment.sequence.plain_text_only
+                else render_merge_fields(creative.body_html, context, escape_html=True).text,
                 unsubscribe_url=token_url,
                 rfc_message_id=new_rfc_message_id(from_email),  # random: replies quote it
                 scheduled_for=next_window_opening(now, window_tz),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from campaigns.services.sender_identity import set_sender_identity
 from creative import preview
 from creative import services as creative_services
 from creative.models import CreativeVariant
@@ -42,6 +43,11 @@ def creative_sources(monkeypatch):
 def review_campaign(approved_campaign, client_user, creative_sources):
     """An email campaign of client_user's client, with an approved strategy and two leads."""
     campaign = approved_campaign(client=client_user.client, channels=["email"])
+    # The footer's address comes from the client's sender identity (no site-wide fallback).
+    set_sender_identity(
+        target=campaign.client, values={"sender_postal_address": "Client GmbH, Kai 3, 20457 Hamburg"}
+    )
+    campaign.client.refresh_from_db()
     add_lead(campaign=campaign, email="dana@fleet.example", first_name="Dana", company="Fleet Co")
     add_lead(campaign=campaign, email="eli@haulage.example", first_name="Eli", company="Haulage AG")
     return campaign

@@ -14,13 +14,13 @@ from django.core import mail
 from django.urls import reverse
 
 from campaigns.models import AuditEvent, Campaign, SpendEntry
-from campaigns.services import set_system_pause
+from campaigns.services.system_pause import set_system_pause
 from creative import services
 from creative.models import CreativeVariant
 from leads.models import Lead
 from leads.services import add_lead
 from outreach.models import Message, SendingMailbox
-from outreach.services import create_sequence
+from outreach.services.sending import create_sequence
 from tests.smtp_sink import free_port, smtp_sink  # noqa: F401  (the fixture, reused)
 
 pytestmark = pytest.mark.django_db

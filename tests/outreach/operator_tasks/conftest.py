@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from campaigns.models import CampaignState
-from campaigns.services import activate_campaign
+from campaigns.services.transitions import activate_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from strategy import services as strategy_services

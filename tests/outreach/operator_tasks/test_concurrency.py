@@ -9,7 +9,7 @@ from django.db import connection
 
 from campaigns.errors import TransitionNotAllowedError
 from outreach.models import OperatorTask, OperatorTaskState, OperatorTaskType
-from outreach.services import complete_task, generate_operator_tasks
+from outreach.services.operator_tasks import complete_task, generate_operator_tasks
 from tests.factories import StaffUserFactory
 
 from .factories import OperatorTaskFactory

@@ -7,13 +7,13 @@ import pytest
 
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.models import AuditEvent
-from campaigns.services import complete_campaign, kill_campaign, pause_campaign
+from campaigns.services.transitions import complete_campaign, kill_campaign, pause_campaign
 from creative import services as creative_services
 from creative.models import CreativeState, CreativeVariant
 from outreach import sop_library
 from outreach.models import MetricEntry, OperatorTask, OperatorTaskState, OperatorTaskType
-from outreach.selectors import campaign_task_stats
-from outreach.services import (
+from outreach.selectors.operator_tasks import campaign_task_stats
+from outreach.services.operator_tasks import (
     complete_task,
     fail_task,
     generate_operator_tasks,

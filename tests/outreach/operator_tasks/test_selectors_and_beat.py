@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from campaigns.models import AuditEvent
-from campaigns.services import pause_campaign
+from campaigns.services.transitions import pause_campaign
 from outreach import tasks as outreach_tasks
 from outreach.models import OperatorTask, OperatorTaskState, OperatorTaskType
-from outreach.selectors import my_tasks_today, overdue_tasks, todays_tasks
+from outreach.selectors.operator_tasks import my_tasks_today, overdue_tasks, todays_tasks
 from tests.factories import CampaignFactory, StaffUserFactory
 
 from .factories import OperatorTaskFactory

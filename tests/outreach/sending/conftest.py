@@ -8,11 +8,13 @@ import requests
 from anymail.exceptions import AnymailAPIError
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
-from campaigns import services as campaign_services
+from campaigns.services.editing import set_campaign_mode
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.transitions import activate_campaign
 from creative import services as creative_services
 from creative.models import CreativeVariant
 from leads.services import bulk_add_leads
-from outreach.services import create_sequence
+from outreach.services.sending import create_sequence
 from strategy import services as strategy_services
 from tests.factories import CampaignFactory
 
@@ -76,12 +78,12 @@ def live_campaign(db, operator, frozen_now):
         creatives = list(CreativeVariant.objects.filter(campaign=campaign))
         for creative in creatives:
             creative_services.approve_creative(variant=creative, actor=operator)
-        campaign_services.activate_campaign(campaign=campaign, actor=operator)
-        campaign_services.set_compliance_policy(
+        activate_campaign(campaign=campaign, actor=operator)
+        set_compliance_policy(
             client=campaign.client, actor=operator, sender_postal_address="1 Test Street, Testville"
         )
         if mode == "live":
-            campaign = campaign_services.set_campaign_mode(
+            campaign = set_campaign_mode(
                 campaign=campaign, mode="live", actor=operator, rationale="client signed off"
             )
         sequence = create_sequence(

@@ -9,9 +9,9 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
 
-from campaigns import services as campaign_services
+from campaigns.services.transitions import kill_campaign
 from outreach.models import Message, MessageState
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +89,7 @@ def kill_while_sending(live_campaign, operator, *, chunk_size: int, delay: float
         time.sleep(0.005)
     assert journal, "the sender never started"
     started = time.monotonic()
-    campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
+    kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
     waited = time.monotonic() - started
     with lock:
         journal.append(("killed", ""))

@@ -23,14 +23,13 @@ from django.utils import timezone
 from campaigns.models import SpendEntry, SpendKind
 from leads.models import LeadState
 from outreach.models import Enrollment, EnrollmentState, Message, MessageState, SendResolution
-from outreach.services import (
+from outreach.services.sending import (
     enroll_leads,
-    record_tracking_event,
     recover_interrupted_sends,
     schedule_due_messages,
     send_due_messages,
 )
-from outreach.services.tracking import TrackingInput
+from outreach.services.tracking import TrackingInput, record_tracking_event
 
 pytestmark = pytest.mark.django_db
 COST = Decimal("0.01")
@@ -50,7 +49,7 @@ class ESPLikeBackend(LocmemBackend):
 
     def send_messages(self, messages):
         for message in messages:
-            self.journal.append(int(message.extra_headers["X-AICMO-Message"]))
+            self.journal.append(int(message.metadata["aicmo_message_id"]))
         time.sleep(self.delay)
         if self.die_on is not None and len(self.journal) >= self.die_on:
             raise WorkerKilled

@@ -13,8 +13,8 @@ from leads.models import Lead
 from leads.services import transition_lead
 from outreach.models import CycleLease, Message
 from outreach.services import cycle as cycle_module
-from outreach.services import scheduling_room
 from outreach.services.cycle import run_all, run_cycle
+from outreach.services.sending import scheduling_room
 
 pytestmark = pytest.mark.django_db
 STATS_KEYS = {

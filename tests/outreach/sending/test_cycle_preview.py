@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns import services as campaign_services
 from campaigns.models import AuditEvent, CampaignState
+from campaigns.services.system_pause import set_system_pause
+from campaigns.services.transitions import pause_campaign
 from leads.models import Lead
 from leads.services import bulk_add_leads
 from outreach.models import CycleLease, Enrollment, Message, MessageState
@@ -201,7 +202,7 @@ def test_a_lead_suppressed_after_scheduling_is_predicted_cancelled(live_campaign
 
 def test_a_paused_campaign_preview_says_it_does_not_run(live_campaign, operator):
     campaign, _ = live_campaign(leads=2)
-    campaign = campaign_services.pause_campaign(campaign=campaign, actor=operator, rationale="hold")
+    campaign = pause_campaign(campaign=campaign, actor=operator, rationale="hold")
     assert campaign.state == CampaignState.PAUSED
     preview = preview_next_cycle(campaign=campaign)
     assert not preview.runs and preview.rows == []
@@ -212,7 +213,7 @@ def test_a_paused_campaign_preview_says_it_does_not_run(live_campaign, operator)
 
 def test_system_pause_holds_what_is_due(live_campaign, operator):
     campaign, _ = live_campaign(leads=2)
-    campaign_services.set_system_pause(paused=True, actor=operator, rationale="incident")
+    set_system_pause(paused=True, actor=operator, rationale="incident")
     preview = preview_next_cycle(campaign=campaign)
     assert {r.outcome for r in preview.rows} == {HELD}
     assert "System pause is on: nothing is sent until it is lifted." in preview.explanation

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.services import kill_campaign, pause_campaign
+from campaigns.services.transitions import kill_campaign, pause_campaign
 from outreach import tasks
 from outreach.models import CycleLease
 from outreach.services.cycle import due_campaign_ids

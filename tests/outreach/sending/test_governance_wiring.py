@@ -7,13 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from campaigns import services as campaign_services
 from campaigns.models import Campaign
+from campaigns.services.budget import raise_budget_cap, record_spend
+from campaigns.services.policy import set_compliance_policy
+from campaigns.services.system_pause import set_system_pause
 from creative import services as creative_services
 from creative.models import CreativeState, CreativeVariant
 from outreach.models import Message, MessageState
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.cycle import run_all
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +27,11 @@ def prepare(campaign, sequence):
 
 def test_system_pause_stops_run_all_and_lifting_it_resumes(live_campaign, operator):
     live_campaign(leads=3)
-    campaign_services.set_system_pause(paused=True, actor=operator, rationale="deliverability incident")
+    set_system_pause(paused=True, actor=operator, rationale="deliverability incident")
     results = run_all(dry_run=False)
     assert [r.sent for r in results] == [0]
     assert mail.outbox == []
-    campaign_services.set_system_pause(paused=False, actor=operator, rationale="resolved")
+    set_system_pause(paused=False, actor=operator, rationale="resolved")
     assert run_all(dry_run=False)[0].sent == 3
 
 
@@ -39,7 +41,7 @@ def test_budget_at_99_percent_sends_until_the_next_email_would_exceed_then_raisi
     settings.AICMO_COST_PER_EMAIL = Decimal("0.01")
     campaign, sequence = live_campaign(leads=5)
     Campaign.objects.filter(pk=campaign.pk).update(budget_cap=Decimal("1.00"))
-    campaign_services.record_spend(campaign=campaign, kind="manual", amount=Decimal("0.97"), actor=operator)
+    record_spend(campaign=campaign, kind="manual", amount=Decimal("0.97"), actor=operator)
     prepare(campaign, sequence)
     stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)
     assert stats.sent == 3
@@ -47,7 +49,7 @@ def test_budget_at_99_percent_sends_until_the_next_email_would_exceed_then_raisi
     campaign.refresh_from_db()
     assert campaign.spending_blocked_reason
     assert Message.objects.filter(state=MessageState.SCHEDULED).count() == 2
-    campaign_services.raise_budget_cap(
+    raise_budget_cap(
         campaign=campaign, new_cap=Decimal("2.00"), actor=operator, rationale="client approved more volume"
     )
     assert send_due_messages(campaign_id=campaign.pk, dry_run=False).sent == 2
@@ -78,7 +80,7 @@ def test_policy_quiet_hours_hold_sending_until_they_end(live_campaign, operator,
     import datetime as dt
 
     campaign, sequence = live_campaign(leads=2)
-    campaign_services.set_compliance_policy(
+    set_compliance_policy(
         campaign=campaign,
         actor=operator,
         sender_postal_address="1 Test Street, Testville",

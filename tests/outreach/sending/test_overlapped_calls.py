@@ -18,10 +18,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db.models import Sum
 
-from campaigns import services as campaign_services
 from campaigns.models import SpendEntry, SpendKind
+from campaigns.services.transitions import kill_campaign, pause_campaign, resume_campaign
 from outreach.models import Enrollment, EnrollmentState, Message, MessageState
-from outreach.services import (
+from outreach.services.sending import (
     enroll_leads,
     recover_interrupted_sends,
     schedule_due_messages,
@@ -67,7 +67,7 @@ class OverlappingESP(BaseEmailBackend):
     def send_messages(self, email_messages):
         esp = self.esp
         (email,) = email_messages
-        message_id = int(email.extra_headers["X-AICMO-Message"])
+        message_id = int(email.metadata["aicmo_message_id"])
         with esp.lock:
             esp.journal.append(message_id)
             esp.in_flight += 1
@@ -225,7 +225,7 @@ def test_a_kill_mid_slice_waits_for_the_calls_in_flight_and_cancels_the_rest(liv
     calls, _ = stop_while_sending(
         live_campaign,
         operator,
-        lambda campaign: campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="stop"),
+        lambda campaign: kill_campaign(campaign=campaign, actor=operator, rationale="stop"),
     )
     assert len(calls) <= 4  # one slice: the calls in flight at once
     assert Message.objects.filter(state=MessageState.CANCELLED).count() == 20 - len(calls)
@@ -238,10 +238,10 @@ def test_a_pause_mid_slice_sends_nothing_more_and_resuming_sends_the_rest_once(l
     calls, campaign = stop_while_sending(
         live_campaign,
         operator,
-        lambda campaign: campaign_services.pause_campaign(campaign=campaign, actor=operator),
+        lambda campaign: pause_campaign(campaign=campaign, actor=operator),
     )
     assert Message.objects.filter(state=MessageState.SCHEDULED).count() == 20 - len(calls)
-    campaign_services.resume_campaign(campaign=campaign, actor=operator)
+    resume_campaign(campaign=campaign, actor=operator)
     esp.reset(delay=0.0)
     assert send_due_messages(campaign_id=campaign.pk, dry_run=False).sent == 20 - len(calls)
     assert sorted(calls + esp.esp.journal) == sorted(Message.objects.values_list("pk", flat=True))

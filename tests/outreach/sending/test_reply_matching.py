@@ -19,7 +19,8 @@ from outreach.models import (
     MessageEventKind,
     ReplySenderMatch,
 )
-from outreach.services import enroll_leads, record_inbound_reply, schedule_due_messages, send_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.tracking import record_inbound_reply
 
 pytestmark = pytest.mark.django_db
 SECRET = "hooks:reply-matching-pass"

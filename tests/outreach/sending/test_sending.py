@@ -6,10 +6,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from campaigns import services as campaign_services
+from campaigns.services.transitions import kill_campaign, pause_campaign
 from leads.services import add_suppression
 from outreach.models import Enrollment, EnrollmentState, Message, MessageState, StopReason
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_400_is_not_retried_and_ends_dead_with_the_error(live_campaign, scripted
 def test_kill_cancels_everything_scheduled_and_stops_enrollments(live_campaign, operator):
     campaign, sequence = live_campaign(leads=5)
     prepare(campaign, sequence)
-    campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="client churned")
+    kill_campaign(campaign=campaign, actor=operator, rationale="client churned")
     assert set(Message.objects.values_list("state", flat=True)) == {MessageState.CANCELLED}
     assert set(Enrollment.objects.values_list("stop_reason", flat=True)) == {StopReason.KILLED}
     assert send_due_messages(campaign_id=campaign.pk, dry_run=False).stopped_reason == "campaign is cancelled"
@@ -126,7 +126,7 @@ def test_kill_cancels_everything_scheduled_and_stops_enrollments(live_campaign, 
 def test_pause_stops_claiming_at_once(live_campaign, operator):
     campaign, sequence = live_campaign(leads=3)
     prepare(campaign, sequence)
-    campaign_services.pause_campaign(campaign=campaign, actor=operator, rationale="hold")
+    pause_campaign(campaign=campaign, actor=operator, rationale="hold")
     stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)
     assert stats.sent == 0 and stats.stopped_reason == "campaign is paused"
     assert Message.objects.filter(state=MessageState.SCHEDULED).count() == 3
@@ -180,7 +180,7 @@ def test_two_step_sequence_sends_step_two_after_its_delay(live_campaign, operato
 
     campaign, _ = live_campaign(leads=0)
     creative_ids = list(CreativeVariant.objects.filter(campaign=campaign).values_list("pk", flat=True))
-    from outreach.services import create_sequence
+    from outreach.services.sending import create_sequence
 
     sequence = create_sequence(
         campaign=campaign,
@@ -258,7 +258,7 @@ def test_ranking_made_once_per_run_still_rechecks_each_chunk(live_campaign):
         campaign_id=campaign.pk, dry_run=False, chunk_size=2, connection=StopsOthersDuringTheFirstChunk()
     )
     assert stats.sent == 6
-    sent_ids = [m.extra_headers["X-AICMO-Message"] for m in mail.outbox]
+    sent_ids = [m.metadata["aicmo_message_id"] for m in mail.outbox]
     assert sent_ids == [str(m.pk) for m in ranked[:6]]
     assert Message.objects.get(pk=stopped.pk).state == MessageState.CANCELLED
     assert Message.objects.get(pk=suppressed.pk).state == MessageState.CANCELLED

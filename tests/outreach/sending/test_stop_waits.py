@@ -11,11 +11,10 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from campaigns import services as campaign_services
+from campaigns.services.transitions import kill_campaign
 from outreach.models import Message, MessageState
-from outreach.services import enroll_leads, schedule_due_messages
 from outreach.services.leases import acquire_lease
-from outreach.services.sending import wait_for_calls_in_flight
+from outreach.services.sending import enroll_leads, schedule_due_messages, wait_for_calls_in_flight
 
 
 def with_claims(live_campaign, *, claimed_at):
@@ -64,7 +63,7 @@ def test_a_kill_returns_once_the_call_in_flight_is_recorded(live_campaign, opera
 
     sender = threading.Thread(target=provider_answers)
     sender.start()
-    campaign_services.kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
+    kill_campaign(campaign=campaign, actor=operator, rationale="client pulled out")
     returned_at = time.monotonic()
     sender.join(10)
     assert recorded_at and returned_at >= recorded_at[0]

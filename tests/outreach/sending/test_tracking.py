@@ -12,8 +12,8 @@ from django.core import mail
 
 from leads.models import Lead, LeadState, Suppression
 from outreach.models import Enrollment, EnrollmentState, Message, MessageEvent, MessageState, StopReason
-from outreach.services import enroll_leads, record_inbound_reply, schedule_due_messages, send_due_messages
-from outreach.services.tracking import TrackingInput, record_tracking_event
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.tracking import TrackingInput, record_inbound_reply, record_tracking_event
 from outreach.unsubscribe import make_unsubscribe_token
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,12 @@ from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadState, Suppression
 from outreach.models import Enrollment, Message, MessageEvent, MessageState, StopReason
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
-from outreach.services.sending import recover_interrupted_sends
+from outreach.services.sending import (
+    enroll_leads,
+    recover_interrupted_sends,
+    schedule_due_messages,
+    send_due_messages,
+)
 
 pytestmark = pytest.mark.django_db
 SECRET = "hooks:s3cret-webhook-pass"

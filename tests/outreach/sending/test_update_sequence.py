@@ -49,7 +49,8 @@ def test_the_sequence_change_form_saves_through_the_service(client, operator_rol
     assert page.status_code == 200
     steps = page.context["inline_admin_formsets"][0].formset.management_form
     management = {steps.add_prefix(k): v for k, v in steps.initial.items()}
-    response = client.post(url, {"name": "Main", "mailbox": "", **management})  # is_active unticked
+    # is_active unticked, plain_text_only left ticked
+    response = client.post(url, {"name": "Main", "mailbox": "", "plain_text_only": "on", **management})
     assert response.status_code == 302, response.content.decode()[:2000]
     sequence.refresh_from_db()
     assert sequence.is_active is False

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ from django.test import Client
 from leads.models import Lead, LeadState, Suppression
 from outreach.checks import check_webhook_authentication
 from outreach.models import Enrollment, EnrollmentState, InboundReply, Message, MessageEvent
-from outreach.services import enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages, send_due_messages
 from outreach.webhook_auth import BASIC_AUTH_ONLY, SIGNING_KEYS, missing_webhook_settings
 from tests.outreach.sending.test_tracking import MAILGUN_KEY, mailgun_event, postmark
 from tests.outreach.sending.test_tracking_batch import hard_bounce
@@ -260,4 +261,6 @@ def test_check_deploy_fails_with_an_error_without_webhook_authentication(tmp_pat
         EMAIL_BACKEND="anymail.backends.mailgun.EmailBackend",
         ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY=MAILGUN_KEY,
     )
-    assert "outreach.E00" not in result.stdout + result.stderr
+    # the webhook checks pass (other outreach checks — https unsubscribe, secrets — are not this test's)
+    reported = set(re.findall(r"outreach\.E\d+", result.stdout + result.stderr))
+    assert not {"outreach.E001", "outreach.E002"} & reported
