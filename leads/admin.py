@@ -33,6 +33,7 @@ from .selectors import contactability_blockers, leads_of_campaign, suppressed_le
 from .services import (
     add_suppression,
     record_consent,
+    release_lead,
     remove_suppression,
     set_lead_policy,
     transition_lead,
@@ -112,6 +113,21 @@ class SuppressedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HeldFilter(admin.SimpleListFilter):
+    title = "held for review"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Held (not contacted until released)"), ("no", "Not held")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(hold_reason="")
+        if self.value() == "no":
+            return queryset.filter(hold_reason="")
+        return queryset
+
+
 @admin.register(Lead)
 class LeadAdmin(AicmoHistoryAdmin):
     add_action = NOBODY  # leads arrive through imports (one validation path)
@@ -128,14 +144,23 @@ class LeadAdmin(AicmoHistoryAdmin):
         "campaign",
         "next_action_at",
     ]
-    list_filter = ["state", ScoreBandFilter, "source", SuppressedFilter, "campaign__client", "campaign"]
+    list_filter = [
+        "state",
+        ScoreBandFilter,
+        "source",
+        SuppressedFilter,
+        HeldFilter,
+        "campaign__client",
+        "campaign",
+    ]
     search_fields = ["normalized_email", "company", "last_name"]
     list_select_related = ["campaign", "campaign__client"]
     ordering = ["-id"]  # newest first through the primary key; sorting millions by score is opt-in
     show_full_result_count = False  # an exact count of millions of leads costs more than the page
-    actions = ["mark_do_not_contact"]
+    actions = ["mark_do_not_contact", "release_for_outreach"]
     readonly_fields = [
         "contactability",
+        "hold_reason",
         "source_import",
         "erased_at",
         "state",
@@ -156,6 +181,7 @@ class LeadAdmin(AicmoHistoryAdmin):
         ("score", "next_action_at"),
         "state",
         "state_reason",
+        "hold_reason",
         "contactability",
         "enrichment",
         "erased_at",
@@ -176,6 +202,15 @@ class LeadAdmin(AicmoHistoryAdmin):
         label="Mark do-not-contact",
         noun="lead(s)",
         narrow=lambda queryset: queryset.order_by("pk"),
+    )
+
+    release_for_outreach = reason_action(
+        lambda lead, user, why: release_lead(lead=lead, actor=user, rationale=why),
+        description="Release selected held leads for outreach",
+        label="Released for outreach",
+        noun="lead(s)",
+        required=False,
+        narrow=lambda queryset: queryset.exclude(hold_reason="").order_by("pk"),
     )
 
 

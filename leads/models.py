@@ -183,6 +183,15 @@ class Lead(FSMModelMixin, models.Model):
     next_action_at = models.DateTimeField(null=True, blank=True)
     state = FSMField(default=LeadState.NEW, choices=LeadState.choices, protected=True)
     state_reason = models.CharField(max_length=500, blank=True)
+    hold_reason = models.CharField(
+        "held for review",
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",  # the set-based import writers insert rows in SQL, naming their columns
+        help_text="Not contacted while set: why the lead waits for an operator (e.g. an address a "
+        "reply referred us to). Releasing it clears this.",
+    )
     erased_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the person's data was erased; never contacted again."
     )

@@ -14,3 +14,8 @@ register_action(
     staff_permission="leads.add_suppression",
     clients=CLIENTS_OWN,
 )
+register_action(
+    "leads.release",
+    label="release a held lead for outreach",
+    staff_permission="leads.change_lead",
+)

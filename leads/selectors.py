@@ -220,7 +220,7 @@ def contactable_leads(
     client = campaign.client_id if campaign is not None else OuterRef("campaign__client_id")
     email_suppressed, domain_suppressed = _suppressions_matching(client)
     queryset = (
-        queryset.filter(state__in=CONTACTABLE_STATES, erased_at__isnull=True)
+        queryset.filter(state__in=CONTACTABLE_STATES, erased_at__isnull=True, hold_reason="")
         .exclude(Exists(email_suppressed))
         .exclude(Exists(domain_suppressed))
     )

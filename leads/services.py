@@ -18,6 +18,7 @@ from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.events import actor_name, emit_event, lead_data
 from campaigns.fsm import source_states
 from campaigns.models import Campaign, Client
+from campaigns.permissions import require_action
 from campaigns.services.audit import record_audit_event
 from campaigns.services.policy import set_compliance_policy
 
@@ -509,6 +510,41 @@ def enrich_and_score_leads(
             verb="leads.enriched", campaign=campaign, metadata={"count": done, "icp": bool(weights)}
         )
     return done
+
+
+def hold_lead(*, lead: Lead, reason: str, actor=None) -> Lead:
+    """Keep a lead out of outreach until an operator releases it (``release_lead``), audited."""
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise DomainError("Say why the lead is held.", field="reason")
+    with transaction.atomic():
+        locked = lead_for_update(lead.pk)
+        locked.hold_reason, locked.updated_at = reason, timezone.now()
+        locked.save(update_fields=["hold_reason", "updated_at"])
+        record_audit_event(
+            verb="lead.held", actor=actor, campaign=locked.campaign, target=locked, rationale=reason
+        )
+    return locked
+
+
+def release_lead(*, lead: Lead, actor, rationale: str = "") -> Lead:
+    """An operator lets a held lead be contacted (its campaign's next cycle may enroll it), audited."""
+    with transaction.atomic():
+        locked = lead_for_update(lead.pk)
+        require_action(actor, "leads.release", locked.campaign)
+        if not locked.hold_reason:
+            raise DomainError(f"Lead {locked.pk} is not held.", field="lead")
+        held_because, locked.hold_reason, locked.updated_at = locked.hold_reason, "", timezone.now()
+        locked.save(update_fields=["hold_reason", "updated_at"])
+        record_audit_event(
+            verb="lead.released",
+            actor=actor,
+            campaign=locked.campaign,
+            target=locked,
+            rationale=rationale,
+            metadata={"was_held_because": held_because},
+        )
+    return locked
 
 
 def add_lead(*, campaign: Campaign, email: str, actor=None, **fields: Any) -> Lead:

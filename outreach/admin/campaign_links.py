@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 
 from campaigns.admin_links import CampaignAdminLink, register_campaign_admin_links
 from campaigns.models import Campaign
 
-from ..models import Message, SendResolution, Sequence
+from ..models import InboundReply, Message, SendResolution, Sequence
 from ..models.operator_tasks import OPEN_TASK_STATES, OperatorTask
 from .cycle_preview import may_preview_cycle, preview_url
 
@@ -86,6 +87,23 @@ def campaign_outreach_links(request: HttpRequest, campaign: Campaign) -> list[Ca
                 note=f"{open_tasks} open",
             )
         )
+    if user.has_perm("outreach.view_inboundreply"):
+        replies = InboundReply.objects.filter(campaign=campaign).aggregate(
+            total=Count("id"),
+            unhandled=Count("id", filter=Q(handled_at__isnull=True)),
+            corrected=Count("id", filter=Q(corrected=True)),
+        )
+        if replies["total"]:
+            # How often an operator corrected the classifier: its accuracy on this campaign's mail.
+            links.append(
+                CampaignAdminLink(
+                    key="outreach-replies",
+                    label="Replies (inbox)",
+                    url=_filtered("admin:outreach_inboundreply_changelist", campaign),
+                    note=f"{replies['unhandled']} unhandled; classifier corrected "
+                    f"{replies['corrected']} of {replies['total']}",
+                )
+            )
     return links
 
 

@@ -20,7 +20,7 @@ from campaigns.events import emit_event, lead_data
 from campaigns.services.audit import record_audit_event
 from campaigns.timezones import zone_or_utc
 from leads.models import LeadState
-from leads.services import add_lead, transition_lead
+from leads.services import add_lead, hold_lead, transition_lead
 
 from ...models import (
     PENDING_STATES,
@@ -56,7 +56,7 @@ ACTIONS = {
     "answer_task": "an operator task: answer within one business day",
     "unsubscribe": "suppress the address for the client and stop the sequence",
     "wait": "hold the sequence until the return date plus one business day (7 days without one)",
-    "refer": "add the referred address as a new lead, with a task to review it",
+    "refer": "add the referred address as a new lead, held until an operator reviews and releases it",
     "bounce": "bounce handling: a hard bounce suppresses the address and stops the sequence",
 }
 C = ReplyCategory
@@ -269,6 +269,8 @@ def _refer(reply, message, because, actor):
     try:
         with transaction.atomic():
             lead = add_lead(campaign=campaign, email=address, company=message.lead.company, actor=actor)
+            # Held until an operator has looked: no cycle enrolls it before the review task is done.
+            lead = hold_lead(lead=lead, reason=f"referred by reply #{reply.pk} from {reply.from_email}"[:300])
     except DomainError as exc:
         _note(reply, "refer", f"{because} (not added: {exc})"[:500], actor, referred=address)
         return None
@@ -278,8 +280,8 @@ def _refer(reply, message, because, actor):
         title=f"Review referred lead #{lead.pk} (from reply #{reply.pk})",
         how=[
             f"Reply #{reply.pk} says the right person is lead #{lead.pk}.",
-            "Check the address and the person before the sequence writes to them; "
-            "mark the lead do-not-contact if they should not be written to.",
+            'It is held: no cycle writes to it until you release it (Leads, action "Release '
+            'for outreach"), or mark it do-not-contact if they should not be written to.',
         ],
         due_at=_due_in_one_business_day(campaign),
     )

@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 
 from campaigns.models import AuditEvent, OutboxEvent
+from campaigns.permissions import ActionNotPermittedError
 from leads.models import Lead, LeadState, Suppression
+from leads.services import release_lead
 from outreach.models import (
     Enrollment,
     EnrollmentState,
@@ -26,7 +28,7 @@ from outreach.models import (
 from outreach.replies.categories import ReplyCategory
 from outreach.services.inbox.actions import actions_for, add_business_days
 from outreach.services.inbox.ingest import ingest_email
-from outreach.services.sending import schedule_due_messages
+from outreach.services.sending import enroll_leads, schedule_due_messages
 from tests.conftest import FIXED_NOW
 from webhooks.services import create_endpoint
 
@@ -134,6 +136,27 @@ def test_wrong_person_stops_and_adds_the_referred_address_for_review(sent):
     review = OperatorTask.objects.get(idempotency_key=f"reply:{reply.pk}:refer")
     assert f"#{new_lead.pk}" in review.title
     assert audited(reply, "reply.refer").metadata["new_lead_id"] == new_lead.pk
+
+
+def test_a_referred_lead_is_held_until_an_operator_releases_it(sent, operator_role_user, client_user):
+    campaign, messages = sent
+    message = messages[0]
+    text = "Wrong person, sorry. Please write to jonas.weber@company0.example instead."
+    reply = ingest_email(reply_email(message, text=text))
+    referred = Lead.objects.get(campaign=campaign, normalized_email="jonas.weber@company0.example")
+    assert f"reply #{reply.pk}" in referred.hold_reason
+    sequence = Enrollment.objects.get(pk=message.enrollment_id).sequence
+    # Held: contactable by nothing, so the next cycle's enrollment passes it by.
+    assert enroll_leads(campaign=campaign, sequence=sequence) == 0
+    assert not Enrollment.objects.filter(lead=referred).exists()
+
+    with pytest.raises(ActionNotPermittedError):  # a client user may not release it
+        release_lead(lead=referred, actor=client_user)
+    released = release_lead(lead=referred, actor=operator_role_user, rationale="checked on LinkedIn")
+    assert released.hold_reason == ""
+    assert AuditEvent.objects.filter(verb="lead.released", target_id=str(referred.pk)).exists()
+    assert enroll_leads(campaign=campaign, sequence=sequence) == 1
+    assert Enrollment.objects.filter(lead=referred).exists()
 
 
 def test_a_hard_bounce_quoting_our_message_suppresses_through_the_bounce_path(sent):

@@ -90,6 +90,9 @@ def test_recategorise_with_a_rationale_is_audited_runs_the_new_actions_and_count
     assert Suppression.objects.filter(value=messages[1].to_email, reason="unsubscribed").exists()
     listing = client.get(reverse(CHANGELIST), {"campaign__id__exact": campaign.pk}).content.decode()
     assert "Classifier corrected on 1 of 2 replies shown (50%)" in " ".join(listing.split())
+    # The campaign page says it too, and links to the campaign's inbox.
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "Replies (inbox)" in page and "classifier corrected 1 of" in " ".join(page.split())
 
 
 def test_mark_handled_from_the_thread(client, operator_role_user, replies):
