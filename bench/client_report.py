@@ -179,7 +179,7 @@ def main() -> None:
     # Warm-up: WeasyPrint loads its fonts and Pango once per process.
     build_client_report(client=campaign.client, campaign=campaign)
     from reporting.executive import executive_summary
-    from reporting.selectors import campaign_metrics
+    from reporting.selectors.metrics import campaign_metrics
 
     # Baseline: the dashboard's own numbers for the campaign (what the report reads), nothing rendered.
     baseline = measure(

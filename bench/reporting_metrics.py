@@ -33,7 +33,7 @@ from tqdm import tqdm  # noqa: E402
 from campaigns.models import Campaign, Client  # noqa: E402
 from leads.models import Lead, LeadState  # noqa: E402
 from reporting.executive import executive_summary  # noqa: E402
-from reporting.selectors import list_metrics_for_campaigns, metrics_for_campaigns  # noqa: E402
+from reporting.selectors.metrics import list_metrics_for_campaigns, metrics_for_campaigns  # noqa: E402
 
 STATES = [
     LeadState.NEW,

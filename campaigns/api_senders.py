@@ -8,7 +8,7 @@ their own client's); writes are staff's (``sender_identity.set``), through ``set
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,6 +55,15 @@ def _effective(identity) -> dict:
     }
 
 
+_WRITE_SCHEMA = extend_schema(
+    request=SenderIdentityFieldsSerializer, responses=SenderIdentityResponseSerializer
+)
+
+
+# One schema for both views: the subclasses inherit these methods, and with them their schema.
+@extend_schema_view(
+    get=extend_schema(responses=SenderIdentityResponseSerializer), put=_WRITE_SCHEMA, patch=_WRITE_SCHEMA
+)
 class _SenderIdentityView(APIView):
     lookup_field = "id"  # client users' writes are judged on the object (ActionPermission)
     write_actions = {"put": ACTION, "patch": ACTION}
@@ -92,12 +101,6 @@ class _SenderIdentityView(APIView):
         return self._write(request, partial=True)
 
 
-_SCHEMA = {
-    "request": SenderIdentityFieldsSerializer,
-    "responses": SenderIdentityResponseSerializer,
-}
-
-
 @extend_schema(tags=["sender identity"])
 class ClientSenderIdentityView(_SenderIdentityView):
     """A client's sender identity: from name and address, reply-to, sending domain, postal address."""
@@ -110,18 +113,6 @@ class ClientSenderIdentityView(_SenderIdentityView):
     def identity_of(self, obj):
         return client_identity(obj)
 
-    @extend_schema(responses=SenderIdentityResponseSerializer)
-    def get(self, request, id: int):
-        return super().get(request, id)
-
-    @extend_schema(**_SCHEMA)
-    def put(self, request, id: int):
-        return super().put(request, id)
-
-    @extend_schema(**_SCHEMA)
-    def patch(self, request, id: int):
-        return super().patch(request, id)
-
 
 @extend_schema(tags=["sender identity"])
 class CampaignSenderIdentityView(_SenderIdentityView):
@@ -133,15 +124,3 @@ class CampaignSenderIdentityView(_SenderIdentityView):
 
     def identity_of(self, obj):
         return sender_identity(obj)
-
-    @extend_schema(responses=SenderIdentityResponseSerializer)
-    def get(self, request, id: int):
-        return super().get(request, id)
-
-    @extend_schema(**_SCHEMA)
-    def put(self, request, id: int):
-        return super().put(request, id)
-
-    @extend_schema(**_SCHEMA)
-    def patch(self, request, id: int):
-        return super().patch(request, id)

@@ -18,7 +18,8 @@ from campaigns.timezones import zone_or_utc
 from creative.models import CreativeVariant
 from creative.selectors import approved_creatives
 from reporting.executive import executive_summary
-from reporting.selectors import campaign_metrics, funnel_stages
+from reporting.selectors.funnel import funnel_stages
+from reporting.selectors.metrics import campaign_metrics
 from strategy.models import CalendarItem, PlanPhase, StrategyDecision, StrategyVariant
 from strategy.selectors import approved_variant_for, decisions_for_variant, plan_for
 

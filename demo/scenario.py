@@ -45,7 +45,9 @@ from leads.models import Lead, LeadImport, LeadState
 from leads.services import add_suppression, transition_lead
 from outreach.models import Message, MessageState, OperatorTask
 from outreach.services.cycle import run_cycle
-from outreach.services.operator_tasks import complete_task, generate_operator_tasks, record_metrics
+from outreach.services.operator_tasks.generation import generate_operator_tasks
+from outreach.services.operator_tasks.lifecycle import complete_task
+from outreach.services.operator_tasks.metrics import record_metrics
 from outreach.services.sending import create_sequence
 from reporting.services import record_outcome
 from strategy import services as strategy_services

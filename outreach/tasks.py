@@ -5,8 +5,8 @@ import logging
 from celery import shared_task
 
 from .services.cycle import dispatch_due_cycles, run_cycle
-from .services.operator_tasks import escalate_overdue_tasks as _escalate_overdue_tasks
-from .services.operator_tasks import mark_overdue_tasks
+from .services.operator_tasks.escalation import escalate_overdue_tasks as _escalate_overdue_tasks
+from .services.operator_tasks.escalation import mark_overdue_tasks
 
 logger = logging.getLogger(__name__)
 

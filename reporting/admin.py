@@ -24,7 +24,8 @@ from leads.models import LeadState
 from .charts import funnel_svg, trend_svg
 from .executive import executive_summary
 from .models import CampaignDashboard, Outcome, WeeklySummary
-from .selectors import funnel_stages, metrics_for_campaigns
+from .selectors.funnel import funnel_stages
+from .selectors.metrics import metrics_for_campaigns
 from .services import record_outcome
 
 OVERVIEW_PAGE_SIZE = 50

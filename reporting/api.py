@@ -18,7 +18,8 @@ from leads.models import Lead
 
 from .executive import executive_summary
 from .models import Outcome, WeeklySummary
-from .selectors import DEFAULT_WINDOW_DAYS, ab_results, campaign_metrics
+from .selectors.ab_results import ab_results
+from .selectors.metrics import DEFAULT_WINDOW_DAYS, campaign_metrics
 from .services import record_outcome
 
 NOT_FOUND = OpenApiResponse(description="No such campaign for this client.")

@@ -16,7 +16,7 @@ class ReportingConfig(AppConfig):
 
         from campaigns.metrics_hooks import register_campaign_metrics
 
-        from .selectors import campaign_metrics, list_metrics_for_campaigns
+        from .selectors.metrics import campaign_metrics, list_metrics_for_campaigns
 
         # The campaign API (in campaigns, which cannot import us) shows these live numbers.
         register_campaign_metrics(

@@ -16,17 +16,10 @@ from campaigns.models import Campaign
 from campaigns.selectors import budget_status
 from leads.models import LeadState
 from reporting.next_actions import CampaignNumbers, Recommendation, recommend_next_actions
-from reporting.selectors import (
-    CampaignMetrics,
-    CampaignROI,
-    StepABResult,
-    TrendDay,
-    ab_results,
-    campaign_metrics,
-    campaign_roi,
-    cap_reached_days_running,
-    daily_trend,
-)
+from reporting.selectors.ab_results import StepABResult, ab_results
+from reporting.selectors.metrics import CampaignMetrics, campaign_metrics
+from reporting.selectors.roi import CampaignROI, campaign_roi
+from reporting.selectors.trend import TrendDay, cap_reached_days_running, daily_trend
 
 
 @dataclass

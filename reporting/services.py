@@ -15,7 +15,7 @@ from campaigns.services.audit import record_audit_event
 from leads.models import Lead, LeadState
 from leads.services import transition_lead
 from reporting.models import Outcome, WeeklySummary
-from reporting.selectors import campaign_tz, week_numbers
+from reporting.selectors.weekly import campaign_tz, week_numbers
 
 
 def record_outcome(

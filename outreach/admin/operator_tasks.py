@@ -23,16 +23,10 @@ from campaigns.models import Campaign
 
 from ..models.operator_tasks import OPEN_TASK_STATES, MetricEntry, OperatorTask, OperatorTaskState
 from ..selectors.operator_tasks import my_tasks_today, operator_tasks_visible_to
-from ..services.operator_tasks import (
-    RUNNABLE_CAMPAIGN_STATES,
-    assign_task,
-    complete_task,
-    fail_task,
-    generate_operator_tasks,
-    record_metrics,
-    skip_task,
-    start_task,
-)
+from ..services.operator_tasks.generation import generate_operator_tasks
+from ..services.operator_tasks.lifecycle import assign_task, complete_task, fail_task, skip_task, start_task
+from ..services.operator_tasks.metrics import record_metrics
+from ..services.operator_tasks.rules import RUNNABLE_CAMPAIGN_STATES
 
 __all__ = ["OperatorTaskAdmin"]
 

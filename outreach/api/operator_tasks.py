@@ -21,7 +21,8 @@ from ..selectors.operator_tasks import (
     overdue_tasks,
     todays_tasks,
 )
-from ..services.operator_tasks import complete_task, fail_task, record_metrics, skip_task, start_task
+from ..services.operator_tasks.lifecycle import complete_task, fail_task, skip_task, start_task
+from ..services.operator_tasks.metrics import record_metrics
 
 __all__ = ["CampaignOperatorTaskListView", "OperatorTaskViewSet"]
 

@@ -41,12 +41,9 @@ from outreach.models import (
     StepVariant,
 )
 from outreach.services.cycle import run_cycle
-from outreach.services.operator_tasks import (
-    complete_task,
-    generate_operator_tasks,
-    record_metrics,
-    start_task,
-)
+from outreach.services.operator_tasks.generation import generate_operator_tasks
+from outreach.services.operator_tasks.lifecycle import complete_task, start_task
+from outreach.services.operator_tasks.metrics import record_metrics
 from outreach.services.sending import create_sequence
 from reporting.models import Outcome, WeeklySummary
 from reporting.services import build_weekly_summary, record_outcome

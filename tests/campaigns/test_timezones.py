@@ -12,7 +12,7 @@ import pytest
 from campaigns.templatetags.campaign_time import zone_of
 from campaigns.timezones import zone_or_utc
 from outreach.services.sending.caps import day_bounds
-from reporting.selectors import start_of_local_day
+from reporting.selectors.metrics import start_of_local_day
 
 UTC = zoneinfo.ZoneInfo("UTC")
 

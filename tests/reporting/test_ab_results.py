@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporting.selectors import ab_results
+from reporting.selectors.ab_results import ab_results
 from tests.reporting.conftest import add_messages
 
 

@@ -9,12 +9,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from outreach.models import MessageState, MetricEntry, OperatorTask, StepVariant
-from reporting.selectors import (
-    campaign_metrics,
-    daily_trend,
-    list_metrics_for_campaigns,
-    metrics_for_campaigns,
-)
+from reporting.selectors.metrics import campaign_metrics, list_metrics_for_campaigns, metrics_for_campaigns
+from reporting.selectors.trend import daily_trend
 from tests.reporting.conftest import add_leads, add_messages
 
 

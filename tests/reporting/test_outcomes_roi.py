@@ -11,7 +11,7 @@ from campaigns.models import AuditEvent
 from campaigns.services.budget import record_spend
 from leads.models import LeadState
 from reporting.models import Outcome
-from reporting.selectors import campaign_roi
+from reporting.selectors.roi import campaign_roi
 from reporting.services import record_outcome
 from tests.reporting.conftest import add_leads
 

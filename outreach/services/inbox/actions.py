@@ -36,7 +36,7 @@ from ...models import (
     StopReason,
 )
 from ...replies.categories import AUTOMATIC_CATEGORIES, BounceKind, ReplyCategory
-from ..operator_tasks import create_reply_task
+from ..operator_tasks.replies import create_reply_task
 from ..sending import stop_enrollments
 from ..unsubscribes import unsubscribe_enrollment
 

@@ -9,7 +9,8 @@ from django.db import connection
 
 from campaigns.errors import TransitionNotAllowedError
 from outreach.models import OperatorTask, OperatorTaskState, OperatorTaskType
-from outreach.services.operator_tasks import complete_task, generate_operator_tasks
+from outreach.services.operator_tasks.generation import generate_operator_tasks
+from outreach.services.operator_tasks.lifecycle import complete_task
 from tests.factories import StaffUserFactory
 
 from .factories import OperatorTaskFactory

@@ -13,15 +13,10 @@ from creative.models import CreativeState, CreativeVariant
 from outreach import sop_library
 from outreach.models import MetricEntry, OperatorTask, OperatorTaskState, OperatorTaskType
 from outreach.selectors.operator_tasks import campaign_task_stats
-from outreach.services.operator_tasks import (
-    complete_task,
-    fail_task,
-    generate_operator_tasks,
-    record_metrics,
-    skip_task,
-    sop_content_kind,
-    start_task,
-)
+from outreach.services.operator_tasks.generation import generate_operator_tasks
+from outreach.services.operator_tasks.lifecycle import complete_task, fail_task, skip_task, start_task
+from outreach.services.operator_tasks.metrics import record_metrics
+from outreach.services.operator_tasks.rules import sop_content_kind
 from outreach.sop_library import get_sop
 from strategy.models import CalendarItem
 from strategy.services import update_calendar_item
