@@ -554,6 +554,18 @@ AICMO_DNS_LOOKUP_SECONDS = float(os.environ.get("AICMO_DNS_LOOKUP_SECONDS", "4")
 AICMO_SPF_INCLUDE = os.environ.get("AICMO_SPF_INCLUDE", "")
 # The DKIM selector looked up (<selector>._domainkey.<domain>) for mailboxes that set none.
 AICMO_DKIM_SELECTOR = os.environ.get("AICMO_DKIM_SELECTOR", "aicmo")
+# Pacing (docs/senders.md §4): the least time between two sends of one mailbox, plus a random
+# 0..jitter seconds each time (0 and 0: no gap), and emails a day per recipient company domain per
+# campaign (0: no limit; a campaign's send schedule may set its own).
+AICMO_MAILBOX_MIN_GAP_SECONDS = env_int("AICMO_MAILBOX_MIN_GAP_SECONDS", 60)
+AICMO_MAILBOX_GAP_JITTER_SECONDS = env_int("AICMO_MAILBOX_GAP_JITTER_SECONDS", 30)
+AICMO_DOMAIN_DAILY_LIMIT = env_int("AICMO_DOMAIN_DAILY_LIMIT", 1)
+# Mailbox health (docs/senders.md §5): over the last N days, with at least MIN_SAMPLE emails sent,
+# a mailbox (or a sending domain) whose hard-bounce or complaint rate is over these pauses itself.
+AICMO_MAILBOX_HARD_BOUNCE_RATE = float(os.environ.get("AICMO_MAILBOX_HARD_BOUNCE_RATE", "0.02"))
+AICMO_MAILBOX_COMPLAINT_RATE = float(os.environ.get("AICMO_MAILBOX_COMPLAINT_RATE", "0.001"))
+AICMO_MAILBOX_HEALTH_MIN_SAMPLE = env_int("AICMO_MAILBOX_HEALTH_MIN_SAMPLE", 50)
+AICMO_MAILBOX_HEALTH_WINDOW_DAYS = env_int("AICMO_MAILBOX_HEALTH_WINDOW_DAYS", 7)
 
 # --- the reply inbox (outreach; docs/reply-inbox.md) -------------------------------------------
 # Bytes of an email a poll reads: a larger one (attachments) is read in part, its text kept.

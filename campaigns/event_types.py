@@ -158,9 +158,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(
             "mailbox.paused",
             1,
-            "A sending mailbox was paused (declared for the sender pool; not emitted yet).",
+            "A sending mailbox was paused: its sender readiness failed or its bounce or complaint "
+            "rate passed its threshold (docs/senders.md); a campaign goes on from its other mailboxes.",
             _object({"mailbox": _TEXT, "reason": _TEXT}),
-            emitted=False,
         ),
     )
 }

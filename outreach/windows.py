@@ -1,4 +1,5 @@
-"""Send windows in the lead's time zone (default 09:00-17:00, Monday to Friday)."""
+"""Send windows in the lead's time zone (default 09:00-17:00, Monday to Friday; a campaign may set
+its own: ``outreach.models.SendSchedule``, read by ``services.sending.pacing.campaign_pacing``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ class SendWindow:
             raise ValueError("a send window must start before it ends")
         if not self.weekdays:
             raise ValueError("a send window needs at least one weekday")
+
+    @classmethod
+    def of_days(cls, days: str, start: time, end: time) -> SendWindow:
+        """From a schedule's stored days ("01234": Monday=0 … Sunday=6)."""
+        return cls(start=start, end=end, weekdays=frozenset(int(d) for d in days))
 
 
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:

@@ -98,6 +98,15 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _unpaced_sends(settings):
+    """Pacing (docs/senders.md §4) off: most tests send several emails from one mailbox, or to one
+    company, in one cycle. Its own tests (tests/outreach/senders/test_pacing.py) turn it on."""
+    settings.AICMO_MAILBOX_MIN_GAP_SECONDS = 0
+    settings.AICMO_MAILBOX_GAP_JITTER_SECONDS = 0
+    settings.AICMO_DOMAIN_DAILY_LIMIT = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's million rounds cost ~0.5 s per user; tests need a password, not its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

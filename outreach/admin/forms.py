@@ -39,7 +39,8 @@ def preselected_campaign(form: forms.Form, visible: QuerySet[Campaign]) -> Campa
 class SequenceChangeForm(forms.ModelForm):
     class Meta:
         model = Sequence
-        fields = ["name", "mailbox", "is_active", "plain_text_only"]
+        fields = ["name", "mailbox", "mailboxes", "is_active", "plain_text_only"]
+        widgets = {"mailboxes": forms.CheckboxSelectMultiple}
         help_texts = {
             "is_active": "Untick to stop enrolling new leads into this sequence. "
             "Leads already enrolled keep going; stop the campaign to stop them.",
@@ -52,6 +53,7 @@ class SequenceChangeForm(forms.ModelForm):
             self.fields["mailbox"].queryset = SendingMailbox.objects.filter(
                 Q(client_id=client_id) | Q(client__isnull=True)
             )
+            self.fields["mailboxes"].queryset = self.fields["mailbox"].queryset
 
 
 class CampaignChoiceField(forms.ModelChoiceField):

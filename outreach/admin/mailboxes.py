@@ -1,5 +1,6 @@
 """Operator admin for sending mailboxes (docs/senders.md): transport (ESP or SMTP), the IMAP inbox
-replies land in, sender readiness, and the actions "Test connection", "Re-check readiness" and
+replies land in, warm-up (where each mailbox is today: "day 6 of warm-up: 15 of 50"), sender
+readiness, and the actions "Test connection", "Re-check readiness" and
 "Override failing checks" (approvers, with a rationale).
 
 Passwords are write-only: the form has empty password boxes ("leave empty to keep"), the page says
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin_kit.actions import reason_action
@@ -19,9 +21,11 @@ from ..models import MailboxTransport, SendingMailbox
 from ..services.mailboxes import set_mailbox_secrets
 from ..services.readiness import override_mailbox_readiness, resume_mailbox
 from ..transports import probe_connection
+from ..warmup import warmup_status
 
 __all__ = ["SendingMailboxAdmin"]
 
+WARMUP_NUMBERS = ("warmup_start_volume", "warmup_daily_increase")
 KEEP_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
 
 
@@ -52,6 +56,9 @@ class SendingMailboxForm(forms.ModelForm):
             "daily_cap",
             "reply_to",
             "is_active",
+            "warmup_started_on",
+            "warmup_start_volume",
+            "warmup_daily_increase",
             "transport",
             "smtp_host",
             "smtp_port",
@@ -64,6 +71,23 @@ class SendingMailboxForm(forms.ModelForm):
             "imap_folder",
             "dkim_selector",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:  # a new address warms up from today unless the operator clears it
+            self.initial.setdefault("warmup_started_on", timezone.localdate())
+        for name in WARMUP_NUMBERS:  # left empty: the model's default (5 a day, +2 a day)
+            self.fields[name].required = False
+
+    def _clean_warmup_number(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return SendingMailbox._meta.get_field(name).default if value is None else value
+
+    def clean_warmup_start_volume(self) -> int:
+        return self._clean_warmup_number("warmup_start_volume")
+
+    def clean_warmup_daily_increase(self) -> int:
+        return self._clean_warmup_number("warmup_daily_increase")
 
     def clean(self):
         cleaned = super().clean()
@@ -95,6 +119,7 @@ class SendingMailboxAdmin(AicmoModelAdmin):
         "client",
         "transport",
         "daily_cap",
+        "warmup_display",
         "is_active",
         "readiness_display",
         "sequences_using",
@@ -102,9 +127,28 @@ class SendingMailboxAdmin(AicmoModelAdmin):
     list_filter = ["is_active", "transport", ("client", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["email", "display_name"]
     list_select_related = ["client"]
-    readonly_fields = ["secrets_display", "readiness_detail", "readiness_checked_at", "override_display"]
+    readonly_fields = [
+        "secrets_display",
+        "readiness_detail",
+        "readiness_checked_at",
+        "override_display",
+        "warmup_display",
+    ]
     fieldsets = (
         (None, {"fields": ("email", "display_name", "client", "daily_cap", "reply_to", "is_active")}),
+        (
+            "Warm-up",
+            {
+                "fields": (
+                    "warmup_started_on",
+                    "warmup_start_volume",
+                    "warmup_daily_increase",
+                    "warmup_display",
+                ),
+                "description": "Today's allowance = the daily cap, or less while warming up: start volume "
+                "+ daily increase * days since the start date. Empty start date: no warm-up.",
+            },
+        ),
         (
             "Transport",
             {
@@ -148,6 +192,12 @@ class SendingMailboxAdmin(AicmoModelAdmin):
     @admin.display(description="Sequences", ordering="sequence_count")
     def sequences_using(self, obj: SendingMailbox) -> int:
         return obj.sequence_count
+
+    @admin.display(description="Today's allowance")
+    def warmup_display(self, obj: SendingMailbox) -> str:
+        if obj.pk is None:
+            return "—"
+        return warmup_status(obj, timezone.localdate()).label
 
     @admin.display(description="Readiness")
     def readiness_display(self, obj: SendingMailbox) -> str:

@@ -113,6 +113,7 @@ class SequenceAdmin(AicmoModelAdmin):
         "name",
         "campaign",
         "mailbox",
+        "pool_size",
         "is_active",
         "step_count",
         "enrollment_count",
@@ -122,7 +123,7 @@ class SequenceAdmin(AicmoModelAdmin):
     search_fields = ["name", "campaign__name"]
     list_select_related = ["campaign__client", "mailbox"]
     readonly_fields = ["campaign", "created_at_local"]
-    fields = ["campaign", "name", "mailbox", "is_active", "plain_text_only", "created_at_local"]
+    fields = ["campaign", "name", "mailbox", "mailboxes", "is_active", "plain_text_only", "created_at_local"]
     inlines = [SequenceStepInline]
     created_at_local = campaign_time_column("created_at", "Created")
     actions = ["run_dry_cycle_action"]
@@ -133,9 +134,15 @@ class SequenceAdmin(AicmoModelAdmin):
             .get_queryset(request)
             .annotate(
                 n_steps=Count("steps", distinct=True),
+                n_pool=Count("mailboxes", distinct=True),
                 n_enrollments=Count("enrollments", distinct=True),
             )
         )
+
+    @admin.display(description="Pool mailboxes", ordering="n_pool")
+    def pool_size(self, obj: Sequence) -> int:
+        """Mailboxes first emails rotate over beside the default one (0: no rotation)."""
+        return obj.n_pool
 
     @admin.display(description="Steps", ordering="n_steps")
     def step_count(self, obj: Sequence) -> int:
@@ -157,6 +164,11 @@ class SequenceAdmin(AicmoModelAdmin):
             name: form.cleaned_data[name] for name in form.changed_data if name in SEQUENCE_EDITABLE_FIELDS
         }
         update_sequence(sequence=obj, actor=request.user, **changes)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        # The pool was saved (and audited) by update_sequence: no form.save_m2m() behind its back.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         sequence = self.get_object(request, object_id)

@@ -12,6 +12,7 @@ from .operator_tasks import (  # noqa: F401  (the package names its models for D
     OperatorTaskState,
     OperatorTaskType,
 )
+from .pacing import SendSchedule  # noqa: F401
 from .sending import (  # noqa: F401
     CONFIRMING_EVENT_KINDS,
     PENDING_STATES,

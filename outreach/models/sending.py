@@ -72,6 +72,19 @@ class SendingMailbox(models.Model):
     daily_cap = models.PositiveIntegerField(default=50, help_text="Emails per day from this address.")
     reply_to = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
+    # --- warm-up (outreach.warmup): the day's allowance grows from the start volume to the cap --
+    warmup_started_on = models.DateField(
+        "warm-up started on",
+        null=True,
+        blank=True,
+        help_text="Empty: no warm-up (the full daily cap from day one).",
+    )
+    warmup_start_volume = models.PositiveIntegerField(
+        "warm-up start volume", default=5, help_text="Emails on the warm-up's first day."
+    )
+    warmup_daily_increase = models.PositiveIntegerField(
+        "warm-up daily increase", default=2, help_text="Emails added each day until the daily cap."
+    )
     # --- transport ---------------------------------------------------------------------------
     transport = models.CharField(
         max_length=10, choices=MailboxTransport.choices, default=MailboxTransport.ESP
@@ -121,6 +134,13 @@ class SendingMailbox(models.Model):
         "campaigns.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     readiness_override_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # --- health (outreach.services.mailbox_health) --------------------------------------------
+    health_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Bounces and complaints count from here (an approver's resume).",
+    )
 
     class Meta:
         verbose_name_plural = "sending mailboxes"  # Django's default would say "mailboxs"
@@ -175,6 +195,15 @@ class Sequence(models.Model):
         on_delete=models.PROTECT,
         related_name="sequences",
         help_text="Empty: DEFAULT_FROM_EMAIL.",
+    )
+    # The pool a lead's first step rotates over, with ``mailbox`` (its default); follow-ups stay on
+    # the mailbox that sent the first step (outreach.services.sending.sequences).
+    mailboxes = models.ManyToManyField(
+        SendingMailbox,
+        blank=True,
+        related_name="pool_sequences",
+        verbose_name="mailbox pool",
+        help_text="More mailboxes to rotate first emails over, beside the mailbox above.",
     )
     is_active = models.BooleanField(default=True)
     # On by default: cold email reads as one person writing to another, and inbox providers weigh
@@ -362,6 +391,9 @@ class Message(FSMModelMixin, models.Model):
     rfc_message_id = models.CharField(
         max_length=300, blank=True, help_text="Our Message-ID header; replies quote it."
     )
+    # A follow-up's thread, set at scheduling: the previous step's Message-ID and its chain.
+    in_reply_to = models.CharField(max_length=300, blank=True)
+    references = models.TextField(blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

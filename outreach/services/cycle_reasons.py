@@ -26,7 +26,8 @@ from leads.models import Lead
 from ..models import PENDING_STATES, Enrollment, EnrollmentState, Message, MessageState, Sequence
 from ..windows import SendWindow, in_window, next_window_opening
 from .sending.caps import daily_cap, used_today
-from .sending.claims import NOT_CONTACTABLE
+from .sending.claims import DOMAIN_LIMIT, MAILBOX_CAP, MAILBOX_GAP, NOT_CONTACTABLE
+from .sending.pacing import campaign_pacing, company_domain
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ __all__ = [
     "later_steps_sentence",
     "nothing_to_send_reasons",
     "outside_window_sentence",
+    "postponed_reason",
     "preview_sentences",
     "scheduled_sentence",
     "skipped_cycle_reasons",
@@ -64,11 +66,11 @@ OUTCOME_LABELS = {
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WAITING_GROUPS = 3  # the earliest times named; the rest are summed up
 DASH = "\N{EN DASH}"
-DEFAULT_WINDOW = SendWindow()  # the window the send path applies (windows.next_window_opening)
 
 
-def window_text(campaign: Campaign, window: SendWindow = DEFAULT_WINDOW) -> str:
-    """ "Mon-Fri 09:00-17:00 Europe/Berlin" (en dashes; the window in the campaign's time zone)."""
+def window_text(campaign: Campaign, window: SendWindow | None = None) -> str:
+    """ "Mon-Fri 09:00-17:00 Europe/Berlin" (en dashes; the campaign's window in its time zone)."""
+    window = window or campaign_pacing(campaign).window
     days = sorted(window.weekdays)
     if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
         day_text = f"{DAY_NAMES[days[0]]}{DASH}{DAY_NAMES[days[-1]]}"
@@ -96,10 +98,26 @@ def cap_sentence(used: int, cap: int) -> str:
 
 def outside_window_sentence(campaign: Campaign, now: datetime) -> str:
     """ "" inside the campaign's send window (leads without a time zone of their own use it)."""
-    if in_window(now, campaign.timezone):
+    window = campaign_pacing(campaign).window
+    if in_window(now, campaign.timezone, window):
         return ""
-    opening = next_window_opening(now, campaign.timezone)
-    return f"Outside the send window ({window_text(campaign)}): it opens {when_text(opening, campaign, now)}."
+    opening = next_window_opening(now, campaign.timezone, window)
+    return (
+        f"Outside the send window ({window_text(campaign, window)}): "
+        f"it opens {when_text(opening, campaign, now)}."
+    )
+
+
+def postponed_reason(kind: str, message: Message, until: datetime, campaign: Campaign, now: datetime) -> str:
+    """Why the router (``claims.route_messages``, ``Routing.why``) postponed a message."""
+    if kind == MAILBOX_GAP:
+        sender = message.mailbox.email if message.mailbox_id else message.from_email
+        return f"paced: next send from {sender} at {when_text(until, campaign, now)}"
+    if kind == DOMAIN_LIMIT:
+        return f"one email a day to {company_domain(message.to_email)}: next day's send window"
+    if kind == MAILBOX_CAP:
+        return "its mailbox reached its daily cap"
+    return "the lead's send window is closed"
 
 
 def gate_sentence(reason: str, *, budget_exhausted: bool = False) -> str:
@@ -167,7 +185,14 @@ def waiting_reasons(campaign: Campaign, now: datetime) -> list[str]:
     return sentences
 
 
-def why_waiting(at: datetime, state: str, campaign: Campaign) -> str:
+def why_waiting(
+    at: datetime,
+    state: str,
+    campaign: Campaign,
+    *,
+    message: Message | None = None,
+    now: datetime | None = None,
+) -> str:
     """Why a pending message waits until ``at``: a retry's back-off, a full mailbox (postponed to
     the campaign's next local midnight, ``claims.route_messages``) or its lead's send window."""
     if state == MessageState.RETRY_SCHEDULED:
@@ -175,6 +200,10 @@ def why_waiting(at: datetime, state: str, campaign: Campaign) -> str:
     local = at.astimezone(zone_of(campaign))
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return "its mailbox reached its daily cap"
+    if local.second or local.microsecond:  # windows open on the minute; paced sends fall anywhere
+        if message is not None and now is not None:
+            return postponed_reason(MAILBOX_GAP, message, at, campaign, now)
+        return "paced: its mailbox's minimum gap between sends"
     return "next send window"
 
 

@@ -1,16 +1,45 @@
-"""Mailbox secrets written and re-encrypted (docs/senders.md); never logged, never returned."""
+"""Mailboxes: secrets written and re-encrypted (docs/senders.md; never logged, never returned), and
+the one way a mailbox is paused (sender readiness, mailbox health)."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
+from campaigns.events import emit_event
 from campaigns.models import User
 from campaigns.services.audit import record_audit_event
 
-from ..models import SECRET_NAMES, SendingMailbox
+from ..models import SECRET_NAMES, SendingMailbox, Sequence
 from ..secrets import rotate
 
-__all__ = ["rotate_mailbox_secrets", "set_mailbox_secrets"]
+__all__ = ["pause_mailbox", "rotate_mailbox_secrets", "set_mailbox_secrets"]
+
+
+def pause_mailbox(locked: SendingMailbox, *, reason: str, rationale: str, metadata: dict) -> None:
+    """Pause a mailbox the caller has locked in its transaction: no more sends from it (no room
+    under its cap) while other mailboxes of a campaign go on; ``is_active`` off with the reason, one
+    ``mailbox.paused`` audit event naming the campaigns that send from it, and the
+    ``mailbox.paused`` event for its client's webhook endpoints. An approver resumes it."""
+    locked.is_active, locked.paused_reason = False, reason[:500]
+    locked.save(update_fields=["is_active", "paused_reason"])
+    campaigns = Sequence.objects.filter(Q(mailbox=locked) | Q(mailboxes=locked), is_active=True)
+    record_audit_event(
+        verb="mailbox.paused",
+        target=locked,
+        rationale=rationale,
+        metadata={
+            "mailbox": locked.email,
+            **metadata,
+            "campaigns": sorted(set(campaigns.values_list("campaign_id", flat=True))),
+        },
+    )
+    if locked.client_id:
+        emit_event(
+            "mailbox.paused",
+            client=locked.client_id,
+            data={"mailbox": locked.email, "reason": locked.paused_reason},
+        )
 
 
 def set_mailbox_secrets(

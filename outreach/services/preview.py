@@ -43,6 +43,7 @@ from .sending import route_messages, scheduling_room, send_gate
 from .sending.budget import affordable_emails
 from .sending.caps import daily_cap, mailbox_room, quiet_hours_reason, used_today
 from .sending.claims import NOT_CONTACTABLE
+from .sending.pacing import campaign_pacing, domains_today, mailbox_pace
 from .sending.sequences import pick_variant
 
 __all__ = [
@@ -294,6 +295,7 @@ def _render(
         else ()
     )
     messages: list[tuple[Message, _Due]] = []
+    window = campaign_pacing(campaign).window
     for d in scheduled:
         step = steps.get((d.sequence.pk, d.position))
         if step is None:
@@ -315,7 +317,7 @@ def _render(
             step=step,
             from_email=from_header_for(campaign, mailbox),
             to_email=d.lead.email,
-            scheduled_for=next_window_opening(now, d.lead.timezone or campaign.timezone),
+            scheduled_for=next_window_opening(now, d.lead.timezone or campaign.timezone, window),
         )
         message.preview_variant = label
         message.preview_order = len(messages)  # bulk_create's order: the ids it will get
@@ -376,6 +378,9 @@ def _send(
     )
     fresh_room = mailbox_room([m for m, _ in due], now)
     room_left = dict(fresh_room)
+    pacing = campaign_pacing(campaign)
+    pace = mailbox_pace([m for m, _ in due], now, dry_run=dry_run)
+    domains = domains_today(campaign, now, dry_run=dry_run) if pacing.domain_daily_limit else Counter()
     queue = list(due)
     while queue and room > 0:
         size = min(room, settings.OUTREACH_CHUNK_SIZE)
@@ -387,7 +392,12 @@ def _send(
             contactable=contactable,
             mailbox_room=room_left,
             campaign_timezone=campaign.timezone,
+            window=pacing.window,
+            mailbox_pace=pace,
+            domains_sent=domains,
+            domain_limit=pacing.domain_daily_limit,
         )
+        pace, domains = routing.pace_after, routing.domains_after
         for m in routing.claim:
             why = "dry run: recorded, not sent" if dry_run else ""
             preview.rows.append(
@@ -398,8 +408,7 @@ def _send(
         for m in routing.cancel:
             preview.rows.append(_row(by_message[id(m)], campaign, CANCEL, None, NOT_CONTACTABLE, message=m))
         for m, until in routing.postpone:
-            window = next_window_opening(now, m.lead.timezone or campaign.timezone) > now
-            why = "the lead's send window is closed" if window else "its mailbox reached its daily cap"
+            why = words.postponed_reason(routing.why.get(id(m), ""), m, until, campaign, now)
             preview.rows.append(_row(by_message[id(m)], campaign, WAIT, until, why, message=m))
         room -= len(routing.claim)
         if dry_run:  # dry-run claims do not count against a mailbox: each claim reads it afresh
@@ -467,7 +476,7 @@ def _add_waiting_rows(preview: CyclePreview, campaign: Campaign, now: datetime) 
     """Messages already scheduled for later: they do not go in this cycle."""
     later = (
         Message.objects.filter(campaign=campaign, state__in=PENDING_STATES, scheduled_for__gt=now)
-        .select_related("lead", "step__sequence", "step_variant")
+        .select_related("lead", "mailbox", "step__sequence", "step_variant")
         .order_by("scheduled_for", "id")
     )
     rows = list(later[: ROW_LIMIT + 1])
@@ -479,7 +488,7 @@ def _add_waiting_rows(preview: CyclePreview, campaign: Campaign, now: datetime) 
                 campaign,
                 WAIT,
                 m.scheduled_for,
-                words.why_waiting(m.scheduled_for, m.state, campaign),
+                words.why_waiting(m.scheduled_for, m.state, campaign, message=m, now=now),
                 message=m,
             )
         )

@@ -45,6 +45,8 @@ from campaigns.services.audit import record_audit_event
 from ..dns import configured_nameservers, resolver, txt_records
 from ..models import SendingMailbox, Sequence
 from ..unsubscribe import make_unsubscribe_token, unsubscribe_url
+from .mailbox_health import is_health_pause, resume_mailbox_health
+from .mailboxes import pause_mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -276,9 +278,14 @@ def _post_unsubscribe_now() -> list[str]:
 
 def _campaign_senders(campaign: Campaign) -> tuple[list[SendingMailbox], bool]:
     """The mailboxes of the campaign's active sequences, and whether one has none (identity From)."""
-    sequences = list(Sequence.objects.filter(campaign=campaign, is_active=True).select_related("mailbox"))
+    sequences = list(
+        Sequence.objects.filter(campaign=campaign, is_active=True)
+        .select_related("mailbox")
+        .prefetch_related("mailboxes")  # the pool first emails rotate over sends too
+    )
     mailboxes = {s.mailbox.pk: s.mailbox for s in sequences if s.mailbox is not None}
-    return list(mailboxes.values()), any(s.mailbox is None for s in sequences)
+    mailboxes.update({box.pk: box for s in sequences for box in s.mailboxes.all()})
+    return list(mailboxes.values()), any(s.mailbox is None and not s.mailboxes.all() for s in sequences)
 
 
 def _readiness_targets(campaign: Campaign) -> tuple[list[str], dict[tuple[str, str], str]]:
@@ -369,25 +376,11 @@ def recheck_mailbox(
             )
             fields += ["readiness_override", "readiness_override_by", "readiness_override_at"]
         elif problems and locked.is_active and not locked.readiness_override:
-            locked.is_active = False
-            locked.paused_reason = ("sender readiness: " + "; ".join(problems))[:500]
-            fields += ["is_active", "paused_reason"]
-            record_audit_event(
-                verb="mailbox.paused",
-                target=locked,
+            pause_mailbox(
+                locked,
+                reason="sender readiness: " + "; ".join(problems),
                 rationale="the daily sender readiness check failed",
-                metadata={
-                    "mailbox": locked.email,
-                    "problems": problems,
-                    "dmarc_policy": result.dmarc_policy,
-                    "campaigns": sorted(
-                        set(
-                            Sequence.objects.filter(mailbox=locked, is_active=True).values_list(
-                                "campaign_id", flat=True
-                            )
-                        )
-                    ),
-                },
+                metadata={"problems": problems, "dmarc_policy": result.dmarc_policy},
             )
             logger.warning(
                 "mailbox %s paused: sender readiness failed (%s)", locked.email, "; ".join(problems)
@@ -418,6 +411,8 @@ def override_mailbox_readiness(
     *, mailbox: SendingMailbox, actor: User | None, rationale: str
 ) -> SendingMailbox:
     """An approver lets a mailbox send despite failing checks (and resumes it), with a rationale."""
+    if is_health_pause(mailbox):  # paused for its bounces or complaints: the approver resumes it
+        return resume_mailbox_health(mailbox=mailbox, actor=actor, rationale=rationale)
     require_action_unless_system(actor, "mailbox.override_readiness")
     rationale = (rationale or "").strip()
     if not rationale:
@@ -451,6 +446,9 @@ def override_mailbox_readiness(
 
 def resume_mailbox(*, mailbox: SendingMailbox, actor: User | None) -> list[str]:
     """Check again now; a paused mailbox whose checks pass sends again. Returns what still fails."""
+    mailbox.refresh_from_db()
+    if is_health_pause(mailbox):  # good DNS does not undo bounces: an approver resumes it
+        return [mailbox.paused_reason]
     problems = recheck_mailbox(mailbox)
     if problems:
         return problems

@@ -35,6 +35,7 @@ from ..models import (
 )
 from .inbox.ingest import ingest_email
 from .inbox.matching import reply_sender_match
+from .mailbox_health import check_mailbox_health
 from .sending import settle_unknown_messages, stop_enrollments
 from .unsubscribes import unsubscribe_enrollment
 
@@ -199,6 +200,7 @@ def record_tracking_events(inputs: Iterable[TrackingInput]) -> TrackingBatchResu
             {pk for *_, pk in acting}
         )
         breaker_campaigns: set[int] = set()
+        judged_mailboxes: set[int] = set()
         for key, data, kind, message_pk in acting:
             message = messages[message_pk]
             if _record_and_act(key, data, kind, message, now):
@@ -206,8 +208,12 @@ def record_tracking_events(inputs: Iterable[TrackingInput]) -> TrackingBatchResu
                 result.acted += 1
                 if kind in (MessageEventKind.BOUNCED, MessageEventKind.COMPLAINED):
                     breaker_campaigns.add(message.campaign_id)
+                    if message.mailbox_id:
+                        judged_mailboxes.add(message.mailbox_id)
             else:
                 result.duplicates += 1
+        if judged_mailboxes:  # a mailbox over its bounce or complaint rate pauses itself first
+            check_mailbox_health(mailbox_ids=judged_mailboxes, now=now)
         for campaign_id in sorted(breaker_campaigns):
             check_circuit_breakers(campaign_id=campaign_id, now=now)
     return result

@@ -111,7 +111,7 @@ def test_event_types_are_listed_with_their_schemas(api_as, client_user):
     assert answer.status_code == 200
     types = {t["type"]: t for t in answer.json()["event_types"]}
     assert {"lead.won", "message.sent", "campaign.state_changed", "mailbox.paused"} <= set(types)
-    assert types["message.sent"]["batchable"] and not types["mailbox.paused"]["emitted"]
+    assert types["message.sent"]["batchable"] and types["mailbox.paused"]["emitted"]
     assert types["lead.won"]["schema"]["properties"]["deal_value"]
     assert answer.json()["envelope"]["required"]
 

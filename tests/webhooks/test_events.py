@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.mail.backends.locmem import EmailBackend  # noqa: F401  (the test backend)
+from django.db import transaction
 from jsonschema import Draft202012Validator
 
 from campaigns.errors import BudgetExhaustedError
@@ -24,7 +25,8 @@ from creative.models import CreativeVariant
 from leads.importers import import_lead_records
 from leads.models import Lead
 from leads.services import add_suppression, bulk_add_leads, transition_lead
-from outreach.models import Message, MessageState
+from outreach.models import Message, MessageState, SendingMailbox
+from outreach.services.mailboxes import pause_mailbox
 from outreach.services.sending import create_sequence, enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.tracking import TrackingInput, record_inbound_reply, record_tracking_event
 from reporting.services import record_outcome
@@ -116,6 +118,15 @@ def test_every_service_emits_its_event_with_schema_valid_data(subscribed_campaig
     record_spend(campaign=campaign, kind="manual", amount="9", actor=operator)
     with pytest.raises(BudgetExhaustedError):
         record_spend(campaign=campaign, kind="manual", amount="5", actor=operator)
+
+    mailbox = SendingMailbox.objects.create(client=campaign.client, email="ops@mail.northwind.example")
+    with transaction.atomic():  # what the daily readiness check and the health check call
+        pause_mailbox(
+            SendingMailbox.objects.select_for_update().get(pk=mailbox.pk),
+            reason="sender readiness: DMARC: no record",
+            rationale="the daily sender readiness check failed",
+            metadata={},
+        )
 
     events = list(OutboxEvent.objects.order_by("id"))
     counts = Counter(e.type for e in events)

@@ -219,6 +219,9 @@ RULES: dict[str, dict[str, re.Pattern[str]]] = {
             r"\bgrab (a|some) time\b",
             r"\blet'?s (talk|chat|meet|speak)\b",
             r"\b(let me know|send me) (when|what time)s? (you are|you're|works)\b",
+            r"\b(could|can|shall) we (talk|chat|meet|speak|have a (quick )?(call|chat))\b",
+            r"\b(talk|chat|meet|speak|call) (on|this|next) "
+            r"(monday|tuesday|wednesday|thursday|friday|tomorrow|week)\b",
         ),
         "de": _rx(
             r"\b(termin|telefonat|gespr[äa]ch|call|meeting)\b.{0,40}\b(vereinbaren|ausmachen|machen|abstimmen|finden|vorschlagen)\b",
@@ -248,7 +251,7 @@ RULES: dict[str, dict[str, re.Pattern[str]]] = {
         "en": _rx(
             r"(?<!not )(?<!not really )\binterested\b",
             r"\binteresting\b",
-            r"\bsounds (good|great|interesting|promising)\b",
+            r"\bsounds (good|great|interesting|promising|useful|relevant)\b",
             r"\btell me more\b",
             r"\b(I'?d|we'?d) (like|love) to (learn|hear|know|see) more\b",
             r"\bsend (me|us|over) (more )?(info|information|details|the deck|a proposal)\b",

@@ -1,5 +1,5 @@
 """What a campaign may still send today: its daily cap (by its local date), its sending mailboxes'
-caps and the compliance policy's quiet hours."""
+allowances (their cap, or their warm-up's allowance) and the compliance policy's quiet hours."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from campaigns.models import Campaign
 from campaigns.selectors import EffectivePolicy, effective_policy
 from campaigns.timezones import zone_or_utc
 
-from ...models import PENDING_STATES, Message, MessageState
+from ...models import PENDING_STATES, Message, MessageState, SendingMailbox
+from ...warmup import daily_allowance
 
 
 def day_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
@@ -51,21 +52,50 @@ def scheduling_room(
     return max(0, daily_cap(campaign, policy) - used - waiting)
 
 
-def mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
-    mailboxes = {m.mailbox_id: m.mailbox for m in messages if m.mailbox_id}
-    if not mailboxes:
-        return {}
-    start = now - timedelta(hours=24)
-    used = dict(
+def _claimed_by_mailbox(mailbox_ids, now: datetime, *, dry_run: bool = False) -> dict[int, int]:
+    """Messages of each mailbox claimed in the last 24 hours (live ones, unless ``dry_run``)."""
+    return dict(
         Message.objects.filter(
-            mailbox_id__in=mailboxes, dry_run=False, state__in=COUNTED_STATES, claimed_at__gte=start
+            mailbox_id__in=mailbox_ids,
+            dry_run=dry_run,
+            state__in=COUNTED_STATES,
+            claimed_at__gte=now - timedelta(hours=24),
         )
         .values_list("mailbox_id")
         .annotate(n=Count("id"))
         .values_list("mailbox_id", "n")
     )
-    # A paused mailbox (sender readiness, docs/senders.md) has no room: its messages wait.
-    return {pk: (box.daily_cap if box.is_active else 0) - used.get(pk, 0) for pk, box in mailboxes.items()}
+
+
+def _allowance(box: SendingMailbox, now: datetime) -> int:
+    # A paused mailbox (sender readiness, docs/senders.md) has no room: its messages wait. Else its
+    # warm-up allowance: the daily cap once warmed up (outreach.warmup).
+    return daily_allowance(box, now) if box.is_active else 0
+
+
+def mailbox_room(messages: list[Message], now: datetime) -> dict[int, int]:
+    mailboxes = {m.mailbox_id: m.mailbox for m in messages if m.mailbox_id}
+    if not mailboxes:
+        return {}
+    used = _claimed_by_mailbox(mailboxes, now)
+    return {pk: _allowance(box, now) - used.get(pk, 0) for pk, box in mailboxes.items()}
+
+
+def pool_room(mailboxes: list[SendingMailbox], now: datetime, *, dry_run: bool) -> dict[int, int]:
+    """Room left for new first emails in each pool mailbox: its allowance less what it sent in the
+    last 24 hours (of the campaign's kind, so a dry run rotates as a live one would) and less the
+    messages already waiting on it (scheduled or retrying: they will use the same room)."""
+    if not mailboxes:
+        return {}
+    ids = [box.pk for box in mailboxes]
+    used = _claimed_by_mailbox(ids, now, dry_run=dry_run)
+    waiting = dict(
+        Message.objects.filter(mailbox_id__in=ids, state__in=PENDING_STATES)
+        .values_list("mailbox_id")
+        .annotate(n=Count("id"))
+        .values_list("mailbox_id", "n")
+    )
+    return {box.pk: _allowance(box, now) - used.get(box.pk, 0) - waiting.get(box.pk, 0) for box in mailboxes}
 
 
 def quiet_hours_reason(campaign: Campaign, policy, now: datetime) -> str:

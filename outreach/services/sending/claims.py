@@ -21,9 +21,10 @@ from leads.selectors import contactable_leads
 
 from ...message_ids import new_rfc_message_id
 from ...models import PENDING_STATES, Message, MessageState, StopReason
-from ...windows import next_window_opening
+from ...windows import SendWindow, next_window_opening
 from .budget import affordable_emails, cost_per_email
 from .caps import daily_cap, day_bounds, mailbox_room, quiet_hours_reason, used_today
+from .pacing import MailboxPace, campaign_pacing, company_domain, domains_today, mailbox_pace
 from .row_updates import update_in_groups
 from .stops import stop_enrollments
 
@@ -135,12 +136,27 @@ NOT_CONTACTABLE = "lead is not contactable (suppressed, unsubscribed, bounced or
 @dataclass
 class Routing:
     """What a claim does with each locked candidate: take it, cancel it (its lead may no longer be
-    mailed) or postpone it (to its send window's opening, or to tomorrow when its mailbox is full)."""
+    mailed) or postpone it (to its send window's opening, to tomorrow when its mailbox is full or
+    its company domain had its email today, or to its mailbox's next free time). ``why`` says why
+    each postponed message waits (keyed by ``id(message)``: previews route unsaved messages)."""
 
     claim: list[Message] = field(default_factory=list)
     cancel: list[Message] = field(default_factory=list)
     postpone: list[tuple[Message, datetime]] = field(default_factory=list)
     skip_reasons: Counter = field(default_factory=Counter)
+    why: dict[int, str] = field(default_factory=dict)
+    # the pacing state after these claims: what a next slice of the same cycle starts from (preview)
+    pace_after: dict[int, MailboxPace] = field(default_factory=dict)
+    domains_after: Counter = field(default_factory=Counter)
+
+    def wait(self, message: Message, until: datetime, why: str) -> None:
+        self.postpone.append((message, until))
+        self.why[id(message)] = why
+
+
+DEFAULT_WINDOW = SendWindow()  # Monday to Friday, 09:00-17:00 (a campaign without a send schedule)
+# ``Routing.why`` values (cycle_reasons and the preview turn them into sentences)
+WINDOW, MAILBOX_CAP, MAILBOX_GAP, DOMAIN_LIMIT = "window", "mailbox_cap", "mailbox_gap", "domain_limit"
 
 
 def route_messages(
@@ -150,27 +166,58 @@ def route_messages(
     contactable: set[int],
     mailbox_room: dict[int, int],
     campaign_timezone: str,
+    window: SendWindow = DEFAULT_WINDOW,
+    mailbox_pace: dict[int, MailboxPace] | None = None,
+    domains_sent: Counter | None = None,
+    domain_limit: int = 0,
 ) -> Routing:
-    """Pure: route the candidates (best first) by contactability, the lead's send window and the
-    room left in each sending mailbox today. Reads only the messages (and their lead's time zone)."""
+    """Pure: route the candidates (best first) by contactability, the lead's send window (the
+    campaign's ``window``), the room left in each sending mailbox today, each mailbox's next free
+    time (``mailbox_pace``: at most one send per gap, so a mailbox never bursts) and the emails
+    its company domain had from this campaign today (``domain_limit``; 0: none). Reads only the
+    messages (their lead's time zone, their recipient)."""
     routing = Routing()
     room = dict(mailbox_room)
+    pace = dict(mailbox_pace or {})
+    slots: dict[int, datetime] = {}  # the next free time handed to a postponed message, per mailbox
+    domains = Counter(domains_sent or {})
+    tomorrow = day_bounds(now, campaign_timezone)[1]
     for message in candidates:
         if message.lead_id not in contactable:
             routing.cancel.append(message)
             routing.skip_reasons["not_contactable"] += 1
             continue
-        opening = next_window_opening(now, message.lead.timezone or campaign_timezone)
+        zone = message.lead.timezone or campaign_timezone
+        opening = next_window_opening(now, zone, window)
         if opening > now:
-            routing.postpone.append((message, opening))
+            routing.wait(message, opening, WINDOW)
             continue
-        if message.mailbox_id is not None:
-            if room.get(message.mailbox_id, 0) <= 0:
-                routing.postpone.append((message, day_bounds(now, campaign_timezone)[1]))
-                routing.skip_reasons["mailbox_cap"] += 1
-                continue
-            room[message.mailbox_id] -= 1
+        box = message.mailbox_id
+        if box is not None and room.get(box, 0) <= 0:
+            routing.wait(message, tomorrow, MAILBOX_CAP)
+            routing.skip_reasons["mailbox_cap"] += 1
+            continue
+        mailbox = pace.get(box) if box is not None else None
+        if mailbox is not None and mailbox.free_at > now:
+            # spread the waiting ones one gap apart (each is checked again when it falls due)
+            until = next_window_opening(slots.get(box, mailbox.free_at), zone, window)
+            slots[box] = until + mailbox.gap
+            routing.wait(message, until, MAILBOX_GAP)
+            routing.skip_reasons["mailbox_gap"] += 1
+            continue
+        domain = company_domain(message.to_email) if domain_limit > 0 else ""
+        if domain and domains[domain] >= domain_limit:
+            routing.wait(message, next_window_opening(tomorrow, zone, window), DOMAIN_LIMIT)
+            routing.skip_reasons["domain_limit"] += 1
+            continue
+        if box is not None:
+            room[box] -= 1
+            if mailbox is not None:
+                pace[box] = MailboxPace(free_at=now + mailbox.gap, gap=mailbox.gap)
+        if domain:
+            domains[domain] += 1
         routing.claim.append(message)
+    routing.pace_after, routing.domains_after = pace, domains
     return routing
 
 
@@ -274,12 +321,19 @@ def _claim_slice(
                 regions=policy.consent_regions,
             ).values_list("pk", flat=True)
         )
+        pacing = campaign_pacing(campaign)
         claim.routing = route_messages(
             candidates,
             now=now,
             contactable=contactable,
             mailbox_room=mailbox_room(candidates, now),
             campaign_timezone=campaign.timezone,
+            window=pacing.window,
+            mailbox_pace=mailbox_pace(candidates, now, dry_run=effective_dry_run),
+            domains_sent=domains_today(campaign, now, dry_run=effective_dry_run)
+            if pacing.domain_daily_limit
+            else None,
+            domain_limit=pacing.domain_daily_limit,
         )
         _write_routing(claim.routing, now=now, dry_run=effective_dry_run)
         claim.messages = claim.routing.claim

@@ -59,6 +59,9 @@ def build_email(message: Message, connection) -> EmailMultiAlternatives:
     )
     headers["Message-ID"] = message.rfc_message_id
     headers["Feedback-ID"] = feedback_id(message)
+    if message.in_reply_to:  # a follow-up: threaded under the lead's previous email (pool.py)
+        headers["In-Reply-To"] = message.in_reply_to
+        headers["References"] = message.references or message.in_reply_to
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,

@@ -32,6 +32,8 @@ from ...models import (
 from ...senders import from_header_for, reply_to_for, signature_names
 from ...unsubscribe import make_unsubscribe_token, unsubscribe_url
 from ...windows import next_window_opening
+from .pacing import campaign_pacing
+from .pool import PoolRotation, sequence_pools, thread_subject, threads_of
 from .row_updates import update_in_groups
 
 # Days between a step and the one before it when a step's spec gives none (the first step goes out
@@ -39,16 +41,38 @@ from .row_updates import update_in_groups
 FOLLOW_UP_DELAY_DAYS = 3
 
 
+def _check_mailboxes(campaign: Campaign, mailboxes, field: str) -> None:
+    """A sequence sends only from its campaign's client's mailboxes or shared ones."""
+    for mailbox in mailboxes:
+        if mailbox is not None and mailbox.client_id not in (None, campaign.client_id):
+            raise DomainError(
+                f"Mailbox {mailbox.email} belongs to another client; pick one of this client's or a "
+                "shared one.",
+                field=field,
+            )
+
+
 def create_sequence(
-    *, campaign: Campaign, name: str, steps: list[dict], mailbox=None, actor: User | None = None
+    *,
+    campaign: Campaign,
+    name: str,
+    steps: list[dict],
+    mailbox=None,
+    mailboxes=(),
+    actor: User | None = None,
 ) -> Sequence:
-    """steps: [{"delay_days": 0, "creatives": [id, …], "weights": [1, …]}, …] — approved email creative."""
+    """steps: [{"delay_days": 0, "creatives": [id, …], "weights": [1, …]}, …] — approved email creative.
+    ``mailboxes``: more mailboxes for the pool first emails rotate over (pool.py), beside ``mailbox``."""
     if not steps:
         raise DomainError("A sequence needs at least one step.", field="steps")
+    _check_mailboxes(campaign, [mailbox], "mailbox")
+    _check_mailboxes(campaign, mailboxes, "mailboxes")
     with transaction.atomic():
         sequence = Sequence.objects.create(
             campaign=campaign, name=name.strip() or "Sequence", mailbox=mailbox
         )
+        if mailboxes:
+            sequence.mailboxes.set(mailboxes)
         for position, spec in enumerate(steps, start=1):
             creatives = list(spec.get("creatives") or [])
             if not creatives:
@@ -79,13 +103,14 @@ def create_sequence(
     return sequence
 
 
-SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "is_active", "plain_text_only")
+SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "mailboxes", "is_active", "plain_text_only")
 
 
 def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes) -> Sequence:
-    """Change a sequence's name, mailbox or whether it enrolls new leads (its steps stay: scheduled
-    messages point at them). Audited as ``sequence.updated`` naming the changed fields; nothing
-    changed, nothing written. The mailbox is the campaign's client's or a shared one."""
+    """Change a sequence's name, mailbox, mailbox pool or whether it enrolls new leads (its steps
+    stay: scheduled messages point at them). Audited as ``sequence.updated`` naming the changed
+    fields; nothing changed, nothing written. Mailboxes are the campaign's client's or shared ones.
+    A new pool applies to first emails scheduled from now on; follow-ups stay on their thread's."""
     unknown = sorted(set(changes) - set(SEQUENCE_EDITABLE_FIELDS))
     if unknown:
         raise DomainError(
@@ -97,18 +122,20 @@ def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes)
         changes["name"] = (changes["name"] or "").strip() or "Sequence"
     with transaction.atomic():
         locked = Sequence.objects.select_for_update().select_related("campaign").get(pk=sequence.pk)
-        mailbox = changes.get("mailbox")
-        if mailbox is not None and mailbox.client_id not in (None, locked.campaign.client_id):
-            raise DomainError(
-                f"Mailbox {mailbox.email} belongs to another client; pick one of this client's or a "
-                "shared one.",
-                field="mailbox",
-            )
+        _check_mailboxes(locked.campaign, [changes.get("mailbox")], "mailbox")
+        pool = changes.pop("mailboxes", None)
         changed = [name for name, value in changes.items() if getattr(locked, name) != value]
         if changed:
             for name in changed:
                 setattr(locked, name, changes[name])
             locked.save(update_fields=changed)
+        if pool is not None:
+            pool = list(pool)
+            _check_mailboxes(locked.campaign, pool, "mailboxes")
+            if {box.pk for box in pool} != set(locked.mailboxes.values_list("pk", flat=True)):
+                locked.mailboxes.set(pool)
+                changed.append("mailboxes")
+        if changed:
             record_audit_event(
                 verb="sequence.updated",
                 actor=actor,
@@ -235,11 +262,17 @@ def schedule_due_messages(
     # No fallback address: a live campaign without one never got past activation.
     identity = sender_identity(campaign)
     postal_address = identity.postal_address
+    window = campaign_pacing(campaign).window  # the campaign's send window (docs/senders.md §4)
     existing = set(
         Message.objects.filter(enrollment__in=[e.pk for e in due]).values_list("enrollment_id", "step_id")
     )
+    # Mailbox pools and threads (pool.py): first emails rotate, follow-ups stay in their thread.
+    pools = sequence_pools(campaign)
+    rotation = PoolRotation(pools, now, dry_run=not campaign.is_live)
+    threads = threads_of([e.pk for e in due if e.current_step > 1])
     messages: list[Message] = []
     finished: list[Enrollment] = []
+    waiting: set[int] = set()  # first emails of a pool with no room today: rendered in a later cycle
     for enrollment in due:
         step = steps.get((enrollment.sequence_id, enrollment.current_step))
         if step is not None and (enrollment.pk, step.pk) in existing:
@@ -251,15 +284,28 @@ def schedule_due_messages(
             enrollment.next_send_at = None
             finished.append(enrollment)
             continue
+        thread = threads.get(enrollment.pk)
+        pool = pools.get(enrollment.sequence_id, [])
+        if thread is not None and thread.first.mailbox_id is not None:
+            mailbox = thread.first.mailbox  # the mailbox the lead has been writing with
+        elif thread is None and len(pool) > 1:
+            mailbox = rotation.pick(pool)
+            if mailbox is None:
+                waiting.add(enrollment.pk)
+                continue
+        else:
+            mailbox = pool[0] if pool else None  # the sequence's mailbox (as before a pool existed)
         arm = pick_variant(list(step.variants.all()), enrollment.pk)
         creative: CreativeVariant = arm.creative
         lead = enrollment.lead
-        mailbox = enrollment.sequence.mailbox
         from_email = from_header_for(campaign, mailbox, identity)
         token_url = unsubscribe_url(make_unsubscribe_token(enrollment_id=enrollment.pk))
         signature = signature_names(campaign, mailbox, identity)
         context = _merge_context(lead, campaign, token_url, signature, postal_address)
         window_tz = lead.timezone or campaign.timezone
+        subject = render_merge_fields(creative.subject, context).text
+        if thread is not None:
+            subject = thread_subject(subject, thread.first.subject)
         messages.append(
             Message(
                 campaign=campaign,
@@ -271,14 +317,16 @@ def schedule_due_messages(
                 from_email=from_email,
                 reply_to=reply_to_for(campaign, mailbox, identity),
                 to_email=lead.email,
-                subject=render_merge_fields(creative.subject, context).text[:300],
+                subject=subject[:300],
                 body_text=render_merge_fields(creative.body, context).text,
                 body_html=""  # a plain-text-only sequence sends no HTML part (compose.py)
                 if enrollment.sequence.plain_text_only
                 else render_merge_fields(creative.body_html, context, escape_html=True).text,
                 unsubscribe_url=token_url,
                 rfc_message_id=new_rfc_message_id(from_email),  # random: replies quote it
-                scheduled_for=next_window_opening(now, window_tz),
+                in_reply_to=thread.previous.rfc_message_id if thread is not None else "",
+                references=thread.references if thread is not None else "",
+                scheduled_for=next_window_opening(now, window_tz, window),
                 created_at=now,
                 updated_at=now,
             )
@@ -289,8 +337,8 @@ def schedule_due_messages(
         # ignore_conflicts: a concurrent scheduler may have inserted the same (enrollment, step).
         Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
         # Every other due enrollment now waits on its Message: one UPDATE, not a CASE per row.
-        Enrollment.objects.filter(pk__in=[e.pk for e in due if e.pk not in finished_ids]).update(
-            next_send_at=None
-        )
+        Enrollment.objects.filter(
+            pk__in=[e.pk for e in due if e.pk not in finished_ids and e.pk not in waiting]
+        ).update(next_send_at=None)
         update_in_groups(Enrollment, finished, ["state", "ended_at", "next_send_at"])
     return len(messages)
