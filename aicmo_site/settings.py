@@ -554,6 +554,10 @@ AICMO_DNS_LOOKUP_SECONDS = float(os.environ.get("AICMO_DNS_LOOKUP_SECONDS", "4")
 AICMO_SPF_INCLUDE = os.environ.get("AICMO_SPF_INCLUDE", "")
 # The DKIM selector looked up (<selector>._domainkey.<domain>) for mailboxes that set none.
 AICMO_DKIM_SELECTOR = os.environ.get("AICMO_DKIM_SELECTOR", "aicmo")
+# An email creative whose SpamAssassin local score is above this fails its checks (creative/checks/spam.py).
+_SPAM_SCORE_MAX = os.environ.get("AICMO_SPAM_SCORE_MAX", "5.0").strip().lower()
+# "off": email creatives are not scored (the check says nothing); a number: the blocking score.
+AICMO_SPAM_SCORE_MAX = None if _SPAM_SCORE_MAX in ("off", "none", "") else float(_SPAM_SCORE_MAX)
 # Pacing (docs/senders.md §4): the least time between two sends of one mailbox, plus a random
 # 0..jitter seconds each time (0 and 0: no gap), and emails a day per recipient company domain per
 # campaign (0: no limit; a campaign's send schedule may set its own).

@@ -53,14 +53,18 @@ DECISION_SERVICES = {
     "request_changes": ("creative.decide", request_creative_changes),
     "reject": ("creative.decide", reject_creative),
 }
-SEVERITY_COLOURS = {"error": "#ba2121", "warning": "#b8860b"}
+SEVERITY_COLOURS = {"error": "#ba2121", "warning": "#b8860b", "info": "#417690"}
 
 
 def findings_html(variant: CreativeVariant) -> str:
+    passing = mark_safe('<span style="color:#198754">All checks pass</span>')  # constant, no user data
     if not variant.check_findings:
-        return mark_safe('<span style="color:#198754">All checks pass</span>')  # constant, no user data
+        return passing
+    # Notes only (the spam score of a passing email): it passes, and the notes are shown under it.
+    notes_only = all(f["severity"] == "info" for f in variant.check_findings)
     return format_html(
-        "<ul style='margin:0;padding-left:1em'>{}</ul>",
+        "{}<ul style='margin:0;padding-left:1em'>{}</ul>",
+        passing if notes_only else "",
         format_html_join(
             "",
             '<li style="color:{}"><b>{}</b>: {}</li>',

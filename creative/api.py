@@ -37,7 +37,7 @@ from .services import (
 
 class FindingSerializer(serializers.Serializer):
     code = serializers.CharField()
-    severity = serializers.ChoiceField(choices=["error", "warning"])
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
     message = serializers.CharField()
 
 

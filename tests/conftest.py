@@ -107,6 +107,13 @@ def _unpaced_sends(settings):
 
 
 @pytest.fixture(autouse=True)
+def _spam_scoring_off(settings):
+    """SpamAssassin takes ~0.7 s per email creative: off for the suite, whose tests create hundreds;
+    its own tests (tests/creative/test_spam_check.py) turn it on."""
+    settings.AICMO_SPAM_SCORE_MAX = None
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's million rounds cost ~0.5 s per user; tests need a password, not its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

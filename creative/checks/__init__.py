@@ -13,11 +13,13 @@ from __future__ import annotations
 from . import platform  # noqa: F401
 from . import compliance  # noqa: F401
 from . import writing  # noqa: F401
+from . import spam  # noqa: F401
 
 # isort: on
 from .base import (
     DEFAULT_SPAM_PHRASES,
     ERROR,
+    INFO,
     WARNING,
     Check,
     CheckSettings,
@@ -33,6 +35,7 @@ from .writing import WRITING_CODES, doubled_punctuation, hashtag_problem, senten
 __all__ = [
     "DEFAULT_SPAM_PHRASES",
     "ERROR",
+    "INFO",
     "LIMITS",
     "URL",
     "WARNING",

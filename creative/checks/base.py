@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+# A note for reviewers (the spam score of a passing email): neither blocks nor warns.
+INFO = "info"
 
 DEFAULT_SPAM_PHRASES = (
     "act now",
@@ -87,6 +89,9 @@ class CheckSettings:
     # The campaign's brief constraints ("No guarantees of savings"): copy that quotes them back is not
     # making the claim they forbid (campaigns.risk.quoted_texts).
     quoted: tuple[str, ...] = ()
+    # SpamAssassin's local score above this fails an email (AICMO_SPAM_SCORE_MAX; checks/spam.py);
+    # None: not scored.
+    spam_score_max: float | None = 5.0
 
 
 Check = Callable[[CreativeContent, CheckSettings], Iterable[Finding]]

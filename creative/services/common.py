@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from campaigns.risk import quoted_texts
@@ -26,6 +27,9 @@ def content_of(variant: CreativeVariant) -> CreativeContent:
 
 
 def apply_checks(variant: CreativeVariant) -> None:
-    settings = CheckSettings(quoted=tuple(quoted_texts(variant.campaign)))
+    settings = CheckSettings(
+        quoted=tuple(quoted_texts(variant.campaign)),
+        spam_score_max=django_settings.AICMO_SPAM_SCORE_MAX,
+    )
     variant.check_findings = [f.as_dict() for f in run_checks(content_of(variant), settings)]
     variant.checks_run_at = timezone.now()

@@ -56,7 +56,7 @@ def test_subjects_stay_short_whole_and_plain_with_long_damaged_pillars_and_audie
         content = CreativeContent(
             platform="email", subject=draft.subject, preheader=draft.preheader, body=draft.body, cta=draft.cta
         )
-        assert run_checks(content, CheckSettings()) == []
+        assert [f for f in run_checks(content, CheckSettings()) if f.severity != "info"] == []
     # The damaged audience keeps its whole phrases, never the cut one.
     assert any("for fleet managers and heads of logistics." in d.body for d in result.drafts), (
         "the whole part of the audience before the cut"
