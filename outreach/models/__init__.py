@@ -4,6 +4,7 @@ Django finds an app's models through its ``models`` module, so every model (and 
 constants that go with them) is named here explicitly."""
 
 from .inbox import ReplyAnswer, ReplyRules  # noqa: F401
+from .mailboxes import SECRET_NAMES, MailboxTransport, SendingMailbox, SmtpSecurity  # noqa: F401
 from .operator_tasks import (  # noqa: F401  (the package names its models for Django)
     FINISHED_TASK_STATES,
     OPEN_TASK_STATES,
@@ -16,13 +17,11 @@ from .pacing import SendSchedule  # noqa: F401
 from .sending import (  # noqa: F401
     CONFIRMING_EVENT_KINDS,
     PENDING_STATES,
-    SECRET_NAMES,
     STOPPABLE_ENROLLMENT_STATES,
     CycleLease,
     Enrollment,
     EnrollmentState,
     InboundReply,
-    MailboxTransport,
     Message,
     MessageEvent,
     MessageEventDailySummary,
@@ -30,11 +29,9 @@ from .sending import (  # noqa: F401
     MessageState,
     ReplyMatch,
     ReplySenderMatch,
-    SendingMailbox,
     SendResolution,
     Sequence,
     SequenceStep,
-    SmtpSecurity,
     StepVariant,
     StopReason,
 )

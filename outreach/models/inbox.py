@@ -8,7 +8,8 @@ from django.db import models
 
 from campaigns.models import Campaign
 
-from .sending import InboundReply, SendingMailbox
+from .mailboxes import SendingMailbox
+from .sending import InboundReply
 
 __all__ = ["ReplyAnswer", "ReplyRules"]
 
