@@ -89,9 +89,9 @@ class CheckSettings:
     # The campaign's brief constraints ("No guarantees of savings"): copy that quotes them back is not
     # making the claim they forbid (campaigns.risk.quoted_texts).
     quoted: tuple[str, ...] = ()
-    # SpamAssassin's local score above this fails an email (AICMO_SPAM_SCORE_MAX; checks/spam.py);
-    # None: not scored.
-    spam_score_max: float | None = 5.0
+    # SpamAssassin's local score above this fails an email (checks/spam.py). None: not scored —
+    # scoring takes ~0.7 s an email, so it runs only where the service passes AICMO_SPAM_SCORE_MAX.
+    spam_score_max: float | None = None
 
 
 Check = Callable[[CreativeContent, CheckSettings], Iterable[Finding]]
