@@ -589,6 +589,9 @@ AICMO_SENDER_READINESS_REQUIRED = env_bool("AICMO_SENDER_READINESS_REQUIRED", no
 AICMO_SENDER_READINESS_MAX_AGE_SECONDS = env_int("AICMO_SENDER_READINESS_MAX_AGE_SECONDS", 10 * 60)
 # The one-click unsubscribe POST probe (RFC 8058: 200, no redirect); off by default with DEBUG on.
 AICMO_CHECK_UNSUBSCRIBE_POST = env_bool("AICMO_CHECK_UNSUBSCRIBE_POST", not DEBUG)
+# The ESP's tracking host a client's tracking domain must be a CNAME to (e.g. track.pmtrk.com for
+# Postmark); empty: any CNAME passes the readiness check.
+AICMO_TRACKING_CNAME_TARGET = os.environ.get("AICMO_TRACKING_CNAME_TARGET", "")
 AICMO_UNSUBSCRIBE_MAILTO = os.environ.get("AICMO_UNSUBSCRIBE_MAILTO", "") or None
 AICMO_MESSAGE_ID_DOMAIN = os.environ.get("AICMO_MESSAGE_ID_DOMAIN", "aicmo.local")
 # The SMTP transport (EMAIL_BACKEND=outreach.smtp_backend.EmailBackend) DKIM-signs with the From

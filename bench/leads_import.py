@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument(
         "--python-path",
         action="store_true",
-        help="PostgreSQL: import through the Python path in batches (as before the COPY fast path).",
+        help="PostgreSQL: import through the batch path (the one small files and SQLite take).",
     )
     args = parser.parse_args()
 

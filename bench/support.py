@@ -83,12 +83,14 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
     def columns(model, skip=("id",)):
         return [f.column for f in model._meta.concrete_fields if f.column not in skip]
 
+    q = connection.ops.quote_name  # a column may be a reserved word (Message.references)
+
     def prefixed(column):
         return f"%(tag)s || {column}"
 
     lead_cols = columns(Lead)
     lead_select = [
-        "%(target)s" if c == "campaign_id" else prefixed(c) if c in ("email", "normalized_email") else c
+        "%(target)s" if c == "campaign_id" else prefixed(c) if c in ("email", "normalized_email") else q(c)
         for c in lead_cols
     ]
     enrollment_cols = columns(Enrollment)
@@ -97,7 +99,7 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
             "campaign_id": "%(target)s",
             "sequence_id": "%(target_sequence)s",
             "lead_id": "nl.id",
-        }.get(c, f"e.{c}")
+        }.get(c, f"e.{q(c)}")
         for c in enrollment_cols
     ]
     message_cols = columns(Message)
@@ -109,7 +111,7 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
             "step_id": "ns.id",
             "step_variant_id": "nv.id",
             "to_email": prefixed("m.to_email"),
-        }.get(c, f"m.{c}")
+        }.get(c, f"m.{q(c)}")
         for c in message_cols
     ]
     params = {
@@ -126,12 +128,12 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
         # loops over sequential scans (minutes instead of a second for 10,000 rows).
         cursor.execute("SET enable_nestloop = off")
         cursor.execute(
-            f"INSERT INTO {lead_table} ({', '.join(lead_cols)}) "
+            f"INSERT INTO {lead_table} ({', '.join(map(q, lead_cols))}) "
             f"SELECT {', '.join(lead_select)} FROM {lead_table} WHERE campaign_id = %(source)s",
             params,
         )
         cursor.execute(
-            f"INSERT INTO {enrollment_table} ({', '.join(enrollment_cols)}) "
+            f"INSERT INTO {enrollment_table} ({', '.join(map(q, enrollment_cols))}) "
             f"SELECT {', '.join(enrollment_select)} FROM {enrollment_table} e "
             f"JOIN {lead_table} ol ON ol.id = e.lead_id "
             f"JOIN {lead_table} nl ON nl.campaign_id = %(target)s "
@@ -140,7 +142,7 @@ def clone_outreach_rows(*, source, source_sequence, target, target_sequence, tag
             params,
         )
         cursor.execute(
-            f"INSERT INTO {Message._meta.db_table} ({', '.join(message_cols)}) "
+            f"INSERT INTO {Message._meta.db_table} ({', '.join(map(q, message_cols))}) "
             f"SELECT {', '.join(message_select)} FROM {Message._meta.db_table} m "
             f"JOIN {lead_table} ol ON ol.id = m.lead_id "
             f"JOIN {lead_table} nl ON nl.campaign_id = %(target)s "

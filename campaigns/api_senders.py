@@ -27,6 +27,13 @@ class SenderIdentityFieldsSerializer(serializers.Serializer):
     sender_reply_to = serializers.EmailField(allow_blank=True, required=False)
     sending_domain = serializers.CharField(max_length=253, allow_blank=True, required=False)
     sender_postal_address = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+    tracking_domain = serializers.CharField(
+        max_length=253,
+        allow_blank=True,
+        required=False,
+        help_text="The client's own domain for tracked links (needed before a sequence tracks "
+        "opens or clicks).",
+    )
 
 
 class EffectiveIdentitySerializer(serializers.Serializer):
@@ -35,6 +42,7 @@ class EffectiveIdentitySerializer(serializers.Serializer):
     reply_to = serializers.CharField()
     sending_domain = serializers.CharField(help_text="The domain readiness checks.")
     postal_address = serializers.CharField()
+    tracking_domain = serializers.CharField()
     sources = serializers.DictField(
         child=serializers.CharField(), help_text="Where each value comes from: campaign, client or policy."
     )
@@ -51,6 +59,7 @@ def _effective(identity) -> dict:
         "reply_to": identity.reply_to,
         "sending_domain": identity.domain,
         "postal_address": identity.postal_address,
+        "tracking_domain": identity.tracking_domain,
         "sources": identity.sources,
     }
 

@@ -50,6 +50,13 @@ class SenderIdentityFields(models.Model):
         blank=True,
         help_text="Printed in every email (CAN-SPAM). Required for live email; there is no default.",
     )
+    tracking_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="A domain of the client's own, CNAME'd to the ESP's tracking host, e.g. "
+        "track.northwind.example. Needed before a sequence may track opens or clicks: tracked links "
+        "then carry the client's domain, not one shared with every other sender of the ESP.",
+    )
 
     class Meta:
         abstract = True

@@ -32,7 +32,9 @@ IDENTITY_FIELDS = {
     "sender_reply_to": "reply_to",
     "sending_domain": "sending_domain",
     "sender_postal_address": "postal_address",
+    "tracking_domain": "tracking_domain",
 }
+DOMAIN_FIELDS = frozenset({"sending_domain", "tracking_domain"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class SenderIdentity:
     reply_to: str = ""
     sending_domain: str = ""
     postal_address: str = ""
+    tracking_domain: str = ""
     # attribute -> where its value came from: "campaign", "client", "policy" or "" (not set)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -108,7 +111,7 @@ def validate_identity_values(values: dict[str, str]) -> dict[str, str]:
                 validate_email(value)
             except ValidationError:
                 errors[name] = "Enter a valid email address."
-        if name == "sending_domain" and value:
+        if name in DOMAIN_FIELDS and value:
             value = value.lower().strip(".")
             if "@" in value or "/" in value or "." not in value or " " in value:
                 errors[name] = "Enter a bare domain, e.g. mail.northwind.example."

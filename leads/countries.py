@@ -341,8 +341,8 @@ def _country_index() -> tuple[dict[str, str], dict[str, str]]:
     English names (name, official and common names, "X, Republic of" turned around) first, then
     translations where no English spelling has the key, then COUNTRY_ALIASES, which win. pycountry's
     own ``search_fuzzy`` is not used: it maps cities and regions to countries ("Paris" → FR),
-    answers KP for "Republic of Korea" and costs ~8 ms per unknown value, too much for a file of a
-    million rows.
+    answers KP for "Republic of Korea" and is too slow per unknown value for a file of a million
+    rows (docs/PERFORMANCE.md).
     """
     english: dict[str, set[str]] = {}
     translated: dict[str, set[str]] = {}

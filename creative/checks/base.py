@@ -90,7 +90,8 @@ class CheckSettings:
     # making the claim they forbid (campaigns.risk.quoted_texts).
     quoted: tuple[str, ...] = ()
     # SpamAssassin's local score above this fails an email (checks/spam.py). None: not scored —
-    # scoring takes ~0.7 s an email, so it runs only where the service passes AICMO_SPAM_SCORE_MAX.
+    # scoring is slow (docs/PERFORMANCE.md), so it runs only where the service passes
+    # AICMO_SPAM_SCORE_MAX.
     spam_score_max: float | None = None
 
 

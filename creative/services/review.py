@@ -83,8 +83,8 @@ def _decide(
         open_flags = None
         if decision in ("submit_for_review", "approve"):
             apply_checks(locked)
-            # The campaign's lock serialises risk assessments of its content (variant, then
-            # campaign, as before); the locked row is also the one the audit lines name.
+            # The campaign's lock (taken after the variant's above) serialises risk assessments of
+            # its content; the locked row is also the one the audit lines name.
             locked.campaign = campaign_for_update(locked.campaign_id)
             open_flags = assess_risk(
                 campaign=locked.campaign,

@@ -6,9 +6,9 @@ How it stays fast and flat in memory:
   ever held, plus the client's suppression list (whose size does not depend on the file);
 * each batch is written in its own transaction, so a crash loses nothing already committed and a
   re-run inserts only what is missing. The report counters are saved in the same transaction;
-* PostgreSQL, whole files of 512 KB or more (``_PostgresFileImport``, the default there): the file's bytes go
+* PostgreSQL, whole files of 512 KB or more (``PostgresFileImport``, the default there): the file's bytes go
   straight into ``COPY``; SQL checks, normalizes, deduplicates, suppression-checks and inserts
-  set-based, and hands the rows it cannot decide to ``_check_row`` (the same rules as below). Files
+  set-based, and hands the rows it cannot decide to ``check_row`` (the same rules as below). Files
   it cannot take exactly like Python's csv reader (quotes, ragged or blank lines, not UTF-8…) roll
   back and go through the batch path, so the outcome is always the batch path's;
 * PostgreSQL, batch path: ``COPY`` of each batch into a temporary table, then one
@@ -25,13 +25,13 @@ value that cannot be kept (an unknown country or time zone, a value too long) is
 filed as a "flagged" issue of the inserted lead (``flagged`` counts those leads).
 
 The package: ``columns`` (header → lead field), ``rows`` (the per-row rules), ``batches`` (writing
-a batch), ``pg_file_prep`` and ``pg_file`` (the PostgreSQL file path), ``runner`` (the importer and
-its entry points), ``preview`` (a file's columns and first rows before it is imported),
-``report`` (the report as data and CSV). Everything other code imports is
-re-exported here.
+a batch), ``pg_file_prep`` and ``pg_file`` (the PostgreSQL file path; its two big statements in
+``sql/``), ``runner`` (the importer and its entry points), ``preview`` (a file's columns and first
+rows before it is imported), ``report`` (the report as data and CSV). Everything other code
+imports is re-exported here.
 """
 
-from .batches import BatchCounts, _OrmBatchWriter, _PostgresBatchWriter
+from .batches import BatchCounts, OrmBatchWriter, PostgresBatchWriter
 from .columns import (
     HEADER_ALIASES,
     IMPORTABLE_FIELDS,
@@ -40,8 +40,8 @@ from .columns import (
     parse_mapping,
     resolve_columns,
 )
-from .pg_file import _PostgresFileImport
-from .pg_file_prep import NO_AT_SIGN_REASON, PYTHON_WHITESPACE, _UseThePythonPath
+from .pg_file import PostgresFileImport
+from .pg_file_prep import NO_AT_SIGN_REASON, PYTHON_WHITESPACE, UseThePythonPath
 from .preview import (
     PREVIEW_ROWS,
     ImportPreview,
@@ -83,12 +83,12 @@ __all__ = [
     "ColumnLayout",
     "ImportPreview",
     "LeadImporter",
+    "OrmBatchWriter",
     "PendingImport",
+    "PostgresBatchWriter",
+    "PostgresFileImport",
     "ProgressCallback",
-    "_OrmBatchWriter",
-    "_PostgresBatchWriter",
-    "_PostgresFileImport",
-    "_UseThePythonPath",
+    "UseThePythonPath",
     "discard_upload",
     "import_lead_records",
     "import_leads_from_csv",

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from ..models import ImportIssueKind, Lead, LeadImport, LeadImportIssue
-from .columns import IMPORTABLE_FIELDS
 from .rows import (
     DUPLICATE_IN_CAMPAIGN_REASON,
     DUPLICATE_IN_FILE_REASON,
     ISSUE_VALUE_MAX_LENGTH,
-    _issue,
-    _issue_fields,
+    LEAD_COLUMNS,
+    IssueRow,
+    LeadRow,
+    make_issue,
 )
 
 
@@ -27,11 +28,11 @@ class BatchCounts:
 
 
 @dataclass
-class _Batch:
-    leads: list[tuple] = field(default_factory=list)  # (row_number, email, normalized, domain, *fields)
-    issues: list[tuple] = field(default_factory=list)  # (row_number, kind, field, reason, value)
+class Batch:
+    leads: list[LeadRow] = field(default_factory=list)
+    issues: list[IssueRow] = field(default_factory=list)
     # Flagged values of the rows in ``leads``, as issues; written only for the rows inserted.
-    warnings: list[tuple] = field(default_factory=list)
+    warnings: list[IssueRow] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     rows: int = 0
     blank_lines: int = 0
@@ -40,26 +41,35 @@ class _Batch:
     duplicates_in_file: int = 0
 
 
-_LEAD_COLUMNS = ("email", "normalized_email", "email_domain", *IMPORTABLE_FIELDS)
 _STAGE_TABLE = "leads_import_stage"
 _STAGE_WARNINGS_TABLE = "leads_import_stage_warnings"
 
 
-def _is_retryable(exc: BaseException) -> bool:
+def copy_issues(cursor, lead_import_id: int, issues: list[IssueRow]) -> None:
+    """COPY issues into leads_leadimportissue; the column list is IssueRow's fields, so the order
+    of each row written cannot drift from it."""
+    with cursor.copy(
+        f"COPY {LeadImportIssue._meta.db_table} (lead_import_id, {', '.join(IssueRow._fields)}) FROM STDIN"
+    ) as copy:
+        for issue in issues:
+            copy.write_row((lead_import_id, *issue))
+
+
+def is_retryable(exc: BaseException) -> bool:
     cause = exc.__cause__
     return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"}
 
 
-class _PostgresBatchWriter:
+class PostgresBatchWriter:
     """COPY the batch into a temporary table, then one set-based INSERT … ON CONFLICT DO NOTHING."""
 
-    def write(self, lead_import: LeadImport, batch: _Batch, now) -> BatchCounts:
+    def write(self, lead_import: LeadImport, batch: Batch, now) -> BatchCounts:
         with connection.cursor() as django_cursor:
             cursor = django_cursor.cursor  # the psycopg 3 cursor, for COPY
             # Byte-wise collation like the lead columns (migration 0002): cheap sort and join.
             stage_columns = ", ".join(
                 f'{c} text COLLATE "C"' if c in ("normalized_email", "email_domain") else f"{c} text"
-                for c in _LEAD_COLUMNS
+                for c in LEAD_COLUMNS
             )
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (row_number integer, {stage_columns}) "
@@ -69,17 +79,17 @@ class _PostgresBatchWriter:
             cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # sort a whole batch in memory
             with cursor.copy(
-                f"COPY {_STAGE_TABLE} (row_number, {', '.join(_LEAD_COLUMNS)}) FROM STDIN"
+                f"COPY {_STAGE_TABLE} (row_number, {', '.join(LEAD_COLUMNS)}) FROM STDIN"
             ) as copy:
-                for row in batch.leads:
-                    copy.write_row(row)
-            select_columns = ", ".join(f"s.{c}" for c in _LEAD_COLUMNS)
+                for lead in batch.leads:
+                    copy.write_row(lead.as_db_row())
+            select_columns = ", ".join(f"s.{c}" for c in LEAD_COLUMNS)
             warned_sql, warned_count = self._stage_warnings(cursor, batch)
             cursor.execute(
                 f"""
                 WITH inserted AS (
                     INSERT INTO leads_lead (
-                        {", ".join(_LEAD_COLUMNS)}, campaign_id, source, source_import_id, enrichment,
+                        {", ".join(LEAD_COLUMNS)}, campaign_id, source, source_import_id, enrichment,
                         score, state, state_reason, created_at, updated_at
                     )
                     SELECT {select_columns}, %(campaign)s, %(source)s, %(import)s, '{{}}'::jsonb,
@@ -132,16 +142,11 @@ class _PostgresBatchWriter:
             inserted, dup_file, dup_campaign, flagged = cursor.fetchone()
             cursor.execute(f"TRUNCATE {_STAGE_TABLE}")  # no addresses linger in the session
             if batch.issues:
-                with cursor.copy(
-                    "COPY leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value) "
-                    "FROM STDIN"
-                ) as copy:
-                    for issue in batch.issues:
-                        copy.write_row((lead_import.pk, *issue))
+                copy_issues(cursor, lead_import.pk, batch.issues)
         return BatchCounts(inserted, dup_file, dup_campaign, flagged)
 
     @staticmethod
-    def _stage_warnings(cursor, batch: _Batch) -> tuple[str, str]:
+    def _stage_warnings(cursor, batch: Batch) -> tuple[str, str]:
         """COPY the batch's flagged values into a temporary table; return the CTE that files those
         of the inserted rows, and the expression counting those rows ("", "0" without warnings)."""
         if not batch.warnings:
@@ -152,8 +157,8 @@ class _PostgresBatchWriter:
         )
         cursor.execute(f"TRUNCATE {_STAGE_WARNINGS_TABLE}")
         with cursor.copy(f"COPY {_STAGE_WARNINGS_TABLE} FROM STDIN") as copy:
-            for seq, (row_number, _kind, field_name, reason, value) in enumerate(batch.warnings):
-                copy.write_row((row_number, seq, field_name, reason, value))
+            for seq, warning in enumerate(batch.warnings):
+                copy.write_row((warning.row_number, seq, warning.field, warning.reason, warning.value))
         cte = f""",
                 warned AS (
                     INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
@@ -167,13 +172,13 @@ class _PostgresBatchWriter:
         return cte, "(SELECT count(DISTINCT row_number) FROM warned)"
 
 
-class _OrmBatchWriter:
+class OrmBatchWriter:
     """SQLite (and any other backend): look the batch's addresses up, bulk_create the new ones."""
 
     LOOKUP_CHUNK = 500
 
-    def write(self, lead_import: LeadImport, batch: _Batch, now) -> BatchCounts:
-        keys = [row[2] for row in batch.leads]
+    def write(self, lead_import: LeadImport, batch: Batch, now) -> BatchCounts:
+        keys = [lead.normalized for lead in batch.leads]
         existing: dict[str, int | None] = {}
         for start in range(0, len(keys), self.LOOKUP_CHUNK):
             existing.update(
@@ -183,25 +188,20 @@ class _OrmBatchWriter:
                 ).values_list("normalized_email", "source_import_id")
             )
         new_leads: list[Lead] = []
-        issues = [LeadImportIssue(lead_import=lead_import, **_issue_fields(i)) for i in batch.issues]
+        issues = [issue.to_model(lead_import) for issue in batch.issues]
         counts = BatchCounts()
         rejected_rows: set[int] = set()
-        for row in batch.leads:
-            row_number, email, normalized = row[0], row[1], row[2]
-            if normalized in existing:
-                rejected_rows.add(row_number)
-                if existing[normalized] == lead_import.pk:
+        for lead in batch.leads:
+            if lead.normalized in existing:
+                rejected_rows.add(lead.row_number)
+                if existing[lead.normalized] == lead_import.pk:
                     counts.duplicates_in_file += 1
                     kind, reason = ImportIssueKind.DUPLICATE_IN_FILE, DUPLICATE_IN_FILE_REASON
                 else:
                     counts.duplicates_in_campaign += 1
                     kind, reason = ImportIssueKind.DUPLICATE_IN_CAMPAIGN, DUPLICATE_IN_CAMPAIGN_REASON
-                issues.append(
-                    LeadImportIssue(
-                        lead_import=lead_import,
-                        **_issue_fields(_issue(row_number, kind, "email", reason, email)),
-                    )
-                )
+                issue = make_issue(lead.row_number, kind, "email", reason, lead.email)
+                issues.append(issue.to_model(lead_import))
                 continue
             new_leads.append(
                 Lead(
@@ -210,21 +210,21 @@ class _OrmBatchWriter:
                     source_import=lead_import,
                     created_at=now,
                     updated_at=now,
-                    **dict(zip(_LEAD_COLUMNS, row[1:], strict=True)),
+                    **lead.model_fields(),
                 )
             )
         Lead.objects.bulk_create(new_leads, batch_size=500, ignore_conflicts=True)
         counts.inserted = len(new_leads)
         if batch.warnings:
-            inserted_rows = {lead_row[0] for lead_row in batch.leads} - rejected_rows
-            kept = [w for w in batch.warnings if w[0] in inserted_rows]
-            counts.flagged = len({w[0] for w in kept})
-            issues.extend(LeadImportIssue(lead_import=lead_import, **_issue_fields(w)) for w in kept)
+            inserted_rows = {lead.row_number for lead in batch.leads} - rejected_rows
+            kept = [w for w in batch.warnings if w.row_number in inserted_rows]
+            counts.flagged = len({w.row_number for w in kept})
+            issues.extend(w.to_model(lead_import) for w in kept)
         LeadImportIssue.objects.bulk_create(issues, batch_size=500)
         return counts
 
 
-_COUNTERS = (
+REPORT_COUNTERS = (
     "rows_read",
     "blank_lines",
     "invalid",

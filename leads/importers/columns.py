@@ -47,10 +47,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "linkedinurlprofile",
     ),
 }
-_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
 
-def _header_key(header: str) -> str:
+def header_key(header: str) -> str:
     """Accents dropped before the rest ("Prénom", "Société" → "prenom", "societe")."""
     decomposed = unicodedata.normalize("NFKD", header.strip().lower())
     return re.sub(r"[^0-9a-z]", "", decomposed)
@@ -98,13 +98,13 @@ class ColumnLayout:
 
 def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None) -> ColumnLayout:
     positions = {column.strip(): i for i, column in reversed(list(enumerate(header)))}
-    keyed = {_header_key(column): i for i, column in reversed(list(enumerate(header)))}
+    keyed = {header_key(column): i for i, column in reversed(list(enumerate(header)))}
     chosen: dict[str, int] = {}
     for name, column in (mapping or {}).items():
         if column in positions:
             chosen[name] = positions[column]
-        elif _header_key(column) in keyed:
-            chosen[name] = keyed[_header_key(column)]
+        elif header_key(column) in keyed:
+            chosen[name] = keyed[header_key(column)]
         else:
             raise DomainError(
                 f"The mapping names column {column!r} for {name}, but the file has no such column; "
@@ -113,7 +113,7 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None)
             )
     used = set(chosen.values())
     for i, column in enumerate(header):
-        name = _ALIAS_TO_FIELD.get(_header_key(column))
+        name = ALIAS_TO_FIELD.get(header_key(column))
         if name and name not in chosen and i not in used:
             chosen[name] = i
             used.add(i)

@@ -1,10 +1,13 @@
 """The PostgreSQL file path, part two: COPY the whole file, check it in SQL, hand the rows SQL
-cannot decide to ``_check_row``, insert set-based (see ``pg_file_prep`` for which files qualify)."""
+cannot decide to ``check_row``, insert set-based (see ``pg_file_prep`` for which files qualify)."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import string
 import time
+from importlib import resources
 from typing import IO, TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, transaction
@@ -13,39 +16,50 @@ from django.utils import timezone
 from campaigns.limits import MAX_CSV_CELL_CHARS, input_limit
 
 from ..models import LeadImport, SuppressionKind
-from ..normalization import email_domain
+from ..normalization import (
+    DOMAIN_MAX_LENGTH,
+    DOT_AND_TAG_BLIND_DOMAINS,
+    DOUBLE_DASH_LABEL,
+    EMAIL_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    LOCAL_PART_MAX_LENGTH,
+    SPECIAL_USE_TLDS,
+    email_domain,
+)
 from ..selectors import suppressions_for_client
-from .batches import _COUNTERS, _LEAD_COLUMNS
+from .batches import REPORT_COUNTERS, copy_issues
 from .columns import IMPORTABLE_FIELDS, ColumnLayout
 from .pg_file_prep import (
-    _CHECKED_TABLE,
-    _FILE_TABLE,
-    _RESOLVED_TABLE,
-    _WARNINGS_TABLE,
+    CHECKED_TABLE,
     COPY_CHUNK_BYTES,
     FILE_PATH_TEMP_BUFFERS,
     FILE_PATH_WORK_MEM,
+    FILE_TABLE,
     NO_AT_SIGN_REASON,
     PYTHON_WHITESPACE,
-    _country_lookup,
-    _FastPathFile,
-    _may_need_trimming,
-    _sql_email_pattern,
-    _UseThePythonPath,
+    RESOLVED_TABLE,
+    WARNINGS_TABLE,
+    FastPathFile,
+    UseThePythonPath,
+    country_lookup,
+    may_need_trimming,
+    sql_email_pattern,
 )
 from .rows import (
-    _COUNTRY,
-    _FIELD_COUNT,
-    _TIMEZONE,
+    COUNTRY_POSITION,
     DUPLICATE_IN_CAMPAIGN_REASON,
     DUPLICATE_IN_FILE_REASON,
+    FIELD_COUNT,
     ISSUE_REASON_MAX_LENGTH,
     ISSUE_VALUE_MAX_LENGTH,
+    LEAD_COLUMNS,
     MAX_LENGTHS,
     SUPPRESSION_REASONS,
-    _check_row,
-    _RowPlan,
-    _valid_timezones,
+    TIMEZONE_POSITION,
+    IssueRow,
+    RowPlan,
+    check_row,
+    valid_timezones,
 )
 
 if TYPE_CHECKING:
@@ -54,14 +68,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _PostgresFileImport:
+@functools.cache
+def _statement(name: str) -> string.Template:
+    """A statement from sql/<name>.sql; ``$name`` placeholders take the column lists of one file."""
+    return string.Template(
+        resources.files(__package__).joinpath("sql").joinpath(f"{name}.sql").read_text("utf-8")
+    )
+
+
+class PostgresFileImport:
     """One file, one transaction: COPY, the rows SQL cannot decide through Python, one INSERT."""
 
     def __init__(
         self,
         importer: LeadImporter,
         lead_import: LeadImport,
-        prepared: _FastPathFile,
+        prepared: FastPathFile,
         layout: ColumnLayout,
         stream: IO[bytes],
     ) -> None:
@@ -70,7 +92,7 @@ class _PostgresFileImport:
         self.lead_import = lead_import
         self.prepared = prepared
         self.layout = layout
-        self.plan = _RowPlan.for_layout(layout)
+        self.plan = RowPlan.for_layout(layout)
         self.columns = [f"c{i}" for i in range(len(prepared.header))]
         self.trim_cells = False  # set while copying: only when some cell may have whitespace to trim
         self.long_lines = False  # set while copying: only then may a cell pass AICMO_MAX_CSV_CELL_CHARS
@@ -78,22 +100,26 @@ class _PostgresFileImport:
     # -- SQL pieces --
 
     def _params(self) -> dict[str, Any]:
+        """The rules the SQL applies, from their public names (see sql/checked_rows.sql)."""
         from psycopg.types.json import Jsonb
-
-        from ..normalization import _SPECIAL_USE_TLDS, DOT_AND_TAG_BLIND_DOMAINS
 
         return {
             "ws": PYTHON_WHITESPACE,
-            "email_re": _sql_email_pattern(),
-            "special_tlds": sorted(_SPECIAL_USE_TLDS),
+            "email_re": sql_email_pattern(),
+            "email_max_length": EMAIL_MAX_LENGTH,
+            "local_part_max_length": LOCAL_PART_MAX_LENGTH,
+            "domain_max_length": DOMAIN_MAX_LENGTH,
+            "label_max_length": LABEL_MAX_LENGTH,
+            "too_long_label": f"[^.]{{{LABEL_MAX_LENGTH + 1}}}",
+            "double_dash_label": DOUBLE_DASH_LABEL.pattern,
+            "special_tlds": sorted(SPECIAL_USE_TLDS),
             "blind": Jsonb(DOT_AND_TAG_BLIND_DOMAINS),
-            "countries": Jsonb(_country_lookup()),
-            "zones": Jsonb(dict.fromkeys(sorted(_valid_timezones()), True)),
+            "countries": Jsonb(country_lookup()),
+            "zones": Jsonb(dict.fromkeys(sorted(valid_timezones()), True)),
         }
 
     def _checked_rows_sql(self) -> str:
-        """Each file row with its SQL verdict: 'ok' (valid, normalized), 'noat' (invalid: no @-sign,
-        nothing else wrong) or NULL (Python decides: blank, invalid, or outside the SQL's rules)."""
+        """sql/checked_rows.sql with the column lists of this file's layout filled in."""
         plan = self.plan
 
         def trim(expression: str) -> str:
@@ -119,7 +145,8 @@ class _PostgresFileImport:
 
         first, last = value(0), value(1)
         if plan.full_name is not None:
-            # Python: first, _, last = full_name.partition(" "); last.strip() — only when both are empty.
+            # As check_row: first, _, last = full_name.partition(" "); last.strip() — only when
+            # both names are empty.
             space = "strpos(a.full_name, ' ')"
             split_first = f"CASE WHEN {space} > 0 THEN left(a.full_name, {space} - 1) ELSE a.full_name END"
             split_last = (
@@ -127,83 +154,43 @@ class _PostgresFileImport:
             )
             first = f"CASE WHEN {first} = '' AND {last} = '' THEN {split_first} ELSE {first} END"
             last = f"CASE WHEN {value(0)} = '' AND {last} = '' THEN {split_last} ELSE {last} END"
-        middle = [
-            "a.*",
-            "a.low ~ %(email_re)s AS shaped",
-            "split_part(a.low, '@', 1) AS local",
-            "split_part(a.low, '@', 2) AS dom",
+        field_values = [
             f"{first} AS w0",
             f"{last} AS w1",
-            *(f"{value(p)} AS w{p}" for p in range(2, _FIELD_COUNT)),
+            *(f"{value(p)} AS w{p}" for p in range(2, FIELD_COUNT)),
         ]
         field_checks = []
-        final_values = []
+        kept_values = []
         for position, name in enumerate(IMPORTABLE_FIELDS):
             w = f"b.w{position}"
-            if position == _COUNTRY:
-                # Any length: names ("GERMANY") are looked up as well as codes.
+            if position == COUNTRY_POSITION:
+                # The spellings country_lookup() holds, names ("GERMANY") as well as codes.
                 field_checks.append(
                     f"({w} = '' OR (octet_length({w}) = char_length({w}) "
                     f'AND %(countries)s::jsonb ? upper({w} COLLATE "C")))'
                 )
-                final_values.append(
+                kept_values.append(
                     f"CASE WHEN {w} = '' THEN '' ELSE %(countries)s::jsonb ->> upper({w} COLLATE \"C\") END"
                 )
-            elif position == _TIMEZONE:
+            elif position == TIMEZONE_POSITION:
                 field_checks.append(
-                    f"({w} = '' OR (char_length({w}) <= {MAX_LENGTHS[name]} AND %(zones)s::jsonb ? {w}))"
+                    f"({w} = '' OR (char_length({w}) <= {MAX_LENGTHS[name]:d} AND %(zones)s::jsonb ? {w}))"
                 )
-                final_values.append(w)
+                kept_values.append(w)
             elif position in mapped or (position in (0, 1) and plan.full_name is not None):
-                field_checks.append(f"char_length({w}) <= {MAX_LENGTHS[name]}")
-                final_values.append(w)
+                field_checks.append(f"char_length({w}) <= {MAX_LENGTHS[name]:d}")
+                kept_values.append(w)
             else:
-                final_values.append(w)
-        fields_ok = " AND ".join(field_checks) or "true"
-        email_ok = (
-            "b.shaped AND char_length(b.low) <= 254 AND char_length(b.local) <= 64 "
-            "AND char_length(b.dom) <= 253 "
-            # Labels of at most 63 characters and no "ab--" label: cheap guards first, since
-            # PostgreSQL's regex engine is slow with bounded repetition.
-            "AND CASE WHEN char_length(b.dom) > 63 THEN b.dom !~ '[^.]{64}' ELSE true END "
-            "AND CASE WHEN strpos(b.dom, '--') > 0 THEN b.dom !~ '(^|\\.)..--' ELSE true END "
-            "AND reverse(split_part(reverse(b.dom), '.', 1)) <> ALL(%(special_tlds)s) "
-            "AND NOT (%(blind)s::jsonb ? b.dom AND replace(split_part(b.local, '+', 1), '.', '') = '')"
+                kept_values.append(w)
+        return _statement("checked_rows").substitute(
+            file_table=FILE_TABLE,
+            trimmed_cells=", ".join(trimmed),
+            field_values=", ".join(field_values),
+            fields_ok=" AND ".join(field_checks) or "true",
+            kept_values=", ".join(f"{v} AS f{p}" for p, v in enumerate(kept_values)),
+            kept_columns=", ".join(f"c.f{p}" for p in range(FIELD_COUNT)),
+            raw_cells=", ".join(f"coalesce(c.{c}, '')" for c in self.columns),
         )
-        no_at = (
-            "NOT b.shaped AND b.addr <> '' AND octet_length(b.addr) = char_length(b.addr) "
-            "AND strpos(b.addr, '@') = 0 AND strpos(b.addr, '<') = 0 AND strpos(b.addr, '\"') = 0"
-        )
-        blind_domain = "(%(blind)s::jsonb ->> c.dom)"
-        normalized = (
-            f"CASE WHEN c.state <> 'ok' THEN NULL WHEN {blind_domain} IS NOT NULL "
-            f"THEN replace(split_part(c.local, '+', 1), '.', '') || '@' || {blind_domain} "
-            "ELSE c.low END"
-        )
-        domain = f"CASE WHEN c.state = 'ok' THEN coalesce({blind_domain}, c.dom) END"
-        cells = ", ".join(f"coalesce(c.{c}, '')" for c in self.columns)
-        return f"""
-            SELECT c.ord, c.raw, c.addr AS email, c.state,
-                   ({normalized}) COLLATE "C" AS normalized,
-                   ({domain}) COLLATE "C" AS domain,
-                   {", ".join(f"c.f{p}" for p in range(_FIELD_COUNT))},
-                   CASE WHEN c.state IS NULL THEN ARRAY[{cells}] END AS cells
-            FROM (
-                SELECT b.*,
-                       CASE WHEN ({fields_ok}) AND ({email_ok}) THEN 'ok'
-                            WHEN ({fields_ok}) AND ({no_at}) THEN 'noat' END AS state,
-                       {", ".join(f"{v} AS f{p}" for p, v in enumerate(final_values))}
-                FROM (
-                    SELECT {", ".join(middle)}
-                    FROM (
-                        SELECT f.*, {", ".join(trimmed)}
-                        FROM {_FILE_TABLE} f OFFSET 0
-                    ) a
-                    OFFSET 0
-                ) b
-                OFFSET 0
-            ) c
-        """
 
     # -- the steps --
 
@@ -225,11 +212,11 @@ class _PostgresFileImport:
             copied = self._copy_file(cursor)
             if self.long_lines:
                 self._check_cell_lengths(cursor)
-            cursor.execute(f"ANALYZE {_FILE_TABLE}")
+            cursor.execute(f"ANALYZE {FILE_TABLE}")
             copied_at = time.perf_counter()
             params = self._params()
             cursor.execute(
-                f"CREATE TEMP TABLE {_CHECKED_TABLE} ON COMMIT DROP AS {self._checked_rows_sql()}", params
+                f"CREATE TEMP TABLE {CHECKED_TABLE} ON COMMIT DROP AS {self._checked_rows_sql()}", params
             )
             checked_in_sql_at = time.perf_counter()
             blank, invalid = self._python_rows(cursor)
@@ -255,12 +242,10 @@ class _PostgresFileImport:
             lead_import.flagged = counts["flagged"]
             expected = lead_import.rows_read - lead_import.rejected
             if lead_import.inserted != expected:  # every row in exactly one counter, or no fast path
-                raise _UseThePythonPath(f"{lead_import.inserted} rows inserted, {expected} expected")
+                raise UseThePythonPath(f"{lead_import.inserted} rows inserted, {expected} expected")
             # Inside an outer transaction (a request, a test) ON COMMIT DROP has not happened yet.
-            cursor.execute(
-                f"DROP TABLE {_FILE_TABLE}, {_CHECKED_TABLE}, {_RESOLVED_TABLE}, {_WARNINGS_TABLE}"
-            )
-            lead_import.save(update_fields=list(_COUNTERS))
+            cursor.execute(f"DROP TABLE {FILE_TABLE}, {CHECKED_TABLE}, {RESOLVED_TABLE}, {WARNINGS_TABLE}")
+            lead_import.save(update_fields=list(REPORT_COUNTERS))
 
     def _copy_file(self, cursor) -> int:
         import psycopg
@@ -268,13 +253,13 @@ class _PostgresFileImport:
 
         columns = ", ".join(f"{c} text" for c in self.columns)
         cursor.execute(
-            f"CREATE TEMP TABLE {_FILE_TABLE} (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) "
+            f"CREATE TEMP TABLE {FILE_TABLE} (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) "
             "ON COMMIT DROP"
         )
         statement = sql.SQL(
             "COPY {table} ({columns}) FROM STDIN (FORMAT csv, DELIMITER {delimiter}, ENCODING 'UTF8')"
         ).format(
-            table=sql.Identifier(_FILE_TABLE),
+            table=sql.Identifier(FILE_TABLE),
             columns=sql.SQL(", ").join(sql.Identifier(c) for c in self.columns),
             delimiter=sql.Literal(self.prepared.delimiter),
         )
@@ -299,9 +284,9 @@ class _PostgresFileImport:
                     # (COPY's end-of-data marker).
                     boundary = previous[-2:] + chunk[:2]
                     if b'"' in chunk or b"\\." in chunk or b"\\." in boundary:
-                        raise _UseThePythonPath("the file has quote characters or a backslash-dot")
+                        raise UseThePythonPath("the file has quote characters or a backslash-dot")
                     if not self.trim_cells:
-                        self.trim_cells = _may_need_trimming(chunk, delimiter) or _may_need_trimming(
+                        self.trim_cells = may_need_trimming(chunk, delimiter) or may_need_trimming(
                             boundary, delimiter
                         )
                     copy.write(chunk)
@@ -310,70 +295,66 @@ class _PostgresFileImport:
                     previous = chunk
                     chunk = self.stream.read(COPY_CHUNK_BYTES)
                 # The last cell of a file without a final newline:
-                self.trim_cells = self.trim_cells or _may_need_trimming(previous[-3:] + b"\n", delimiter)
+                self.trim_cells = self.trim_cells or may_need_trimming(previous[-3:] + b"\n", delimiter)
         except (psycopg.errors.DataError, psycopg.errors.QueryCanceled) as exc:
             # Ragged or blank lines, bytes that are not UTF-8, a NUL: COPY is stricter than Python.
-            raise _UseThePythonPath(str(exc)) from exc
+            raise UseThePythonPath(str(exc)) from exc
         return cursor.rowcount
 
     def _check_cell_lengths(self, cursor) -> None:
         """A cell over AICMO_MAX_CSV_CELL_CHARS: the Python path refuses the file, naming the limit."""
         max_cell = input_limit(MAX_CSV_CELL_CHARS)
         too_long = " OR ".join(f"length({c}) > {max_cell:d}" for c in self.columns)
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_FILE_TABLE} WHERE {too_long})")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {FILE_TABLE} WHERE {too_long})")
         if cursor.fetchone()[0]:
-            raise _UseThePythonPath(f"a cell is longer than {max_cell} characters")
+            raise UseThePythonPath(f"a cell is longer than {max_cell} characters")
 
     def _python_rows(self, cursor) -> tuple[int, int]:
-        """The rows SQL left undecided, through _check_row; returns (blank lines, invalid rows)."""
+        """The rows SQL left undecided, through check_row; returns (blank lines, invalid rows)."""
         cursor.execute(
-            f"CREATE TEMP TABLE {_RESOLVED_TABLE} (ord bigint, raw text, email text, "
+            f"CREATE TEMP TABLE {RESOLVED_TABLE} (ord bigint, raw text, email text, "
             f'normalized text COLLATE "C", domain text COLLATE "C", '
-            f"{', '.join(f'f{p} text' for p in range(_FIELD_COUNT))}) ON COMMIT DROP"
+            f"{', '.join(f'f{p} text' for p in range(FIELD_COUNT))}) ON COMMIT DROP"
         )
         # Flagged values of the resolved rows; _insert files those of the rows it inserts.
         cursor.execute(
-            f"CREATE TEMP TABLE {_WARNINGS_TABLE} (ord bigint, seq integer, field text, reason text, "
+            f"CREATE TEMP TABLE {WARNINGS_TABLE} (ord bigint, seq integer, field text, reason text, "
             "value text) ON COMMIT DROP"
         )
         blank = invalid = 0
         seq = 0
         plan = self.plan
         reader = cursor.connection.cursor(name=f"leads_import_undecided_{self.lead_import.pk}")
-        reader.execute(f"SELECT ord, cells FROM {_CHECKED_TABLE} WHERE state IS NULL ORDER BY ord")
+        reader.execute(f"SELECT ord, cells FROM {CHECKED_TABLE} WHERE state IS NULL ORDER BY ord")
         while fetched := reader.fetchmany(5000):
-            issues: list[tuple] = []
-            resolved: list[tuple] = []
-            warned: list[tuple] = []
+            issues: list[IssueRow] = []
+            resolved: list[tuple] = []  # rows of RESOLVED_TABLE, in its column order
+            warned: list[tuple] = []  # rows of WARNINGS_TABLE, in its column order
             for ordinal, row in fetched:
                 if not "".join(row).strip():
                     blank += 1
                     continue
                 row_number = ordinal + 1  # the header is line 1
-                raw_email, normalized, values, problems, warnings = _check_row(row_number, row, plan)
-                if problems:
+                checked = check_row(row_number, row, plan)
+                if checked.problems:
                     invalid += 1
-                    issues.extend(problems)
+                    issues.extend(checked.problems)
                 else:
+                    raw, normalized = checked.raw_email, checked.normalized
                     resolved.append(
-                        (ordinal, raw_email, raw_email.strip(), normalized, email_domain(normalized), *values)
+                        (ordinal, raw, raw.strip(), normalized, email_domain(normalized), *checked.values)
                     )
-                    for _row_number, _kind, field_name, reason, value in warnings:
-                        warned.append((ordinal, seq, field_name, reason, value))
+                    for warning in checked.warnings:
+                        warned.append((ordinal, seq, warning.field, warning.reason, warning.value))
                         seq += 1
             if issues:
-                with cursor.copy(
-                    "COPY leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value) "
-                    "FROM STDIN"
-                ) as copy:
-                    for issue in issues:
-                        copy.write_row((self.lead_import.pk, *issue))
+                copy_issues(cursor, self.lead_import.pk, issues)
             if resolved:
-                with cursor.copy(f"COPY {_RESOLVED_TABLE} FROM STDIN") as copy:
+                with cursor.copy(f"COPY {RESOLVED_TABLE} FROM STDIN") as copy:
                     for row in resolved:
                         copy.write_row(row)
             if warned:
-                with cursor.copy(f"COPY {_WARNINGS_TABLE} FROM STDIN") as copy:
+                with cursor.copy(f"COPY {WARNINGS_TABLE} FROM STDIN") as copy:
                     for warning in warned:
                         copy.write_row(warning)
         reader.close()
@@ -416,78 +397,24 @@ class _PostgresFileImport:
             "source": lead_import.source,
             "import": lead_import.pk,
             "now": timezone.now(),
+            "issue_value_max_length": ISSUE_VALUE_MAX_LENGTH,
         }
-        fields = ", ".join(f"f{p}" for p in range(_FIELD_COUNT))
-        statement = f"""
-            WITH candidates AS (
-                SELECT ord, raw, email, normalized, domain, {fields}, state
-                FROM {_CHECKED_TABLE} WHERE state IS NOT NULL
-                UNION ALL
-                SELECT ord, raw, email, normalized, domain, {fields}, 'ok' FROM {_RESOLVED_TABLE}
-            ),
-            ranked AS (
-                SELECT c.*, row_number() OVER (PARTITION BY normalized ORDER BY ord) AS nth
-                FROM candidates c
-            ),
-            verdicts AS MATERIALIZED (
-                SELECT r.*,
-                       CASE WHEN r.state = 'noat' THEN 'invalid'
-                            WHEN r.nth > 1 THEN 'duplicate_in_file'
-                            {" ".join(suppression_cases)}
-                            WHEN l.id IS NOT NULL THEN 'duplicate_in_campaign' END AS verdict
-                FROM ranked r
-                {" ".join(suppression_joins)}
-                LEFT JOIN leads_lead l
-                       ON l.campaign_id = %(campaign)s AND l.normalized_email = r.normalized
-            ),
-            inserted AS (
-                INSERT INTO leads_lead (
-                    {", ".join(_LEAD_COLUMNS)}, campaign_id, source, source_import_id, enrichment,
-                    score, state, state_reason, created_at, updated_at
-                )
-                SELECT email, normalized, domain, {fields}, %(campaign)s, %(source)s, %(import)s,
-                       '{{}}'::jsonb, 0, 'new', '', %(now)s, %(now)s
-                FROM verdicts WHERE verdict IS NULL
-                -- No ORDER BY: the rows already come in index order from the window above (a
-                -- second sort of a million rows cost ~2 s). No ON CONFLICT (it probes the unique
-                -- index twice per row): addresses already in the campaign were classified above;
-                -- one that another import adds meanwhile raises a unique violation (or a
-                -- deadlock), and the Python path, batch by batch, imports the file instead.
-                RETURNING 1
-            ),
-            issues AS (
-                INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
-                SELECT %(import)s, ord + 1, split_part(verdict, ':', 1), 'email',
-                       CASE verdict {reason_cases} END,
-                       -- As the Python path files them: the address as given, trimmed for rows
-                       -- already in the campaign.
-                       left(CASE WHEN verdict = 'duplicate_in_campaign' THEN email ELSE raw END,
-                            {ISSUE_VALUE_MAX_LENGTH})
-                FROM verdicts WHERE verdict IS NOT NULL
-                ORDER BY ord
-                RETURNING kind
-            ),
-            warned AS (
-                INSERT INTO leads_leadimportissue (lead_import_id, row_number, kind, field, reason, value)
-                SELECT %(import)s, w.ord + 1, 'flagged', w.field, w.reason, w.value
-                FROM {_WARNINGS_TABLE} w JOIN verdicts v ON v.ord = w.ord AND v.verdict IS NULL
-                ORDER BY w.seq
-                RETURNING row_number
-            )
-            SELECT (SELECT count(*) FROM inserted),
-                   count(*) FILTER (WHERE kind = 'invalid'),
-                   count(*) FILTER (WHERE kind = 'duplicate_in_file'),
-                   count(*) FILTER (WHERE kind = 'suppressed'),
-                   count(*) FILTER (WHERE kind = 'duplicate_in_campaign'),
-                   (SELECT count(DISTINCT row_number) FROM warned)
-            FROM issues
-        """
+        statement = _statement("insert_leads").substitute(
+            fields=", ".join(f"f{p}" for p in range(FIELD_COUNT)),
+            checked_table=CHECKED_TABLE,
+            resolved_table=RESOLVED_TABLE,
+            warnings_table=WARNINGS_TABLE,
+            suppression_cases=" ".join(suppression_cases),
+            suppression_joins=" ".join(suppression_joins),
+            lead_columns=", ".join(LEAD_COLUMNS),
+            reason_cases=reason_cases,
+        )
         import psycopg
 
         try:
             cursor.execute(statement, params)
         except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected) as exc:
-            raise _UseThePythonPath(f"another import added some of the same addresses ({exc})") from exc
+            raise UseThePythonPath(f"another import added some of the same addresses ({exc})") from exc
         inserted, invalid, dup_file, suppressed, dup_campaign, flagged = cursor.fetchone()
         return {
             "flagged": flagged,

@@ -16,17 +16,17 @@ from ..csv_reading import SNIFF_BYTES, detect_delimiter, detect_encoding
 # PostgreSQL parses the file (COPY … FORMAT csv) and checks, normalizes, deduplicates,
 # suppression-checks and inserts it set-based in C; Python only reads the header and handles the
 # few rows the SQL cannot decide on its own (invalid ones, non-ASCII addresses, odd country
-# values): those go through ``_check_row``, the same function the Python path uses, so both paths
+# values): those go through ``check_row``, the same function the Python path uses, so both paths
 # give the same report. A file is only taken this way when PostgreSQL's CSV reading and Python's
 # agree on it: UTF-8, no quote character at all (so no field spans lines and line numbers equal
 # row numbers), the header on the first line, the same number of cells on every line (COPY refuses
 # ragged and blank lines). Anything else, or an error while COPY reads the file, rolls the attempt
 # back and the Python path imports the file from the start.
 
-_FILE_TABLE = "leads_import_file"
-_RESOLVED_TABLE = "leads_import_resolved"
-_WARNINGS_TABLE = "leads_import_file_warnings"
-_CHECKED_TABLE = "leads_import_checked"
+FILE_TABLE = "leads_import_file"
+RESOLVED_TABLE = "leads_import_resolved"
+WARNINGS_TABLE = "leads_import_file_warnings"
+CHECKED_TABLE = "leads_import_checked"
 COPY_CHUNK_BYTES = 1024 * 1024
 FILE_PATH_WORK_MEM = "512MB"
 FILE_PATH_MAX_COLUMNS = 1000
@@ -53,7 +53,7 @@ _NON_ASCII_WHITESPACE = (
 )
 
 
-def _may_need_trimming(block: bytes, delimiter: bytes) -> bool:
+def may_need_trimming(block: bytes, delimiter: bytes) -> bool:
     """Could a cell in this block begin or end with whitespace? (False is certain; True is "maybe".)
 
     A few C-speed scans of the bytes in Python save a trim of every cell in SQL.
@@ -66,19 +66,19 @@ def _may_need_trimming(block: bytes, delimiter: bytes) -> bool:
     return any(pattern in block for pattern in (b" " + delimiter, delimiter + b" ", b" \r", b" \n", b"\n "))
 
 
-class _UseThePythonPath(Exception):
+class UseThePythonPath(Exception):
     """The file, or what PostgreSQL made of it, needs the Python path; the attempt was rolled back."""
 
 
 @dataclass
-class _FastPathFile:
+class FastPathFile:
     header: list[str]
     delimiter: str
     encoding: str
     body_prefix: bytes  # the sniffed bytes after the header line
 
 
-def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
+def fast_path_file(stream: IO[bytes]) -> FastPathFile | None:
     """Read the header of a file the fast path can take, or None (the caller rewinds the stream)."""
     sample = stream.read(SNIFF_BYTES)
     if not isinstance(sample, bytes):
@@ -106,7 +106,7 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
         return None  # PostgreSQL tables have at most 1,600 columns
     if len(header) > input_limit(MAX_CSV_COLUMNS) or max(map(len, header)) > input_limit(MAX_CSV_CELL_CHARS):
         return None  # over an input limit: the Python path refuses it with the limit's name
-    return _FastPathFile(
+    return FastPathFile(
         header=header,
         delimiter=delimiter,
         encoding=encoding.replace("-sig", " (BOM)"),
@@ -114,24 +114,25 @@ def _fast_path_file(stream: IO[bytes]) -> _FastPathFile | None:
     )
 
 
-def _sql_email_pattern() -> str:
+def sql_email_pattern() -> str:
     """The fast-path address regex for PostgreSQL, anchored and without bounded repetition.
 
     PostgreSQL's regex engine expands ``{0,61}`` into 61 copies (docs/PERFORMANCE.md); the SQL
-    checks label lengths (≤ 63) separately, which together with this pattern is the same set of
-    addresses (property-tested against the Python regex).
+    checks label lengths (``LABEL_MAX_LENGTH``) separately, which together with this pattern is
+    the same set of addresses (property-tested against the Python regex).
     """
-    from ..normalization import _FAST_ADDRESS
+    from ..normalization import FAST_ADDRESS, FAST_ADDRESS_LABEL_MIDDLE, FAST_ADDRESS_TLD
 
-    pattern = _FAST_ADDRESS.pattern
-    unbounded = pattern.replace("[a-z0-9-]{0,61}", "[a-z0-9-]*").replace("[a-z]{2,63}", "[a-z][a-z]+")
+    unbounded = FAST_ADDRESS.pattern.replace(FAST_ADDRESS_LABEL_MIDDLE, "[a-z0-9-]*").replace(
+        FAST_ADDRESS_TLD, "[a-z][a-z]+"
+    )
     assert "{" not in unbounded.replace("{|}", ""), "update the SQL twin of the address regex"
     return f"^(?:{unbounded})$"
 
 
-def _country_lookup() -> dict[str, str]:
+def country_lookup() -> dict[str, str]:
     """Upper-case ASCII spelling → code, for the rows SQL decides; any other spelling goes to
-    ``_check_row`` (the table holds only what normalize_country_code answers, so both agree)."""
+    ``check_row`` (the table holds only what normalize_country_code answers, so both agree)."""
     from ..countries import country_spellings_ascii_upper
 
     return country_spellings_ascii_upper()

@@ -32,8 +32,9 @@ from .rows import (
     DUPLICATE_IN_CAMPAIGN_REASON,
     DUPLICATE_IN_FILE_REASON,
     SUPPRESSION_REASONS,
-    _check_row,
-    _RowPlan,
+    CheckedRow,
+    RowPlan,
+    check_row,
 )
 from .runner import ensure_campaign_takes_leads, import_leads_from_csv, read_header
 
@@ -100,7 +101,7 @@ def preview_csv(
     opened = open_csv(file)
     header, _ = read_header(opened)
     layout = resolve_columns(header, parse_mapping(mapping))
-    plan = _RowPlan.for_layout(layout)
+    plan = RowPlan.for_layout(layout)
     filled = set(layout.fields) | ({"first_name", "last_name"} if "full_name" in layout.fields else set())
     preview = ImportPreview(
         filename=filename,
@@ -111,25 +112,26 @@ def preview_csv(
         ignored_columns=layout.ignored,
         fields=[name for name in IMPORTABLE_FIELDS if name in filled],
     )
-    checked = []
+    checked: list[tuple[int, CheckedRow]] = []
     for row_number, row in numbered_rows(opened):
         if not "".join(row).strip():
             continue
         if len(checked) == rows:
             preview.more_rows = True
             break
-        checked.append((row_number, _check_row(row_number, row, plan)))
-    normalized = [result[1] for _, result in checked if not result[3]]
+        checked.append((row_number, check_row(row_number, row, plan)))
+    normalized = [result.normalized for _, result in checked if not result.problems]
     in_campaign = set(
         Lead.objects.filter(campaign=campaign, normalized_email__in=normalized).values_list(
             "normalized_email", flat=True
         )
     )
     seen: set[str] = set()
-    for row_number, (raw_email, address, values, problems, warnings) in checked:
+    for row_number, result in checked:
+        address = result.normalized
         outcome, reason = "new", ""
-        if problems:
-            outcome, reason = ImportIssueKind.INVALID, " ".join(p[3] for p in problems)
+        if result.problems:
+            outcome, reason = ImportIssueKind.INVALID, " ".join(p.reason for p in result.problems)
         elif address in seen:
             outcome, reason = ImportIssueKind.DUPLICATE_IN_FILE, DUPLICATE_IN_FILE_REASON
         elif suppressed_by := _suppression_kind(campaign, address):
@@ -140,9 +142,9 @@ def preview_csv(
         preview.rows.append(
             PreviewRow(
                 row_number=row_number,
-                email=raw_email.strip(),
-                values={name: values[IMPORTABLE_FIELDS.index(name)] for name in preview.fields},
-                flagged={w[2]: {"value": w[4], "reason": w[3]} for w in warnings},
+                email=result.raw_email.strip(),
+                values={name: result.values[IMPORTABLE_FIELDS.index(name)] for name in preview.fields},
+                flagged={w.field: {"value": w.value, "reason": w.reason} for w in result.warnings},
                 outcome=str(outcome),
                 reason=reason,
             )

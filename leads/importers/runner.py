@@ -21,24 +21,24 @@ from ..csv_reading import OpenedCsv, numbered_rows, open_csv
 from ..models import ImportIssueKind, LeadImport, LeadImportIssue, LeadImportStatus, LeadSource
 from ..normalization import email_domain
 from ..selectors import SuppressionSets, suppression_sets_for_client
-from .batches import _COUNTERS, BatchCounts, _Batch, _is_retryable, _OrmBatchWriter, _PostgresBatchWriter
+from .batches import REPORT_COUNTERS, Batch, BatchCounts, OrmBatchWriter, PostgresBatchWriter, is_retryable
 from .columns import (
-    _ALIAS_TO_FIELD,
+    ALIAS_TO_FIELD,
     MAPPABLE_FIELDS,
     ColumnLayout,
-    _header_key,
+    header_key,
     parse_mapping,
     resolve_columns,
 )
-from .pg_file import _PostgresFileImport
-from .pg_file_prep import _fast_path_file, _UseThePythonPath
+from .pg_file import PostgresFileImport
+from .pg_file_prep import UseThePythonPath, fast_path_file
 from .rows import (
     DUPLICATE_IN_FILE_REASON,
     SUPPRESSION_REASONS,
-    _check_row,
-    _issue,
-    _issue_fields,
-    _RowPlan,
+    LeadRow,
+    RowPlan,
+    check_row,
+    make_issue,
 )
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class LeadImporter:
         self.source = source
         on_postgres = connection.vendor == "postgresql"
         self.batch_size = batch_size or (POSTGRES_BATCH_SIZE if on_postgres else OTHER_BATCH_SIZE)
-        self.writer = _PostgresBatchWriter() if on_postgres else _OrmBatchWriter()
+        self.writer = PostgresBatchWriter() if on_postgres else OrmBatchWriter()
         self.progress = progress
         # The PostgreSQL fast path takes whole files; an explicit batch size asks for batches.
         self.postgres_file_path = on_postgres and batch_size is None
@@ -164,7 +164,7 @@ class LeadImporter:
     ) -> LeadImport | None:
         """The fast path; None (file not eligible) or a LeadImport, FINISHED unless it must go on
         through the Python path (then its counters are zero and nothing of the attempt was kept)."""
-        prepared = _fast_path_file(stream)
+        prepared = fast_path_file(stream)
         if prepared is None:
             return None
         layout = resolve_columns(prepared.header, mapping)
@@ -172,10 +172,10 @@ class LeadImporter:
             filename=filename, encoding=prepared.encoding, delimiter=prepared.delimiter, layout=layout
         )
         try:
-            _PostgresFileImport(self, lead_import, prepared, layout, stream).run()
-        except _UseThePythonPath as exc:
+            PostgresFileImport(self, lead_import, prepared, layout, stream).run()
+        except UseThePythonPath as exc:
             logger.info("Lead import %s goes through the Python path: %s", lead_import.pk, exc)
-            for counter in _COUNTERS:
+            for counter in REPORT_COUNTERS:
                 setattr(lead_import, counter, 0)
             return lead_import
         except BaseException as exc:
@@ -195,7 +195,7 @@ class LeadImporter:
 
         def as_rows() -> Iterator[tuple[int, list[str]]]:
             for position, record in enumerate(records, start=1):
-                by_field = {_ALIAS_TO_FIELD.get(_header_key(str(k)), str(k)): v for k, v in record.items()}
+                by_field = {ALIAS_TO_FIELD.get(header_key(str(k)), str(k)): v for k, v in record.items()}
                 yield position, ["" if by_field.get(n) is None else str(by_field.get(n)) for n in columns]
 
         lead_import = self._start(filename="", encoding="", delimiter="", layout=layout)
@@ -220,14 +220,14 @@ class LeadImporter:
         self, lead_import: LeadImport, records: Iterable[tuple[int, list[str]]], layout: ColumnLayout
     ) -> LeadImport:
         suppression = suppression_sets_for_client(self.campaign.client_id)
-        plan = _RowPlan.for_layout(layout)
+        plan = RowPlan.for_layout(layout)
         try:
-            batch = _Batch()
+            batch = Batch()
             for row_number, row in records:
                 self._take_row(batch, row_number, row, plan, suppression)
                 if len(batch.leads) >= self.batch_size or len(batch.issues) >= self.batch_size:
                     self._submit(lead_import, batch)
-                    batch = _Batch()
+                    batch = Batch()
             self._submit(lead_import, batch)
         except BaseException as exc:
             self._mark_failed(lead_import, exc)
@@ -267,30 +267,31 @@ class LeadImporter:
 
     def _take_row(
         self,
-        batch: _Batch,
+        batch: Batch,
         row_number: int,
         row: list[str],
-        plan: _RowPlan,
+        plan: RowPlan,
         suppression: SuppressionSets,
     ) -> None:
         if not "".join(row).strip():
             batch.blank_lines += 1
             return
         batch.rows += 1
-        raw_email, normalized, values, problems, warnings = _check_row(row_number, row, plan)
-        if problems:
+        checked = check_row(row_number, row, plan)
+        if checked.problems:
             batch.invalid += 1
-            batch.issues.extend(problems)
+            batch.issues.extend(checked.problems)
             return
+        normalized = checked.normalized
         if normalized in batch.seen:
             batch.duplicates_in_file += 1
             batch.issues.append(
-                _issue(
+                make_issue(
                     row_number,
                     ImportIssueKind.DUPLICATE_IN_FILE,
                     "email",
                     DUPLICATE_IN_FILE_REASON,
-                    raw_email,
+                    checked.raw_email,
                 )
             )
             return
@@ -299,19 +300,20 @@ class LeadImporter:
         if suppressed_by is not None:
             batch.suppressed += 1
             batch.issues.append(
-                _issue(
+                make_issue(
                     row_number,
                     ImportIssueKind.SUPPRESSED,
                     "email",
                     SUPPRESSION_REASONS[suppressed_by],
-                    raw_email,
+                    checked.raw_email,
                 )
             )
             return
-        batch.leads.append((row_number, raw_email.strip(), normalized, email_domain(normalized), *values))
-        batch.warnings.extend(warnings)
+        email = checked.raw_email.strip()
+        batch.leads.append(LeadRow(row_number, email, normalized, email_domain(normalized), checked.values))
+        batch.warnings.extend(checked.warnings)
 
-    def _submit(self, lead_import: LeadImport, batch: _Batch) -> None:
+    def _submit(self, lead_import: LeadImport, batch: Batch) -> None:
         if not (batch.rows or batch.blank_lines):
             return
         self._write_batch(lead_import, batch)
@@ -321,7 +323,7 @@ class LeadImporter:
         if self.progress is not None:
             self.progress(batch.rows)
 
-    def _write_batch(self, lead_import: LeadImport, batch: _Batch) -> None:
+    def _write_batch(self, lead_import: LeadImport, batch: Batch) -> None:
         """One batch, one transaction (retried on a deadlock or serialization failure)."""
         for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
             try:
@@ -334,19 +336,19 @@ class LeadImporter:
                     self._add_counts(lead_import, batch, counts)
                 return
             except OperationalError as exc:
-                if attempt == MAX_BATCH_ATTEMPTS or not _is_retryable(exc):
+                if attempt == MAX_BATCH_ATTEMPTS or not is_retryable(exc):
                     raise
                 logger.warning("Lead import %s: batch retried after %s", lead_import.pk, exc.__cause__)
                 lead_import.refresh_from_db()
 
-    def _write_issues_only(self, lead_import: LeadImport, batch: _Batch) -> BatchCounts:
+    def _write_issues_only(self, lead_import: LeadImport, batch: Batch) -> BatchCounts:
         LeadImportIssue.objects.bulk_create(
-            [LeadImportIssue(lead_import=lead_import, **_issue_fields(i)) for i in batch.issues],
+            [issue.to_model(lead_import) for issue in batch.issues],
             batch_size=500,
         )
         return BatchCounts()
 
-    def _add_counts(self, lead_import: LeadImport, batch: _Batch, counts: BatchCounts) -> None:
+    def _add_counts(self, lead_import: LeadImport, batch: Batch, counts: BatchCounts) -> None:
         lead_import.rows_read += batch.rows
         lead_import.blank_lines += batch.blank_lines
         lead_import.invalid += batch.invalid
@@ -355,7 +357,7 @@ class LeadImporter:
         lead_import.duplicates_in_campaign += counts.duplicates_in_campaign
         lead_import.inserted += counts.inserted
         lead_import.flagged += counts.flagged
-        lead_import.save(update_fields=list(_COUNTERS))
+        lead_import.save(update_fields=list(REPORT_COUNTERS))
 
 
 def import_leads_from_csv(

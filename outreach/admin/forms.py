@@ -12,6 +12,8 @@ from campaigns.models import Campaign
 from creative.models import CreativeState, CreativeVariant
 
 from ..models import SendingMailbox, Sequence
+from ..sequence_tracking import tracking_problems
+from ..services.sending.sequences import SEQUENCE_EDITABLE_FIELDS
 
 __all__ = [
     "CampaignPickForm",
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 VARIANT_LABELS = ("A", "B", "C")
+
 STEP_ROWS = 4
 
 
@@ -39,7 +42,7 @@ def preselected_campaign(form: forms.Form, visible: QuerySet[Campaign]) -> Campa
 class SequenceChangeForm(forms.ModelForm):
     class Meta:
         model = Sequence
-        fields = ["name", "mailbox", "mailboxes", "is_active", "plain_text_only"]
+        fields = list(SEQUENCE_EDITABLE_FIELDS)
         widgets = {"mailboxes": forms.CheckboxSelectMultiple}
         help_texts = {
             "is_active": "Untick to stop enrolling new leads into this sequence. "
@@ -54,6 +57,26 @@ class SequenceChangeForm(forms.ModelForm):
                 Q(client_id=client_id) | Q(client__isnull=True)
             )
             self.fields["mailboxes"].queryset = self.fields["mailbox"].queryset
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            add_tracking_errors(self, self.instance.campaign)
+        return cleaned
+
+
+def add_tracking_errors(form: forms.Form, campaign: Campaign) -> None:
+    """The sequence services' tracking rule, shown on the fields it names (sequence_tracking)."""
+    cleaned = form.cleaned_data
+    problems = tracking_problems(
+        campaign=campaign,
+        track_opens=bool(cleaned.get("track_opens")),
+        track_clicks=bool(cleaned.get("track_clicks")),
+        plain_text_only=bool(cleaned.get("plain_text_only")),
+        mailboxes=[cleaned.get("mailbox"), *(cleaned.get("mailboxes") or [])],
+    )
+    for field, message in problems.items():
+        form.add_error(field if field in form.fields else None, message)
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -115,11 +138,38 @@ class NewSequenceForm(forms.Form):
         "Empty: the default sender (DEFAULT_FROM_EMAIL).",
     )
 
+    mailboxes = forms.ModelMultipleChoiceField(
+        queryset=SendingMailbox.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Mailbox pool",
+        help_text="More mailboxes to rotate first emails over, beside the mailbox above "
+        "(follow-ups stay on the mailbox that wrote first).",
+    )
+    plain_text_only = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text=Sequence._meta.get_field("plain_text_only").help_text,
+    )
+    track_opens = forms.BooleanField(
+        required=False, help_text=Sequence._meta.get_field("track_opens").help_text
+    )
+    track_clicks = forms.BooleanField(
+        required=False, help_text=Sequence._meta.get_field("track_clicks").help_text
+    )
+
     def __init__(self, *args, campaign: Campaign, **kwargs):
         super().__init__(*args, **kwargs)
+        self.campaign = campaign
         self.fields["mailbox"].queryset = SendingMailbox.objects.filter(
             Q(client_id=campaign.client_id) | Q(client__isnull=True), is_active=True
         )
+        self.fields["mailboxes"].queryset = self.fields["mailbox"].queryset
+
+    def clean(self):
+        cleaned = super().clean()
+        add_tracking_errors(self, self.campaign)
+        return cleaned
 
 
 class StepForm(forms.Form):

@@ -123,7 +123,7 @@ class SequenceAdmin(AicmoModelAdmin):
     search_fields = ["name", "campaign__name"]
     list_select_related = ["campaign__client", "mailbox"]
     readonly_fields = ["campaign", "created_at_local"]
-    fields = ["campaign", "name", "mailbox", "mailboxes", "is_active", "plain_text_only", "created_at_local"]
+    fields = ["campaign", *SEQUENCE_EDITABLE_FIELDS, "created_at_local"]
     inlines = [SequenceStepInline]
     created_at_local = campaign_time_column("created_at", "Created")
     actions = ["run_dry_cycle_action"]
@@ -214,6 +214,10 @@ class SequenceAdmin(AicmoModelAdmin):
                     campaign=campaign,
                     name=form.cleaned_data["name"],
                     mailbox=form.cleaned_data["mailbox"],
+                    mailboxes=form.cleaned_data["mailboxes"],
+                    plain_text_only=form.cleaned_data["plain_text_only"],
+                    track_opens=form.cleaned_data["track_opens"],
+                    track_clicks=form.cleaned_data["track_clicks"],
                     steps=steps.step_specs(),
                     actor=request.user,
                 )

@@ -66,6 +66,17 @@ class Sequence(models.Model):
         default=True,
         help_text="Send the plain-text part only, no HTML (recommended for cold outreach).",
     )
+    # Off by default: inbox providers count a tracking pixel and rewritten links against a cold
+    # sender. On only with the client's own tracking domain and an HTML part (sequence_tracking).
+    track_opens = models.BooleanField(
+        default=False,
+        help_text="Count opens with the ESP's pixel. Needs the client's tracking domain and HTML.",
+    )
+    track_clicks = models.BooleanField(
+        default=False,
+        help_text="Count clicks through the ESP's link redirect (never the unsubscribe link). Needs "
+        "the client's tracking domain and HTML.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -220,6 +231,9 @@ class Message(FSMModelMixin, models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Copied from the sequence when scheduled: the send threads read no sequence (compose.py).
+    track_opens = models.BooleanField(default=False)
+    track_clicks = models.BooleanField(default=False)
     unsubscribe_url = models.CharField(max_length=1000, blank=True, help_text="Signed one-click link.")
     dry_run = models.BooleanField(default=True, help_text="Rendered and recorded; no provider was called.")
     state = FSMField(default=MessageState.SCHEDULED, choices=MessageState.choices, protected=True)

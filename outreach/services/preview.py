@@ -44,6 +44,7 @@ from .sending.budget import affordable_emails
 from .sending.caps import daily_cap, mailbox_room, quiet_hours_reason, used_today
 from .sending.claims import NOT_CONTACTABLE
 from .sending.pacing import campaign_pacing, domains_today, mailbox_pace
+from .sending.pool import PoolRotation, mailbox_for, sequence_pools, threads_of
 from .sending.sequences import pick_variant
 
 __all__ = [
@@ -296,6 +297,10 @@ def _render(
     )
     messages: list[tuple[Message, _Due]] = []
     window = campaign_pacing(campaign).window
+    # The mailbox each step goes from, as scheduling picks it (pool rotation, the lead's thread).
+    pools = sequence_pools(campaign)
+    rotation = PoolRotation(pools, now, dry_run=not campaign.is_live)
+    threads = threads_of([d.enrollment.pk for d in scheduled if d.enrollment is not None and d.position > 1])
     for d in scheduled:
         step = steps.get((d.sequence.pk, d.position))
         if step is None:
@@ -309,7 +314,12 @@ def _render(
             if d.enrollment is not None
             else "/".join(v.label for v in variants)
         )
-        mailbox = d.sequence.mailbox
+        thread = threads.get(d.enrollment.pk) if d.enrollment is not None else None
+        mailbox, wait = mailbox_for(thread, pools.get(d.sequence.pk, []), rotation)
+        if wait:
+            why = "no mailbox of the sequence's pool has room today"
+            preview.rows.append(_row(d, campaign, LATER, None, why))
+            continue
         message = Message(
             campaign=campaign,
             lead=d.lead,

@@ -10,7 +10,10 @@ Per sending domain, through ``outreach.dns`` (``AICMO_DNS_NAMESERVERS``):
 - MX: the domain takes mail (replies and bounces have somewhere to go);
 
 and once for the site: the https unsubscribe URL answers a one-click POST (RFC 8058) with 200 and no
-redirect (``AICMO_CHECK_UNSUBSCRIBE_POST``; off by default with DEBUG on).
+redirect (``AICMO_CHECK_UNSUBSCRIBE_POST``; off by default with DEBUG on). A campaign with a sequence
+that tracks opens or clicks also needs the client's tracking domain to be a CNAME (to
+``AICMO_TRACKING_CNAME_TARGET``, the ESP's tracking host, when set), and its tracking settings to
+pass ``outreach.sequence_tracking`` still.
 
 A live email campaign does not activate (or resume) while a domain it sends from fails
 (``sender_readiness_blockers``, an activation check). Every day ``recheck_sender_readiness`` checks
@@ -44,6 +47,7 @@ from campaigns.services.audit import record_audit_event
 
 from ..dns import configured_nameservers, resolver, txt_records
 from ..models import SendingMailbox, Sequence
+from ..sequence_tracking import tracking_problems
 from ..unsubscribe import make_unsubscribe_token, unsubscribe_url
 from .mailbox_health import is_health_pause, resume_mailbox_health
 from .mailboxes import pause_mailbox
@@ -53,6 +57,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DomainReadiness",
     "check_domain",
+    "check_tracking_domain",
     "check_unsubscribe_post",
     "look_up_sender_readiness",
     "override_mailbox_readiness",
@@ -224,6 +229,35 @@ def check_domain(domain: str, selector: str = "", *, fresh: bool = False) -> Dom
     return result
 
 
+def check_tracking_domain(domain: str, *, fresh: bool = False) -> list[str]:
+    """Problems with a tracking domain's CNAME; reused like ``check_domain`` unless ``fresh``."""
+    domain = domain.strip().strip(".").lower()
+    target = (settings.AICMO_TRACKING_CNAME_TARGET or "").strip().strip(".").lower()
+    what = "|".join((domain, target, repr(configured_nameservers())))
+    key = "sender-readiness:tracking:" + hashlib.sha256(what.encode()).hexdigest()
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    try:
+        answer = resolver(lifetime=_lookup_seconds()).resolve(domain, "CNAME")
+        targets = [str(record.target).rstrip(".").lower() for record in answer]
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        targets = []
+    except dns.exception.DNSException as exc:
+        return [f"tracking: the DNS look-up for {domain} failed ({exc.__class__.__name__})"]
+    if not targets:
+        problems = [f"tracking: {domain} has no CNAME record (point it at the ESP's tracking host)"]
+    elif target and target not in targets:
+        problems = [f"tracking: {domain} points at {', '.join(targets)}, not the ESP's {target}"]
+    else:
+        problems = []
+    max_age = settings.AICMO_SENDER_READINESS_MAX_AGE_SECONDS
+    if max_age > 0:
+        cache.set(key, problems, max_age)
+    return problems
+
+
 # --- the one-click unsubscribe probe ---------------------------------------------------------------
 
 
@@ -276,29 +310,60 @@ def _post_unsubscribe_now() -> list[str]:
 # --- activation ---------------------------------------------------------------------------------------
 
 
-def _campaign_senders(campaign: Campaign) -> tuple[list[SendingMailbox], bool]:
-    """The mailboxes of the campaign's active sequences, and whether one has none (identity From)."""
-    sequences = list(
+def _active_sequences(campaign: Campaign) -> list[Sequence]:
+    return list(
         Sequence.objects.filter(campaign=campaign, is_active=True)
         .select_related("mailbox")
         .prefetch_related("mailboxes")  # the pool first emails rotate over sends too
     )
+
+
+def _campaign_senders(sequences: list[Sequence]) -> tuple[list[SendingMailbox], bool]:
+    """The mailboxes of the campaign's active sequences, and whether one has none (identity From)."""
     mailboxes = {s.mailbox.pk: s.mailbox for s in sequences if s.mailbox is not None}
     mailboxes.update({box.pk: box for s in sequences for box in s.mailboxes.all()})
     return list(mailboxes.values()), any(s.mailbox is None and not s.mailboxes.all() for s in sequences)
 
 
-def _readiness_targets(campaign: Campaign) -> tuple[list[str], dict[tuple[str, str], str]]:
-    """What blocks a live email campaign before any lookup, and the (domain, selector) pairs it
-    sends from, each with who sends from it."""
+def _tracking_reasons(campaign: Campaign, sequences: list[Sequence]) -> tuple[list[str], str]:
+    """Why the tracking sequences may not track now, and the tracking domain to look up ("" none)."""
     reasons: list[str] = []
-    mailboxes, identity_sends = _campaign_senders(campaign)
-    for mailbox in mailboxes:
-        if not mailbox.is_active and mailbox.paused_reason:
-            reasons.append(f"mailbox {mailbox.email} is paused: {mailbox.paused_reason}")
+    tracking = [s for s in sequences if s.track_opens or s.track_clicks]
+    for sequence in tracking:
+        problems = tracking_problems(
+            campaign=campaign,
+            track_opens=sequence.track_opens,
+            track_clicks=sequence.track_clicks,
+            plain_text_only=sequence.plain_text_only,
+            mailboxes=[sequence.mailbox, *sequence.mailboxes.all()],
+        )
+        reasons.extend(f"sequence “{sequence.name}” tracks opens or clicks: {p}" for p in problems.values())
+    domain = sender_identity(campaign).tracking_domain if tracking else ""
+    return reasons, domain
+
+
+def _paused_pool_reasons(sequences: list[Sequence]) -> list[str]:
+    """A sequence whose every mailbox is paused cannot send; one with a healthy mailbox left sends
+    from it (rotation passes paused ones by), so a single paused pool mailbox blocks nothing."""
+    blocked: dict[int, str] = {}
+    for sequence in sequences:
+        senders = {box.pk: box for box in (sequence.mailbox, *sequence.mailboxes.all()) if box is not None}
+        paused = [box for box in senders.values() if not box.is_active and box.paused_reason]
+        if paused and len(paused) == len(senders):
+            blocked.update({box.pk: f"mailbox {box.email} is paused: {box.paused_reason}" for box in paused})
+    return list(blocked.values())
+
+
+def _readiness_targets(campaign: Campaign) -> tuple[list[str], dict[tuple[str, str], str], str]:
+    """What blocks a live email campaign before any lookup, the (domain, selector) pairs it sends
+    from, each with who sends from it, and the tracking domain to look up ("" none)."""
+    sequences = _active_sequences(campaign)
+    reasons, tracking_domain = _tracking_reasons(campaign, sequences)
+    mailboxes, identity_sends = _campaign_senders(sequences)
+    reasons.extend(_paused_pool_reasons(sequences))
     domains: dict[tuple[str, str], str] = {}
     if not settings.AICMO_SENDER_READINESS_REQUIRED:
-        return reasons, domains
+        return reasons, domains, ""
     for mailbox in mailboxes:
         if not mailbox.is_active:
             continue
@@ -314,7 +379,7 @@ def _readiness_targets(campaign: Campaign) -> tuple[list[str], dict[tuple[str, s
             )
         else:
             domains.setdefault((identity.domain, ""), f"the sender identity ({identity.from_email})")
-    return reasons, domains
+    return reasons, domains, tracking_domain
 
 
 def _applies(campaign: Campaign) -> bool:
@@ -326,9 +391,11 @@ def look_up_sender_readiness(campaign: Campaign) -> None:
     transaction locks the campaign; ``sender_readiness_blockers`` then reads their cached answers."""
     if not _applies(campaign) or not settings.AICMO_SENDER_READINESS_REQUIRED:
         return
-    _, domains = _readiness_targets(campaign)
+    _, domains, tracking_domain = _readiness_targets(campaign)
     for domain, selector in domains:
         check_domain(domain, selector, fresh=True)
+    if tracking_domain:
+        check_tracking_domain(tracking_domain, fresh=True)
     check_unsubscribe_post(fresh=True)
 
 
@@ -336,12 +403,14 @@ def sender_readiness_blockers(campaign: Campaign) -> list[str]:
     """Registered as an activation check: a live email campaign sends only from ready domains."""
     if not _applies(campaign):
         return []
-    reasons, domains = _readiness_targets(campaign)
+    reasons, domains, tracking_domain = _readiness_targets(campaign)
     if not settings.AICMO_SENDER_READINESS_REQUIRED:
         return reasons
     for (domain, selector), who in domains.items():
         for problem in check_domain(domain, selector).problems:
             reasons.append(f"sender readiness of {who}: {problem}")
+    if tracking_domain:
+        reasons.extend(check_tracking_domain(tracking_domain))
     reasons.extend(check_unsubscribe_post())
     return reasons
 

@@ -222,7 +222,7 @@ def test_a_crash_mid_file_keeps_committed_batches_and_a_rerun_inserts_the_rest(
 
     lines = ["email", *[f"p{i}@example.com" for i in range(9)]]
     writer_class = (
-        importers._PostgresBatchWriter if connection.vendor == "postgresql" else importers._OrmBatchWriter
+        importers.PostgresBatchWriter if connection.vendor == "postgresql" else importers.OrmBatchWriter
     )
     original_write = writer_class.write
     calls = []

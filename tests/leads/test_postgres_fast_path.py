@@ -9,7 +9,9 @@ must be identical; files the fast path cannot take must fall back to the Python 
 from __future__ import annotations
 
 import io
+import re
 import sys
+from importlib import resources
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -158,17 +160,17 @@ def snapshot(report) -> tuple:
 def fast_path_outcomes(monkeypatch):
     """Records, for each fast-path attempt, whether it finished or handed over to the Python path."""
     outcomes: list[str] = []
-    original = importers._PostgresFileImport.run
+    original = importers.PostgresFileImport.run
 
     def run(self):
         try:
             original(self)
-        except importers._UseThePythonPath:
+        except importers.UseThePythonPath:
             outcomes.append("python")
             raise
         outcomes.append("fast")
 
-    monkeypatch.setattr(importers._PostgresFileImport, "run", run)
+    monkeypatch.setattr(importers.PostgresFileImport, "run", run)
     return outcomes
 
 
@@ -263,6 +265,16 @@ def test_the_fast_path_takes_a_plain_file_and_counts_every_row_once(fast_path_ou
 
 def test_the_sql_trims_exactly_what_python_strips():
     assert set(PYTHON_WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize("name", ["checked_rows", "insert_leads"])
+def test_the_file_path_sql_takes_every_limit_and_list_as_a_parameter(name):
+    """The rules live in Python under their public names (leads.normalization, leads.importers.rows);
+    the file path's statements receive them as parameters and hold no limit or list of their own."""
+    text = resources.files("leads.importers").joinpath("sql").joinpath(f"{name}.sql").read_text("utf-8")
+    code = re.sub(r"--(?!')[^\n]*", "", text)  # comments out; the '--' literal stays
+    assert set(re.findall(r"\b\d+\b", code)) <= {"0", "1", "2"}
+    assert not re.search(r"gmail|\barpa\b|localhost|\[a-z", code, re.IGNORECASE)
 
 
 @settings(max_examples=300, deadline=None)

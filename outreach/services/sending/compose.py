@@ -6,8 +6,9 @@ what the claim loaded with it (its mailbox, its campaign).
 
 What it leaves out on purpose: no header of our own naming the product or our ids (our message id
 travels as ESP metadata and tags only — a fixed header fingerprinted every tenant of every
-install), and no open or click tracking (cold email is judged by inbox providers partly on
-tracking pixels and rewritten links).
+install), and no open or click tracking unless the message's sequence turned it on under the
+client's own tracking domain (``outreach.sequence_tracking``) — and then never on the unsubscribe
+link.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from django.core.mail import EmailMultiAlternatives
 
 from ...addresses import address_domain, format_address, split_address
 from ...errors import PermanentSendError
-from ...models import Message
+from ...models import MailboxTransport, Message
+from ...sequence_tracking import click_tracking_extra, mark_unsubscribe_untracked
 from ...unsubscribe import list_unsubscribe_headers, make_unsubscribe_token
 
 __all__ = ["build_email", "feedback_id", "require_https_unsubscribe"]
@@ -73,12 +75,20 @@ def build_email(message: Message, connection) -> EmailMultiAlternatives:
         connection=connection,
     )
     email.encoding = QP_UTF8
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+    # An SMTP mailbox has no tracking service; the ESP tracks what the sequence asked for.
+    via_esp = message.mailbox_id is None or message.mailbox.transport != MailboxTransport.SMTP
+    track_opens = via_esp and message.track_opens
+    extra = click_tracking_extra() if via_esp and message.track_clicks else None
+    body_html = message.body_html
+    if extra is not None:
+        body_html = mark_unsubscribe_untracked(body_html, message.unsubscribe_url)
+        email.esp_extra = extra
+    if body_html:
+        email.attach_alternative(body_html, "text/html")
     # Read by anymail ESP backends (ignored by others): lets tracking webhooks name our message.
     email.metadata = {"aicmo_message_id": str(message.pk), "campaign_id": str(message.campaign_id)}
     email.tags = [f"campaign-{message.campaign_id}"]
-    # Explicitly off: an ESP account's default may be on (anymail passes these to every ESP).
-    email.track_opens = False
-    email.track_clicks = False
+    # Explicitly set, off unless asked for: an ESP account's default may be on.
+    email.track_opens = track_opens
+    email.track_clicks = extra is not None
     return email

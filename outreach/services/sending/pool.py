@@ -7,8 +7,8 @@
   previous email's Message-ID with References the whole chain, subject "Re: " + the first's unless
   the step has a subject of its own.
 
-A sequence with no pool (only its ``mailbox``, or none) is scheduled as before: every email from
-that mailbox, its daily room checked when it is claimed.
+A sequence with no pool (only its ``mailbox``, or none) sends every email from that one mailbox,
+its daily room checked when it is claimed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from campaigns.models import Campaign
 from ...models import Message, SendingMailbox, Sequence
 from .caps import pool_room
 
-__all__ = ["PoolRotation", "Thread", "sequence_pools", "thread_subject", "threads_of"]
+__all__ = ["PoolRotation", "Thread", "mailbox_for", "sequence_pools", "thread_subject", "threads_of"]
 
 REPLY_PREFIX = "Re: "
 
@@ -71,6 +71,19 @@ class Thread:
         # RFC 5322 §3.6.4: the parent's References followed by the parent's Message-ID.
         chain = [*self.previous.references.split(), self.previous.rfc_message_id]
         return " ".join(ref for ref in chain if ref)
+
+
+def mailbox_for(
+    thread: Thread | None, pool: list[SendingMailbox], rotation: PoolRotation
+) -> tuple[SendingMailbox | None, bool]:
+    """The mailbox a due step goes from, and whether it waits instead (a first email whose pool has
+    no room today). Scheduling and the cycle preview both ask here."""
+    if thread is not None and thread.first.mailbox_id is not None:
+        return thread.first.mailbox, False  # the mailbox the lead has been writing with
+    if thread is None and len(pool) > 1:
+        picked = rotation.pick(pool)
+        return picked, picked is None
+    return (pool[0] if pool else None), False  # the sequence's mailbox (no rotation)
 
 
 def threads_of(enrollment_ids: list[int]) -> dict[int, Thread]:

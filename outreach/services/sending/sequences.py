@@ -30,10 +30,11 @@ from ...models import (
     StepVariant,
 )
 from ...senders import from_header_for, reply_to_for, signature_names
+from ...sequence_tracking import tracking_problems
 from ...unsubscribe import make_unsubscribe_token, unsubscribe_url
 from ...windows import next_window_opening
 from .pacing import campaign_pacing
-from .pool import PoolRotation, sequence_pools, thread_subject, threads_of
+from .pool import PoolRotation, mailbox_for, sequence_pools, thread_subject, threads_of
 from .row_updates import update_in_groups
 
 # Days between a step and the one before it when a step's spec gives none (the first step goes out
@@ -52,6 +53,14 @@ def _check_mailboxes(campaign: Campaign, mailboxes, field: str) -> None:
             )
 
 
+def _check_tracking(campaign: Campaign, **values) -> None:
+    """Refuse tracking settings ``sequence_tracking.tracking_problems`` names (its first problem)."""
+    problems = tracking_problems(campaign=campaign, **values)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise DomainError(message, field=field)
+
+
 def create_sequence(
     *,
     campaign: Campaign,
@@ -59,17 +68,34 @@ def create_sequence(
     steps: list[dict],
     mailbox=None,
     mailboxes=(),
+    plain_text_only: bool = True,
+    track_opens: bool = False,
+    track_clicks: bool = False,
     actor: User | None = None,
 ) -> Sequence:
     """steps: [{"delay_days": 0, "creatives": [id, …], "weights": [1, …]}, …] — approved email creative.
-    ``mailboxes``: more mailboxes for the pool first emails rotate over (pool.py), beside ``mailbox``."""
+    ``mailboxes``: more mailboxes for the pool first emails rotate over (pool.py), beside ``mailbox``.
+    Tracking stays off unless asked for and allowed (``sequence_tracking``)."""
     if not steps:
         raise DomainError("A sequence needs at least one step.", field="steps")
+    mailboxes = list(mailboxes)
     _check_mailboxes(campaign, [mailbox], "mailbox")
     _check_mailboxes(campaign, mailboxes, "mailboxes")
+    _check_tracking(
+        campaign,
+        track_opens=track_opens,
+        track_clicks=track_clicks,
+        plain_text_only=plain_text_only,
+        mailboxes=[mailbox, *mailboxes],
+    )
     with transaction.atomic():
         sequence = Sequence.objects.create(
-            campaign=campaign, name=name.strip() or "Sequence", mailbox=mailbox
+            campaign=campaign,
+            name=name.strip() or "Sequence",
+            mailbox=mailbox,
+            plain_text_only=plain_text_only,
+            track_opens=track_opens,
+            track_clicks=track_clicks,
         )
         if mailboxes:
             sequence.mailboxes.set(mailboxes)
@@ -103,7 +129,17 @@ def create_sequence(
     return sequence
 
 
-SEQUENCE_EDITABLE_FIELDS = ("name", "mailbox", "mailboxes", "is_active", "plain_text_only")
+SEQUENCE_EDITABLE_FIELDS = (
+    "name",
+    "mailbox",
+    "mailboxes",
+    "is_active",
+    "plain_text_only",
+    "track_opens",
+    "track_clicks",
+)
+# A change to any of these re-checks the sequence's tracking (sequence_tracking).
+TRACKING_INPUTS = frozenset({"mailbox", "mailboxes", "plain_text_only", "track_opens", "track_clicks"})
 
 
 def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes) -> Sequence:
@@ -135,6 +171,14 @@ def update_sequence(*, sequence: Sequence, actor: User | None = None, **changes)
             if {box.pk for box in pool} != set(locked.mailboxes.values_list("pk", flat=True)):
                 locked.mailboxes.set(pool)
                 changed.append("mailboxes")
+        if TRACKING_INPUTS.intersection(changed):  # refused: the atomic block undoes the writes above
+            _check_tracking(
+                locked.campaign,
+                track_opens=locked.track_opens,
+                track_clicks=locked.track_clicks,
+                plain_text_only=locked.plain_text_only,
+                mailboxes=[locked.mailbox, *locked.mailboxes.all()],
+            )
         if changed:
             record_audit_event(
                 verb="sequence.updated",
@@ -285,16 +329,10 @@ def schedule_due_messages(
             finished.append(enrollment)
             continue
         thread = threads.get(enrollment.pk)
-        pool = pools.get(enrollment.sequence_id, [])
-        if thread is not None and thread.first.mailbox_id is not None:
-            mailbox = thread.first.mailbox  # the mailbox the lead has been writing with
-        elif thread is None and len(pool) > 1:
-            mailbox = rotation.pick(pool)
-            if mailbox is None:
-                waiting.add(enrollment.pk)
-                continue
-        else:
-            mailbox = pool[0] if pool else None  # the sequence's mailbox (as before a pool existed)
+        mailbox, wait = mailbox_for(thread, pools.get(enrollment.sequence_id, []), rotation)
+        if wait:
+            waiting.add(enrollment.pk)
+            continue
         arm = pick_variant(list(step.variants.all()), enrollment.pk)
         creative: CreativeVariant = arm.creative
         lead = enrollment.lead
@@ -306,6 +344,14 @@ def schedule_due_messages(
         subject = render_merge_fields(creative.subject, context).text
         if thread is not None:
             subject = thread_subject(subject, thread.first.subject)
+        sequence = enrollment.sequence
+        body_html = (
+            ""  # a plain-text-only sequence sends no HTML part (compose.py)
+            if sequence.plain_text_only
+            else render_merge_fields(creative.body_html, context, escape_html=True).text
+        )
+        # Tracking lives in the HTML part, and only under the client's own tracking domain.
+        may_track = bool(body_html) and bool(identity.tracking_domain)
         messages.append(
             Message(
                 campaign=campaign,
@@ -319,9 +365,9 @@ def schedule_due_messages(
                 to_email=lead.email,
                 subject=subject[:300],
                 body_text=render_merge_fields(creative.body, context).text,
-                body_html=""  # a plain-text-only sequence sends no HTML part (compose.py)
-                if enrollment.sequence.plain_text_only
-                else render_merge_fields(creative.body_html, context, escape_html=True).text,
+                body_html=body_html,
+                track_opens=may_track and sequence.track_opens,
+                track_clicks=may_track and sequence.track_clicks,
                 unsubscribe_url=token_url,
                 rfc_message_id=new_rfc_message_id(from_email),  # random: replies quote it
                 in_reply_to=thread.previous.rfc_message_id if thread is not None else "",

@@ -16,6 +16,8 @@ from campaigns.errors import DomainError
 from campaigns.models import AuditEvent
 from creative.models import CreativeVariant
 from outreach.models import Enrollment, Message, MessageState, SendingMailbox
+from outreach.services.cycle_reasons import LATER, SEND
+from outreach.services.preview import preview_next_cycle
 from outreach.services.sending import create_sequence, enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.sending.pool import thread_subject
 from outreach.services.sending.sequences import update_sequence
@@ -258,3 +260,18 @@ def test_the_sequence_change_form_sets_the_pool_through_the_service(
     assert list(sequence.mailboxes.all()) == [second]
     event = AuditEvent.objects.filter(verb="sequence.updated").latest("pk")
     assert event.metadata == {"changed": ["mailbox", "mailboxes"]} and event.actor == operator_role_user
+
+
+def test_the_cycle_preview_names_the_mailbox_rotation_will_pick(live_campaign, frozen_now):  # noqa: F811
+    campaign, sequence = live_campaign(leads=9, cap=200)
+    a, b, c = mailbox("A", daily_cap=4), mailbox("B", daily_cap=1), mailbox("C", daily_cap=2)
+    pool_of(sequence, a, b, c)
+    preview = preview_next_cycle(campaign=campaign)
+    previewed = Counter(row.mailbox for row in preview.rows if row.outcome == SEND)
+    waiting = [row for row in preview.rows if row.outcome == LATER]
+    assert len(waiting) == 2 and all("pool has room" in row.reason for row in waiting)
+
+    enroll_leads(campaign=campaign, sequence=sequence)
+    schedule_due_messages(campaign=campaign)
+    assert previewed == Counter(Message.objects.values_list("from_email", flat=True))
+    assert len(previewed) == 3 and sum(previewed.values()) == 7  # every pool mailbox, within its cap

@@ -177,6 +177,38 @@ def test_new_sequence_page_creates_through_the_service(admin_client, live_campai
     assert admin_client.get(reverse("admin:outreach_sequence_add")).status_code == 302
 
 
+def test_new_sequence_page_takes_a_pool_plain_text_and_refuses_tracking_without_a_domain(
+    client, operator_role_user, live_campaign
+):
+    campaign, _ = live_campaign(leads=1, mode="dry_run")
+    (first, _second) = CreativeVariant.objects.filter(campaign=campaign).order_by("pk")
+    default = SendingMailbox.objects.create(email="zoe@agency.example", client=campaign.client)
+    other = SendingMailbox.objects.create(email="max@agency.example", client=campaign.client)
+    client.force_login(operator_role_user)
+    url = f"{reverse(NEW)}?campaign={campaign.pk}"
+    page = client.get(url).content.decode()
+    assert re.search(r'<input type="checkbox" name="plain_text_only"[^>]* checked>', page)  # on by default
+    assert 'name="mailboxes"' in page
+    form = {
+        "campaign": campaign.pk,
+        "name": "Pool",
+        "mailbox": default.pk,
+        "mailboxes": [other.pk],
+        "plain_text_only": "on",
+        **_step_data([{"A": (first.pk, 1)}]),
+    }
+
+    refused = client.post(url, {**form, "track_opens": "on"})
+    assert refused.status_code == 200
+    assert "tracking domain of the client&#x27;s own" in refused.content.decode()
+    assert not Sequence.objects.filter(name="Pool").exists()
+
+    assert client.post(url, form).status_code == 302
+    created = Sequence.objects.get(name="Pool")
+    assert created.mailbox == default and list(created.mailboxes.all()) == [other]
+    assert created.plain_text_only and not created.track_opens and not created.track_clicks
+
+
 def test_new_sequence_page_refuses_unapproved_creative(admin_client, live_campaign, operator):
     campaign, _ = live_campaign(leads=1, mode="dry_run")
     approved = CreativeVariant.objects.filter(campaign=campaign).first()
