@@ -25,7 +25,7 @@ def affordable_emails(campaign: Campaign) -> int | None:
     """How many more live emails the budget pays for (None: no cap). Sends not booked yet count:
     in flight, unknown (likely sent) and sent but not yet in the ledger."""
     cost = cost_per_email()
-    if cost <= 0:
+    if cost <= 0 or campaign.budget_cap is None:  # no cap: nothing to read
         return None
     status = budget_status(campaign)
     if status.cap is None:

@@ -4,17 +4,18 @@ before any provider call."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from campaigns.errors import BudgetExhaustedError
 from campaigns.lock_objects import campaign_for_update
 from campaigns.models import Campaign, CampaignState
-from campaigns.selectors import effective_policy
+from campaigns.selectors import EffectivePolicy, effective_policy
 from campaigns.services.budget import ensure_budget_allows
 from leads.models import Lead
 from leads.selectors import contactable_leads
@@ -24,7 +25,14 @@ from ...models import PENDING_STATES, Message, MessageState, StopReason
 from ...windows import SendWindow, next_window_opening
 from .budget import affordable_emails, cost_per_email
 from .caps import daily_cap, day_bounds, mailbox_room, quiet_hours_reason, used_today
-from .pacing import MailboxPace, campaign_pacing, company_domain, domains_today, mailbox_pace
+from .pacing import (
+    CampaignPacing,
+    MailboxPace,
+    campaign_pacing,
+    company_domain,
+    domains_today,
+    mailbox_pace,
+)
 from .row_updates import update_in_groups
 from .stops import stop_enrollments
 
@@ -54,7 +62,7 @@ QUEUE_CHUNKS_AHEAD = 20
 
 
 def _lock_next_due(
-    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, contactable: Exists
 ) -> list[Message]:
     """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
     message of the campaign (thousands, joined to their leads), so it is made once for the next 20
@@ -90,6 +98,7 @@ def _lock_next_due(
             .select_related("lead", "mailbox")
             # of the lead only what the checks read (its time zone, its state for first contact)
             .defer(*_LEAD_COLUMNS_NOT_READ)
+            .annotate(contactable=contactable)  # whether its lead may be mailed: no query of its own
             .in_bulk()
         )
         for message in locked.values():  # the email's Feedback-ID names its client: read on send threads
@@ -277,6 +286,48 @@ class Claim:
             stats.cap_reached = True
 
 
+# A run's claims read again at most this often what an operator may change without a pause or kill
+# (the compliance policy, the send schedule) and what only the run itself adds to (the campaign's
+# claims today, the company domains it emailed today: the cycle lease keeps every other run off the
+# campaign). The campaign's state and the system switch are read under the lock at every claim, so a
+# pause or kill still stops the very next one.
+REREAD_SECONDS = 2.0
+
+
+@dataclass
+class RunReads:
+    """What one send run's claims read once and carry on from (see REREAD_SECONDS): the policy, the
+    pacing, and — for one day and kind (live or dry run) — the claims counted against the daily cap
+    and the domains emailed, each claim adding its own. Claims given back (``forget``) make the next
+    claim read afresh; where the daily cap may bind a claim the count is read again, so a run stops
+    at the cap exactly as with fresh reads."""
+
+    read_at: float | None = None
+    day: tuple[datetime, bool] | None = None
+    policy: EffectivePolicy | None = None
+    pacing: CampaignPacing | None = None
+    used: int = 0
+    domains: Counter | None = None
+
+    def forget(self) -> None:
+        """Claims went back to ``scheduled`` (their calls never started): the carried counts still
+        hold them, and a domain counted for a message that was never sent would postpone that very
+        message to tomorrow when it is claimed again. The next claim reads afresh."""
+        self.read_at = None
+
+    def current(self, day: tuple[datetime, bool]) -> bool:
+        return (
+            self.read_at is not None and self.day == day and time.monotonic() - self.read_at < REREAD_SECONDS
+        )
+
+    def read(self, campaign: Campaign, now: datetime, day: tuple[datetime, bool]) -> None:
+        self.read_at, self.day = time.monotonic(), day
+        self.policy = effective_policy(campaign)
+        self.pacing = campaign_pacing(campaign)
+        self.used = used_today(campaign, now, dry_run=day[1])
+        self.domains = None  # read when the schedule limits domains
+
+
 def _claim_slice(
     *,
     campaign_id: int,
@@ -285,18 +336,28 @@ def _claim_slice(
     size: int,
     chunk: int,
     queue: list[int] | None = None,
+    reads: RunReads | None = None,
 ) -> Claim:
     """Under the campaign's row lock: read what the gate needs, ask it, lock up to ``size`` due
-    messages, route them and write the routing — one transaction, committed before any call."""
+    messages (with whether their lead may be contacted, in the same query), route them and write the
+    routing — one transaction, committed before any call. ``reads``: the run's (a claim without
+    one reads everything afresh)."""
+    reads = reads if reads is not None else RunReads()
     with transaction.atomic():
         campaign = campaign_for_update(campaign_id, with_system_pause=True)
-        policy = effective_policy(campaign)  # read once per claim: quiet hours and daily volume
         effective_dry_run = dry_run or not campaign.is_live
+        day = (day_bounds(now, campaign.timezone)[0], effective_dry_run)
+        carried = reads.current(day)
+        if not carried:
+            reads.read(campaign, now, day)
+        if carried and daily_cap(campaign, reads.policy) - reads.used <= size:
+            reads.read(campaign, now, day)  # the cap may bind this claim: counted afresh, not carried
+        policy, pacing = reads.policy, reads.pacing
         gate = send_gate(
             state=campaign.state,
             system_paused=campaign.system_paused_now,
             quiet_hours=quiet_hours_reason(campaign, policy, now),
-            daily_room=daily_cap(campaign, policy) - used_today(campaign, now, dry_run=effective_dry_run),
+            daily_room=daily_cap(campaign, policy) - reads.used,
             affordable=None if effective_dry_run else affordable_emails(campaign),
         )
         claim = Claim(campaign=campaign, gate=gate, dry_run=effective_dry_run)
@@ -307,36 +368,43 @@ def _claim_slice(
                 claim.gate = SendGate(reason=str(exc), budget_exhausted=True)
         if gate.reason or gate.room <= 0:
             return claim
+        contactable = Exists(
+            contactable_leads(
+                Lead.objects.filter(pk=OuterRef("lead_id")),
+                now=now,
+                campaign=campaign,
+                regions=policy.consent_regions,
+            )
+        )
         candidates = _lock_next_due(
-            campaign, now, [] if queue is None else queue, min(gate.room, size), chunk=chunk
+            campaign,
+            now,
+            [] if queue is None else queue,
+            min(gate.room, size),
+            chunk=chunk,
+            contactable=contactable,
         )
         claim.candidates = len(candidates)
         if not candidates:
             return claim
-        contactable = set(
-            contactable_leads(
-                Lead.objects.filter(pk__in=[m.lead_id for m in candidates]),
-                now=now,
-                campaign=campaign,
-                regions=policy.consent_regions,
-            ).values_list("pk", flat=True)
-        )
-        pacing = campaign_pacing(campaign)
+        if pacing.domain_daily_limit and reads.domains is None:
+            reads.domains = domains_today(campaign, now, dry_run=effective_dry_run)
         claim.routing = route_messages(
             candidates,
             now=now,
-            contactable=contactable,
+            contactable={m.lead_id for m in candidates if m.contactable},
             mailbox_room=mailbox_room(candidates, now),
             campaign_timezone=campaign.timezone,
             window=pacing.window,
             mailbox_pace=mailbox_pace(candidates, now, dry_run=effective_dry_run),
-            domains_sent=domains_today(campaign, now, dry_run=effective_dry_run)
-            if pacing.domain_daily_limit
-            else None,
+            domains_sent=reads.domains if pacing.domain_daily_limit else None,
             domain_limit=pacing.domain_daily_limit,
         )
         _write_routing(claim.routing, now=now, dry_run=effective_dry_run)
         claim.messages = claim.routing.claim
+        reads.used += len(claim.messages)
+        if pacing.domain_daily_limit:
+            reads.domains = claim.routing.domains_after
     return claim
 
 

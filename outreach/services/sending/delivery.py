@@ -32,7 +32,7 @@ from ...errors import PermanentSendError, classify_send_error
 from ...models import Enrollment, EnrollmentState, Message, MessageState, SequenceStep
 from ..leases import cycle_running
 from .budget import book_sent_costs
-from .claims import SendStats, _claim_slice
+from .claims import RunReads, SendStats, _claim_slice
 from .provider import Provider, ProviderCall
 from .row_updates import update_in_groups, update_in_groups_with_own
 
@@ -164,6 +164,7 @@ def send_due_messages(
     refill_at = max(1, provider.concurrency // 4)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
+    reads = RunReads()  # what the run's claims carry on from one to the next, see RunReads
     claims, claiming, effective_dry_run = 0, True, dry_run
     campaign: Campaign | None = None
     claim_seconds = 0.0
@@ -201,6 +202,7 @@ def send_due_messages(
                             size=threads if threads > 0 and room <= provider.concurrency else room,
                             chunk=pace.limit,
                             queue=queue,
+                            reads=reads,
                         )
                     except BaseException:
                         provider.release(threads)
@@ -222,6 +224,8 @@ def send_due_messages(
             if window.finished:  # answers are recorded as they come, once the threads are refilled
                 started = time.monotonic()
                 finished = window.take_finished()
+                if any(call is None for _, call in finished):
+                    reads.forget()  # some go back to scheduled: the carried counts still hold them
                 _record_calls(campaign, finished, now or timezone.now(), stats, steps)
                 calls = [call for _, call in finished if call is not None]
                 pace.record(

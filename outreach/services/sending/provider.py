@@ -21,10 +21,30 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+import requests
+from requests.utils import get_netrc_auth
+
 from ...errors import TransientSendError
 from ...models import MailboxTransport, Message
 from ...transports import connection_for
 from .compose import build_email
+
+
+def _read_environment_once(connection) -> None:
+    """An HTTP backend's ``requests`` session (anymail's) looks at the environment on every call —
+    proxy variables and their bypass list, a CA bundle variable, ``~/.netrc`` — file look-ups that
+    took a fifth of the send threads' work besides waiting for the answer (profiled, see
+    docs/PERFORMANCE.md). They are read here once, when the connection opens, for its API's URL (every
+    call goes to that host), and kept on the session, which then stops looking: the same proxies,
+    certificate bundle and credentials, without a look-up per email."""
+    session, url = getattr(connection, "session", None), getattr(connection, "api_url", None)
+    if not isinstance(session, requests.Session) or not session.trust_env or not url:
+        return
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies, session.verify, session.cert = found["proxies"], found["verify"], found["cert"]
+    if session.auth is None:
+        session.auth = get_netrc_auth(url)
+    session.trust_env = False
 
 
 def _deliver(message: Message, connection) -> str:
@@ -165,6 +185,7 @@ class Provider:
         if connection is None:
             connection = connection_for(own, fail_silently=False)
             connection.open()
+            _read_environment_once(connection)
             opened[key] = connection
             with self._opened_lock:
                 self._opened.append(connection)
