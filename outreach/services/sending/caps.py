@@ -52,15 +52,21 @@ def scheduling_room(
     return max(0, daily_cap(campaign, policy) - used - waiting)
 
 
+def claimed_in_last_day(mailbox_ids, now: datetime, *, dry_run: bool = False):
+    """The messages these mailboxes had claimed in the last 24 hours (live ones, unless ``dry_run``):
+    what a mailbox's daily room and its pacing gap both count from."""
+    return Message.objects.filter(
+        mailbox_id__in=mailbox_ids,
+        dry_run=dry_run,
+        state__in=COUNTED_STATES,
+        claimed_at__gte=now - timedelta(hours=24),
+    )
+
+
 def _claimed_by_mailbox(mailbox_ids, now: datetime, *, dry_run: bool = False) -> dict[int, int]:
     """Messages of each mailbox claimed in the last 24 hours (live ones, unless ``dry_run``)."""
     return dict(
-        Message.objects.filter(
-            mailbox_id__in=mailbox_ids,
-            dry_run=dry_run,
-            state__in=COUNTED_STATES,
-            claimed_at__gte=now - timedelta(hours=24),
-        )
+        claimed_in_last_day(mailbox_ids, now, dry_run=dry_run)
         .values_list("mailbox_id")
         .annotate(n=Count("id"))
         .values_list("mailbox_id", "n")

@@ -17,7 +17,7 @@ from leads.adapters.offline import FREE_MAIL_DOMAINS
 
 from ...models import Message, SendSchedule
 from ...windows import SendWindow
-from .caps import COUNTED_STATES, day_bounds
+from .caps import COUNTED_STATES, claimed_in_last_day, day_bounds
 
 DEFAULT_WINDOW = SendWindow()
 
@@ -84,12 +84,7 @@ def mailbox_pace(
     if not ids or _gap(rng) == timedelta(0):
         return {}
     last = dict(
-        Message.objects.filter(
-            mailbox_id__in=ids,
-            dry_run=dry_run,
-            state__in=COUNTED_STATES,
-            claimed_at__gte=now - timedelta(days=1),
-        )
+        claimed_in_last_day(ids, now, dry_run=dry_run)
         .values_list("mailbox_id")
         .annotate(last=Max("claimed_at"))
         .values_list("mailbox_id", "last")
