@@ -423,13 +423,26 @@ def dispatch() -> int:
 
 
 def rate_phase(
-    label, *, workers, count, env, campaign_ids, message_ids, log, redis_client, max_seconds, meter, latency
+    label,
+    *,
+    workers,
+    count,
+    env,
+    campaign_ids,
+    message_ids,
+    log,
+    redis_client,
+    max_seconds,
+    meter,
+    latency,
+    esp_url,
 ):
     """Messages/s of ``count`` worker processes over one group of campaigns."""
     from django.conf import settings
 
     names = workers.start(count, env=env)
     before = meter.snapshot(names)
+    esp_before = esp_control(esp_url, "/_stats")
     t0 = time.monotonic()
     enqueued = dispatch()
     capped = False
@@ -445,6 +458,7 @@ def rate_phase(
     t_stop = time.monotonic()
     accepted = log.of(message_ids)
     after = meter.snapshot(names)
+    esp_after = esp_control(esp_url, "/_stats")
     cycles = [c for name in names for c in cycle_times(workers.procs.log_text(name))]
     workers.procs.stop(names)
     redis_client.delete("cycles")  # a capped phase leaves queued cycles of its own campaigns
@@ -460,6 +474,11 @@ def rate_phase(
         flush=True,
     )
     print(f"    {meter.report(before, after, len(in_window))}", flush=True)
+    answered = esp_after["answered"] - esp_before["answered"]
+    if answered:
+        esp_ms = 1000 * (esp_after["answer_seconds"] - esp_before["answer_seconds"]) / answered
+        print(f"    the fake ESP's own time per call (body read to answer written): {esp_ms:.1f} ms",
+              flush=True)  # fmt: skip
     busy = [c for c in cycles if c[1]]
     if busy:
         limit = int(getattr(settings, "OUTREACH_SEND_CONCURRENCY", 1) or 1)
@@ -738,7 +757,7 @@ def run(args, skip, procs: Processes, folder: Path) -> None:
         results["one"] = rate_phase(
             "1 worker", workers=workers, count=1, env=env, campaign_ids=ids, message_ids=message_ids,
             log=log, redis_client=redis_client, max_seconds=args.max_phase_seconds, meter=meter,
-            latency=args.latency,
+            latency=args.latency, esp_url=esp_url,
         )  # fmt: skip
     if "many" not in skip:
         print(f"phase 2: {args.workers} worker processes", flush=True)
@@ -748,7 +767,7 @@ def run(args, skip, procs: Processes, folder: Path) -> None:
         results["many"] = rate_phase(
             f"{args.workers} workers", workers=workers, count=args.workers, env=env, campaign_ids=ids,
             message_ids=message_ids, log=log, redis_client=redis_client, max_seconds=args.max_phase_seconds,
-            meter=meter, latency=args.latency,
+            meter=meter, latency=args.latency, esp_url=esp_url,
         )  # fmt: skip
     if "kill" not in skip:
         print(

@@ -19,13 +19,16 @@ that keep history write it themselves).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import JSONField, Model
+from django.db.models import JSONField, Model, QuerySet
+from django.db.models.sql import UpdateQuery
 
 # Stays below SQLite's 32,766 bound parameters per statement and keeps statements small.
 MAX_PARAMETERS = 30_000
@@ -122,34 +125,68 @@ def insert_history_rows(model: type[Model], pks: Sequence[int], *, reason: str, 
     and build every object in Python first."""
     if not pks:
         return 0
+    connection = connections[router.db_for_write(model)]
+    statement, value_fields = _history_insert(model, connection.alias)
+    params = []
+    for field in value_fields:
+        if field.column == "history_date":
+            params.append(field.get_db_prep_save(when, connection))
+        else:  # history_change_reason
+            params.append(reason[: field.max_length] if field.max_length else reason)
+    placeholders = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} ({placeholders})", [*params, *pks])
+        return cursor.rowcount
+
+
+@functools.cache
+def _history_insert(model: type[Model], alias: str) -> tuple[str, list]:
+    """The model's history INSERT … SELECT up to its ``IN (`` list, and the history fields whose
+    values are parameters, in order: the same for every call, so built once per model (reading
+    ``model.history`` builds a manager class each time — a send run marks leads contacted every
+    few emails)."""
     history = model.history.model
     meta = model._meta
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
+    quote = connections[alias].ops.quote_name
     source = {f.column for f in meta.concrete_fields}
-    targets, selects, params = [], [], []
+    targets, selects, value_fields = [], [], []
     for field in history._meta.concrete_fields:
         if field.column == "history_id":
             continue
         targets.append(quote(field.column))
         if field.column in source:
             selects.append(f"t.{quote(field.column)}")
-        elif field.column == "history_date":
+        elif field.column in ("history_date", "history_change_reason"):
             selects.append("%s")
-            params.append(field.get_db_prep_save(when, connection))
-        elif field.column == "history_change_reason":
-            selects.append("%s")
-            params.append(reason[: field.max_length] if field.max_length else reason)
+            value_fields.append(field)
         elif field.column == "history_type":
             selects.append("'~'")
         else:  # history_user_id and any other history-only column
             selects.append("NULL")
-    placeholders = ", ".join(["%s"] * len(pks))
+    statement = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(targets)}) "
+        f"SELECT {', '.join(selects)} FROM {quote(meta.db_table)} t "
+        f"WHERE t.{quote(meta.pk.column)} IN"
+    )
+    return statement, value_fields
+
+
+def update_returning_pks(queryset: QuerySet, **values) -> list:
+    """``queryset.update(**values)`` that returns the primary keys of the rows it changed, in one
+    statement (``UPDATE … RETURNING``, PostgreSQL and SQLite 3.35+): Django's ``update`` returns
+    only a count, so knowing which rows a guarded update changed took a SELECT first. Plain column
+    filters only (no joins), like the guards it is for."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``)
+        return []
+    if not sql:
+        return []
+    connection = connections[queryset.db]
+    pk = connection.ops.quote_name(queryset.model._meta.pk.column)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(targets)}) "
-            f"SELECT {', '.join(selects)} FROM {quote(meta.db_table)} t "
-            f"WHERE t.{quote(meta.pk.column)} IN ({placeholders})",
-            [*params, *pks],
-        )
-        return cursor.rowcount
+        cursor.execute(f"{sql} RETURNING {pk}", params)
+        return [row[0] for row in cursor.fetchall()]

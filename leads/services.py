@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from campaigns.actors import acting_user
-from campaigns.bulk import bulk_update_rows, insert_history_rows
+from campaigns.bulk import bulk_update_rows, insert_history_rows, update_returning_pks
 from campaigns.errors import DomainError, TransitionNotAllowedError
 from campaigns.events import actor_name, emit_event, lead_data
 from campaigns.fsm import source_states
@@ -568,18 +568,22 @@ def mark_leads_contacted(
     *, lead_ids: Iterable[int], campaign: Campaign, rationale: str = "first email sent"
 ) -> int:
     """Set-based `mark_contacted` for the send path: a fixed number of queries however many leads
-    a chunk holds (load, one bulk update with history rows, one audit event). Leads already past
-    `enriched` are left as they are."""
+    a chunk holds (one guarded update returning the leads it changed, their history rows, one audit
+    event). Leads already past `enriched` are left as they are."""
 
     now = timezone.now()
     # The sources of Lead.mark_contacted: the filter is the transition's check, and every row gets
     # the same values, so one UPDATE and one history INSERT … SELECT.
     sources = source_states(Lead, "mark_contacted")
-    ids = list(Lead.objects.filter(pk__in=list(lead_ids), state__in=sources).values_list("pk", flat=True))
-    if ids:
-        Lead.objects.filter(pk__in=ids, state__in=sources).update(
-            state=LeadState.CONTACTED, state_reason=rationale[:500], updated_at=now
+    ids = sorted(
+        update_returning_pks(
+            Lead.objects.filter(pk__in=list(lead_ids), state__in=sources),
+            state=LeadState.CONTACTED,
+            state_reason=rationale[:500],
+            updated_at=now,
         )
+    )
+    if ids:
         insert_history_rows(Lead, ids, reason=rationale, when=now)
         record_audit_event(
             verb="lead.mark_contacted",

@@ -78,6 +78,22 @@ def test_history_rows_copy_the_rows_as_they_are_now():
     assert insert_history_rows(Campaign, [], reason="x", when=when) == 0
 
 
+def test_a_guarded_update_returns_exactly_the_rows_it_changed():
+    from campaigns.bulk import update_returning_pks
+
+    draft, other_draft, active = CampaignFactory(name="a"), CampaignFactory(name="b"), CampaignFactory()
+    Campaign.objects.filter(pk=active.pk).update(state="active")
+    guarded = Campaign.objects.filter(pk__in=[draft.pk, active.pk], state="draft")
+
+    changed = update_returning_pks(guarded, name="renamed")
+
+    assert changed == [draft.pk]
+    names = dict(Campaign.objects.values_list("pk", "name"))
+    assert (names[draft.pk], names[other_draft.pk]) == ("renamed", "b")
+    assert names[active.pk] != "renamed"
+    assert update_returning_pks(Campaign.objects.filter(pk__in=[]), name="x") == []
+
+
 def test_json_documents_keep_their_nesting_text_and_nulls():
     from leads.models import Lead
 

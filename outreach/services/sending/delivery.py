@@ -79,6 +79,12 @@ class SlicePace:
 
 
 COLLECT_GRACE_SECONDS = 0.003
+# Answers are recorded once as many have come back as a claim refills (a quarter of the threads), or
+# when the oldest has waited this long, or when the run has nothing else in flight: a record is a
+# transaction of eight statements, and recording every one or two answers took as much of the
+# worker as the claims did (docs/PERFORMANCE.md). An answer not yet recorded is as uncertain after a
+# crash as a call in flight, for this long at most.
+RECORD_WAIT_SECONDS = 0.05
 # A run with nothing in flight waits this long at most for another run's call to free a thread
 # before it looks again (its lease is renewed between the waits).
 THREAD_WAIT_SECONDS = 0.25
@@ -93,6 +99,7 @@ class _Window:
         self.provider = provider
         self.in_flight: dict[Future, Message] = {}
         self.finished: list[tuple[Message, ProviderCall | None]] = []
+        self.finished_since = 0.0  # when the oldest answer not yet recorded was taken
 
     def hand_over(self, messages: list[Message], *, reserved: int, deadline_seconds: float) -> None:
         """Start the first ``reserved`` calls on the threads reserved for them (at once); any more
@@ -105,25 +112,40 @@ class _Window:
             )
             self.in_flight[future] = message
 
+    def record_due(self, *, batch: int, ending: bool) -> bool:
+        """Whether the answers taken so far are to be recorded now (see RECORD_WAIT_SECONDS)."""
+        return bool(self.finished) and (
+            ending
+            or not self.in_flight
+            or len(self.finished) >= batch
+            or time.monotonic() - self.finished_since >= RECORD_WAIT_SECONDS
+        )
+
     def collect(self, *, or_when: Callable[[], bool] | None = None) -> None:
         """Wait for at least one call in flight to finish — or, on the process's send threads, for
-        ``or_when`` (threads another run gave back) — then take every finished one. A call that
-        raised what is not an outcome (the worker stopping) re-raises here."""
+        ``or_when`` (threads another run gave back), or for the answers already taken to be due for
+        their record — then take every finished one. A call that raised what is not an outcome (the
+        worker stopping) re-raises here."""
         if not self.in_flight:
             return
+        timeout = WAKE_SECONDS
+        if self.finished:
+            timeout = max(0.0, self.finished_since + RECORD_WAIT_SECONDS - time.monotonic())
         threads = self.provider.threads
         if threads is not None and or_when is not None:
             in_flight = list(self.in_flight)
             threads.wait_until(
-                lambda: or_when() or any(future.done() for future in in_flight), timeout=WAKE_SECONDS
+                lambda: or_when() or any(future.done() for future in in_flight), timeout=timeout
             )
             done = {future for future in in_flight if future.done()}
         else:
-            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
         pending = [future for future in self.in_flight if future not in done]
         if done and pending:
             # Calls claimed together answer within a few ms of each other: one record for them.
             done |= wait(pending, timeout=COLLECT_GRACE_SECONDS, return_when=ALL_COMPLETED).done
+        if done and not self.finished:
+            self.finished_since = time.monotonic()
         for future in done:
             message = self.in_flight.pop(future)
             self.finished.append((message, future.result()))
@@ -147,8 +169,8 @@ def send_due_messages(
 
     Each claim (see SlicePace; while calls are in flight, as many as have finished, once a quarter
     of the threads are free) is committed and handed to the provider at once; the answers are
-    recorded as they come back, right after the threads are refilled, so a crash leaves uncertain
-    only the calls in flight (and any answer that came back while the worker was writing).
+    recorded a few at a time (RECORD_WAIT_SECONDS), right after the threads are refilled, so a crash
+    leaves uncertain only the calls in flight and the answers of the last 50 ms.
     ``max_chunks`` bounds the claims of one run. The run's sends are booked to the budget once it
     ends (a crash leaves them flagged for the sweep to book). ``heartbeat``: called before each
     claim (the cycle renews its lease there); False stops the run before the claim."""
@@ -221,7 +243,8 @@ def send_due_messages(
                             claim.messages, reserved=min(threads, calls), deadline_seconds=pace.seconds
                         )
                     continue
-            if window.finished:  # answers are recorded as they come, once the threads are refilled
+            # answers are recorded in batches (see RECORD_WAIT_SECONDS), once the threads are refilled
+            if window.record_due(batch=refill_at, ending=not claiming):
                 started = time.monotonic()
                 finished = window.take_finished()
                 if any(call is None for _, call in finished):

@@ -6,14 +6,18 @@ one after another sends 3-10 emails a second. Here they run on the process's sen
 (``SendThreads``), shared by every campaign cycle the process runs at once (the cycles worker runs
 several on Celery's threads pool): while one cycle claims or records, the others' calls keep the
 threads busy. A run reserves threads before it claims, and claims no more than it reserved, so
-what it claims starts at once and a crash leaves only the calls in flight uncertain. Each run
-opens its own backend connection per thread it uses (a connection carries one call at a time) and
-closes them at its end; the threads only build emails and call the backend — they never touch the
-database. Every outcome comes back to the run's own thread, which records it.
+what it claims starts at once and a crash leaves only the calls in flight uncertain. A connection
+carries one call at a time: each send thread keeps its own HTTP API session (an ESP's, through
+anymail) open from run to run, so its keep-alive connection is reused instead of a session and a
+TCP connection being made for every few emails; any other connection (an SMTP mailbox's, a
+non-HTTP backend) is opened by the run per thread and closed at its end. The threads only build
+emails and call the backend — they never touch the database. Every outcome comes back to the run's
+own thread, which records it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -22,6 +26,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import requests
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from requests.utils import get_netrc_auth
 
 from ...errors import TransientSendError
@@ -45,6 +51,23 @@ def _read_environment_once(connection) -> None:
     if session.auth is None:
         session.auth = get_netrc_auth(url)
     session.trust_env = False
+
+
+def _keeps_alive(connection) -> bool:
+    """An HTTP API backend (anymail's): its requests session may stay open between runs."""
+    return isinstance(getattr(connection, "session", None), requests.Session)
+
+
+# Bumped when an email setting changes (Django's ``setting_changed``: tests' override_settings): a
+# kept session was made from the old ones, so each thread makes a new one at its next call.
+_email_settings_version = 0
+
+
+@receiver(setting_changed)
+def _email_settings_changed(*, setting: str, **kwargs) -> None:
+    global _email_settings_version
+    if setting.startswith(("EMAIL_", "ANYMAIL")):
+        _email_settings_version += 1
 
 
 def _deliver(message: Message, connection) -> str:
@@ -81,6 +104,21 @@ class SendThreads:
         self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="outreach-send")
         self._reserved = 0
         self._changed = threading.Condition()
+        self._kept = threading.local()  # each thread's HTTP API session, see kept_connection
+
+    def kept_connection(self):
+        """This send thread's site backend connection kept from an earlier run, or None (none yet,
+        or made before the email settings changed: then it is closed here)."""
+        kept = getattr(self._kept, "connection", None)
+        if kept is not None and self._kept.version != _email_settings_version:
+            self._kept.connection = None
+            with contextlib.suppress(Exception):
+                kept.close()
+            return None
+        return kept
+
+    def keep(self, connection) -> None:
+        self._kept.connection, self._kept.version = connection, _email_settings_version
 
     def free(self) -> int:
         with self._changed:
@@ -171,8 +209,9 @@ class Provider:
     # -- calls ------------------------------------------------------------------------------------
 
     def _connection(self, message: Message):
-        """The caller's connection, else this thread's connection of the run for the message's
-        transport: its SMTP mailbox's own server, or the site's backend for every other message."""
+        """The caller's connection, else this thread's connection for the message's transport: its
+        SMTP mailbox's own server (opened for the run), or the site's backend for every other
+        message (an HTTP API session the thread keeps across runs, else opened for the run)."""
         if self.given is not None:
             return self.given
         opened = getattr(self._local, "connections", None)
@@ -182,13 +221,20 @@ class Provider:
         own = mailbox if mailbox is not None and mailbox.transport == MailboxTransport.SMTP else None
         key = own.pk if own is not None else None
         connection = opened.get(key)
+        if connection is None and own is None and self.threads is not None:
+            connection = self.threads.kept_connection()
+            if connection is not None:
+                opened[key] = connection
         if connection is None:
             connection = connection_for(own, fail_silently=False)
             connection.open()
             _read_environment_once(connection)
             opened[key] = connection
-            with self._opened_lock:
-                self._opened.append(connection)
+            if own is None and self.threads is not None and _keeps_alive(connection):
+                self.threads.keep(connection)
+            else:
+                with self._opened_lock:
+                    self._opened.append(connection)
         return connection
 
     def _call(self, message: Message) -> ProviderCall:
@@ -246,7 +292,8 @@ class Provider:
 
     def close(self) -> None:
         """Cancel the run's calls that have not started, wait for those in flight, then close every
-        connection the run opened (the threads stay: other runs share them)."""
+        connection the run opened (the threads and their kept HTTP API sessions stay: other runs
+        use them)."""
         with self._futures_lock:
             pending = list(self._futures)
         for future in pending:

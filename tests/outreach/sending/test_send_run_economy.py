@@ -1,0 +1,97 @@
+"""What a send run spends besides the provider's own time (issue 16, docs/PERFORMANCE.md): answers
+are recorded a few at a time, not each in a transaction of its own, and each send thread keeps its
+HTTP API session (anymail's) from run to run instead of making a session and a TCP connection for
+every few emails."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from outreach.models import Message, MessageState
+from outreach.services.sending import delivery, enroll_leads, schedule_due_messages, send_due_messages
+from outreach.services.sending.delivery import RECORD_WAIT_SECONDS, _Window
+from tests.outreach.senders.test_tracking_opt_in import postmark  # noqa: F401  (the fixture, reused)
+from tests.outreach.sending.test_overlapped_calls import OverlappingESP
+
+
+class StaggeredESP(OverlappingESP):
+    """The overlapping ESP, each call answering 8 ms after the one before it (by message id): calls
+    claimed together end one at a time, as they do against a real API."""
+
+    def send_messages(self, email_messages):
+        (email,) = email_messages
+        time.sleep(0.008 * (int(email.metadata["aicmo_message_id"]) % 16))
+        return super().send_messages(email_messages)
+
+
+def due(live_campaign, leads: int):
+    campaign, sequence = live_campaign(leads=leads, cap=100)
+    enroll_leads(campaign=campaign, sequence=sequence)
+    assert schedule_due_messages(campaign=campaign) == leads
+    return campaign
+
+
+def test_when_answers_are_due_for_their_record():
+    window = _Window(SimpleNamespace(threads=None))
+    window.in_flight = {object(): None for _ in range(6)}
+    window.finished = [(None, None)]
+    window.finished_since = time.monotonic()
+    assert not window.record_due(batch=4, ending=False)  # one answer, more calls in flight: wait
+    assert window.record_due(batch=4, ending=True)  # the run is ending: record what came back
+    window.finished *= 4
+    assert window.record_due(batch=4, ending=False)  # a batch came back
+    window.finished = [(None, None)]
+    window.finished_since = time.monotonic() - RECORD_WAIT_SECONDS
+    assert window.record_due(batch=4, ending=False)  # the oldest answer has waited long enough
+    window.finished_since, window.in_flight = time.monotonic(), {}
+    assert window.record_due(batch=4, ending=False)  # nothing else in flight
+    window.finished = []
+    assert not window.record_due(batch=4, ending=True)  # nothing to record
+
+
+@pytest.mark.django_db
+def test_answers_coming_back_one_at_a_time_are_recorded_a_few_at_a_time(live_campaign, settings, monkeypatch):
+    settings.EMAIL_BACKEND = f"{__name__}.StaggeredESP"
+    settings.OUTREACH_SEND_CONCURRENCY = 16  # records wait for a quarter of the threads: four answers
+    StaggeredESP.reset()
+    campaign = due(live_campaign, 48)
+    records = []
+    record_calls = delivery._record_calls
+
+    def counted(campaign, finished, *args, **kwargs):
+        records.append(len(finished))
+        return record_calls(campaign, finished, *args, **kwargs)
+
+    monkeypatch.setattr(delivery, "_record_calls", counted)
+
+    stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)
+
+    assert stats.sent == 48 and sum(records) == 48
+    assert not Message.objects.exclude(state=MessageState.SENT).exists()
+    # Answered 8 ms apart, recorded as they come took 29-30 transactions here (an answer that came
+    # while the last record was written joins the next); four at a time, 16-17.
+    assert len(records) <= 22, records
+
+
+@pytest.mark.django_db
+def test_each_send_thread_keeps_its_esp_session_from_run_to_run(live_campaign, postmark, settings):  # noqa: F811
+    settings.OUTREACH_SEND_CONCURRENCY = 2
+    first, second = due(live_campaign, 4), due(live_campaign, 4)
+
+    assert send_due_messages(campaign_id=first.pk, dry_run=False).sent == 4
+    assert send_due_messages(campaign_id=second.pk, dry_run=False).sent == 4
+
+    assert len(postmark.payloads) == 8
+    # Two threads, two keep-alive connections for both runs (a session per run and thread: four).
+    assert postmark.connections <= 2
+
+    # Changed email settings (a rotated token, another API URL) are not sent through a session
+    # made from the old ones: each thread makes a new one.
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": "rotated-token"}
+    before = postmark.connections
+    third = due(live_campaign, 2)
+    assert send_due_messages(campaign_id=third.pk, dry_run=False).sent == 2
+    assert postmark.connections > before
