@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 
 from campaigns.errors import BudgetExhaustedError
-from campaigns.lock_objects import campaign_for_update
+from campaigns.lock_objects import campaign_for_send_claim
 from campaigns.models import Campaign, CampaignState
 from campaigns.selectors import EffectivePolicy, effective_policy
 from campaigns.services.budget import ensure_budget_allows
@@ -344,7 +344,7 @@ def _claim_slice(
     one reads everything afresh)."""
     reads = reads if reads is not None else RunReads()
     with transaction.atomic():
-        campaign = campaign_for_update(campaign_id, with_system_pause=True)
+        campaign = campaign_for_send_claim(campaign_id)
         effective_dry_run = dry_run or not campaign.is_live
         day = (day_bounds(now, campaign.timezone)[0], effective_dry_run)
         carried = reads.current(day)

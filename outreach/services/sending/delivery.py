@@ -85,8 +85,8 @@ COLLECT_GRACE_SECONDS = 0.003
 # worker as the claims did (docs/PERFORMANCE.md). An answer not yet recorded is as uncertain after a
 # crash as a call in flight, for this long at most.
 RECORD_WAIT_SECONDS = 0.05
-# A run with nothing in flight waits this long at most for another run's call to free a thread
-# before it looks again (its lease is renewed between the waits).
+# A run with nothing in flight waits this long at most for other runs' calls to free the threads
+# it claims for before it looks again (its lease is renewed between the waits).
 THREAD_WAIT_SECONDS = 0.25
 # The longest a run waits for its calls before it looks again (they end well before: a call's end wakes it).
 WAKE_SECONDS = 1.0
@@ -206,11 +206,13 @@ def send_due_messages(
                 # fast ones as the slice says, the reserved threads starting the first of them.
                 threads = 0
                 if not effective_dry_run:  # a dry run calls no provider
-                    threads = provider.reserve(
-                        min(room, provider.concurrency), least=1 if idle else refill_at
-                    )
-                    if not threads and idle:  # other runs of this process hold every thread
-                        provider.wait_for_free(timeout=THREAD_WAIT_SECONDS)
+                    # Idle or not, a claim waits for a quarter of the threads: claims of one or two
+                    # made by runs with nothing in flight were a quarter of all claims (each a
+                    # transaction) and kept no thread busier.
+                    least = min(refill_at, room)
+                    threads = provider.reserve(min(room, provider.concurrency), least=least)
+                    if not threads and idle:  # other runs of this process hold the threads
+                        provider.wait_for_free(least=least, timeout=THREAD_WAIT_SECONDS)
                         continue
                 if threads or effective_dry_run:
                     claims += 1

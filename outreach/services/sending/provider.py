@@ -140,9 +140,9 @@ class SendThreads:
             self._reserved = max(0, self._reserved - count)
             self._changed.notify_all()
 
-    def wait_for_free(self, timeout: float) -> None:
-        """Until a thread is free (another run's call ended) or ``timeout`` seconds passed."""
-        self.wait_until(lambda: self._reserved < self.size, timeout=timeout)
+    def wait_for_free(self, *, least: int = 1, timeout: float) -> None:
+        """Until ``least`` threads are free (other runs' calls ended) or ``timeout`` seconds passed."""
+        self.wait_until(lambda: self.size - self._reserved >= min(least, self.size), timeout=timeout)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
         """Until ``predicate`` holds — looked at whenever a call of any run in the process ends — or
@@ -202,9 +202,9 @@ class Provider:
         if self.threads is not None:
             self.threads.release(count)
 
-    def wait_for_free(self, timeout: float) -> None:
+    def wait_for_free(self, *, least: int = 1, timeout: float) -> None:
         if self.threads is not None:
-            self.threads.wait_for_free(timeout)
+            self.threads.wait_for_free(least=least, timeout=timeout)
 
     # -- calls ------------------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
-"""What a send run spends besides the provider's own time (issue 16, docs/PERFORMANCE.md): answers
-are recorded a few at a time, not each in a transaction of its own, and each send thread keeps its
-HTTP API session (anymail's) from run to run instead of making a session and a TCP connection for
-every few emails."""
+"""What a send run spends besides the provider's own time (issue 16, docs/PERFORMANCE.md): claims
+wait for a quarter of the threads and answers are recorded a few at a time, not each in a
+transaction of its own, and each send thread keeps its HTTP API session (anymail's) from run to run
+instead of making a session and a TCP connection for every few emails."""
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ import pytest
 from outreach.models import Message, MessageState
 from outreach.services.sending import delivery, enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.sending.delivery import RECORD_WAIT_SECONDS, _Window
+from outreach.services.sending.provider import send_threads
 from tests.outreach.senders.test_tracking_opt_in import postmark  # noqa: F401  (the fixture, reused)
 from tests.outreach.sending.test_overlapped_calls import OverlappingESP
 
@@ -95,3 +97,35 @@ def test_each_send_thread_keeps_its_esp_session_from_run_to_run(live_campaign, p
     third = due(live_campaign, 2)
     assert send_due_messages(campaign_id=third.pk, dry_run=False).sent == 2
     assert postmark.connections > before
+
+
+@pytest.mark.django_db
+def test_a_run_with_nothing_in_flight_waits_for_a_quarter_of_the_threads(
+    live_campaign, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = f"{OverlappingESP.__module__}.OverlappingESP"
+    settings.OUTREACH_SEND_CONCURRENCY = 16
+    OverlappingESP.reset(delay=0.005)
+    campaign = due(live_campaign, 8)
+    threads = send_threads(16)
+    assert threads.reserve(14) == 14  # other cycles' calls hold all but two threads
+    release = threading.Timer(0.3, threads.release, args=(14,))
+    sizes = []
+    claim_slice = delivery._claim_slice
+
+    def spied(**kwargs):
+        sizes.append(kwargs["size"])
+        return claim_slice(**kwargs)
+
+    monkeypatch.setattr(delivery, "_claim_slice", spied)
+    release.start()
+    try:
+        stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)
+    finally:
+        release.join()
+
+    assert stats.sent == 8
+    # Not a claim of two (a transaction for two emails) while the other calls run: one claim once
+    # they ended, for every thread then free.
+    assert sizes and min(sizes) >= 4, sizes
+    assert threads.free() == 16
