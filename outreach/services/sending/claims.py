@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from campaigns.errors import BudgetExhaustedError
 from campaigns.lock_objects import campaign_for_send_claim
@@ -61,8 +61,22 @@ class SendStats:
 QUEUE_CHUNKS_AHEAD = 20
 
 
+def _due_to_lock(campaign: Campaign, contactable: Exists):
+    """The query that locks and reads the claimed messages, before the ids and the time of one claim:
+    each with its lead (the little of it the checks read) and mailbox, and whether its lead may be
+    mailed (no query of its own)."""
+    return (
+        Message.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(campaign=campaign, state__in=PENDING_STATES)
+        .select_related("lead", "mailbox")
+        # of the lead only what the checks read (its time zone, its state for first contact)
+        .defer(*_LEAD_COLUMNS_NOT_READ)
+        .annotate(contactable=contactable)
+    )
+
+
 def _lock_next_due(
-    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, contactable: Exists
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, to_lock
 ) -> list[Message]:
     """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
     message of the campaign (thousands, joined to their leads), so it is made once for the next 20
@@ -92,15 +106,7 @@ def _lock_next_due(
                 break
         take = queue[: size - len(chosen)]
         del queue[: len(take)]
-        locked = (
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=take, campaign=campaign, state__in=PENDING_STATES, scheduled_for__lte=now)
-            .select_related("lead", "mailbox")
-            # of the lead only what the checks read (its time zone, its state for first contact)
-            .defer(*_LEAD_COLUMNS_NOT_READ)
-            .annotate(contactable=contactable)  # whether its lead may be mailed: no query of its own
-            .in_bulk()
-        )
+        locked = to_lock.filter(pk__in=take, scheduled_for__lte=now).in_bulk()
         for message in locked.values():  # the email's Feedback-ID names its client: read on send threads
             message.campaign = campaign
         chosen.extend(locked[pk] for pk in take if pk in locked)
@@ -308,6 +314,7 @@ class RunReads:
     pacing: CampaignPacing | None = None
     used: int = 0
     domains: Counter | None = None
+    to_lock: QuerySet | None = None  # see _claim_slice
 
     def forget(self) -> None:
         """Claims went back to ``scheduled`` (their calls never started): the carried counts still
@@ -326,6 +333,7 @@ class RunReads:
         self.pacing = campaign_pacing(campaign)
         self.used = used_today(campaign, now, dry_run=day[1])
         self.domains = None  # read when the schedule limits domains
+        self.to_lock = None  # built again from the policy just read
 
 
 def _claim_slice(
@@ -368,21 +376,24 @@ def _claim_slice(
                 claim.gate = SendGate(reason=str(exc), budget_exhausted=True)
         if gate.reason or gate.room <= 0:
             return claim
-        contactable = Exists(
-            contactable_leads(
-                Lead.objects.filter(pk=OuterRef("lead_id")),
-                now=now,
-                campaign=campaign,
-                regions=policy.consent_regions,
+        to_lock = reads.to_lock
+        if to_lock is None:
+            contactable = Exists(
+                contactable_leads(
+                    Lead.objects.filter(pk=OuterRef("lead_id")),
+                    now=now,
+                    campaign=campaign,
+                    regions=policy.consent_regions,
+                )
             )
-        )
+            to_lock = _due_to_lock(campaign, contactable)
+            # Without consent regions contactability does not depend on the time (suppressions are
+            # read by the database at each claim): the run carries the built query until its next
+            # read. With them, consent captured before ``now`` counts: built for each claim.
+            if not policy.consent_regions:
+                reads.to_lock = to_lock
         candidates = _lock_next_due(
-            campaign,
-            now,
-            [] if queue is None else queue,
-            min(gate.room, size),
-            chunk=chunk,
-            contactable=contactable,
+            campaign, now, [] if queue is None else queue, min(gate.room, size), chunk=chunk, to_lock=to_lock
         )
         claim.candidates = len(candidates)
         if not candidates:

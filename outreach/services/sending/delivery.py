@@ -83,7 +83,8 @@ COLLECT_GRACE_SECONDS = 0.003
 # when the oldest has waited this long, or when the run has nothing else in flight: a record is a
 # transaction of eight statements, and recording every one or two answers took as much of the
 # worker as the claims did (docs/PERFORMANCE.md). An answer not yet recorded is as uncertain after a
-# crash as a call in flight, for this long at most.
+# crash as a call in flight, for this long at most — and only an accepted one: a refusal or a call
+# that never started is recorded at once, or a crash would leave it to be settled as sent.
 RECORD_WAIT_SECONDS = 0.05
 # A run with nothing in flight waits this long at most for other runs' calls to free the threads
 # it claims for before it looks again (its lease is renewed between the waits).
@@ -100,6 +101,7 @@ class _Window:
         self.in_flight: dict[Future, Message] = {}
         self.finished: list[tuple[Message, ProviderCall | None]] = []
         self.finished_since = 0.0  # when the oldest answer not yet recorded was taken
+        self.not_accepted = False  # an answer taken is an error, or a call never started
 
     def hand_over(self, messages: list[Message], *, reserved: int, deadline_seconds: float) -> None:
         """Start the first ``reserved`` calls on the threads reserved for them (at once); any more
@@ -116,6 +118,7 @@ class _Window:
         """Whether the answers taken so far are to be recorded now (see RECORD_WAIT_SECONDS)."""
         return bool(self.finished) and (
             ending
+            or self.not_accepted
             or not self.in_flight
             or len(self.finished) >= batch
             or time.monotonic() - self.finished_since >= RECORD_WAIT_SECONDS
@@ -147,11 +150,12 @@ class _Window:
         if done and not self.finished:
             self.finished_since = time.monotonic()
         for future in done:
-            message = self.in_flight.pop(future)
-            self.finished.append((message, future.result()))
+            message, call = self.in_flight.pop(future), future.result()
+            self.finished.append((message, call))
+            self.not_accepted = self.not_accepted or call is None or call.error is not None
 
     def take_finished(self) -> list[tuple[Message, ProviderCall | None]]:
-        finished, self.finished = self.finished, []
+        finished, self.finished, self.not_accepted = self.finished, [], False
         return finished
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from types import SimpleNamespace
 
 import pytest
 
+from leads.services import add_suppression
 from outreach.models import Message, MessageState
 from outreach.services.sending import delivery, enroll_leads, schedule_due_messages, send_due_messages
 from outreach.services.sending.delivery import RECORD_WAIT_SECONDS, _Window
-from outreach.services.sending.provider import send_threads
+from outreach.services.sending.provider import ProviderCall, send_threads
 from tests.outreach.senders.test_tracking_opt_in import postmark  # noqa: F401  (the fixture, reused)
 from tests.outreach.sending.test_overlapped_calls import OverlappingESP
 
@@ -36,6 +38,14 @@ def due(live_campaign, leads: int):
     return campaign
 
 
+def overlapping_calls(settings, live_campaign, *, threads: int, delay: float, leads: int):
+    """A campaign with ``leads`` due messages, sent through the overlapping ESP on ``threads``."""
+    settings.EMAIL_BACKEND = f"{OverlappingESP.__module__}.OverlappingESP"
+    settings.OUTREACH_SEND_CONCURRENCY = threads
+    OverlappingESP.reset(delay=delay)
+    return due(live_campaign, leads)
+
+
 def test_when_answers_are_due_for_their_record():
     window = _Window(SimpleNamespace(threads=None))
     window.in_flight = {object(): None for _ in range(6)}
@@ -52,6 +62,26 @@ def test_when_answers_are_due_for_their_record():
     assert window.record_due(batch=4, ending=False)  # nothing else in flight
     window.finished = []
     assert not window.record_due(batch=4, ending=True)  # nothing to record
+
+
+def test_a_refusal_or_a_call_never_started_is_recorded_at_once():
+    # Left unrecorded, a crash would leave it `sending`, and the recovery would settle it as sent.
+    window = _Window(SimpleNamespace(threads=None))
+    refused, accepted = Future(), Future()
+    refused.set_result(ProviderCall(message=None, error=ConnectionResetError("the ESP hung up")))
+    accepted.set_result(ProviderCall(message=None, provider_message_id="esp-1"))
+    window.in_flight = {accepted: "accepted", **{Future(): None for _ in range(6)}}  # 6 still calling
+    window.collect()
+    assert not window.record_due(batch=4, ending=False)  # accepted: it may wait for a few more
+    window.in_flight[refused] = "refused"
+    window.collect()
+    assert window.record_due(batch=4, ending=False)
+    assert [message for message, _ in window.take_finished()] == ["accepted", "refused"]
+    never = Future()
+    never.set_result(None)  # past its deadline before a thread was free: it never started
+    window.in_flight[never] = "never"
+    window.collect()
+    assert window.record_due(batch=4, ending=False)
 
 
 @pytest.mark.django_db
@@ -103,10 +133,7 @@ def test_each_send_thread_keeps_its_esp_session_from_run_to_run(live_campaign, p
 def test_a_run_with_nothing_in_flight_waits_for_a_quarter_of_the_threads(
     live_campaign, settings, monkeypatch
 ):
-    settings.EMAIL_BACKEND = f"{OverlappingESP.__module__}.OverlappingESP"
-    settings.OUTREACH_SEND_CONCURRENCY = 16
-    OverlappingESP.reset(delay=0.005)
-    campaign = due(live_campaign, 8)
+    campaign = overlapping_calls(settings, live_campaign, threads=16, delay=0.005, leads=8)
     threads = send_threads(16)
     assert threads.reserve(14) == 14  # other cycles' calls hold all but two threads
     release = threading.Timer(0.3, threads.release, args=(14,))
@@ -129,3 +156,30 @@ def test_a_run_with_nothing_in_flight_waits_for_a_quarter_of_the_threads(
     # they ended, for every thread then free.
     assert sizes and min(sizes) >= 4, sizes
     assert threads.free() == 16
+
+
+@pytest.mark.django_db
+def test_a_lead_suppressed_while_its_run_goes_on_is_not_mailed_by_a_later_claim(
+    live_campaign, settings, monkeypatch
+):
+    # The run builds its locking query once (no consent regions); the suppressions in it are read
+    # by the database at every claim, so one added between two claims stops the later one.
+    campaign = overlapping_calls(settings, live_campaign, threads=4, delay=0.02, leads=8)
+    last = Message.objects.order_by("lead__score", "-scheduled_for", "-id").first()  # ranked last
+    claim_slice, claims = delivery._claim_slice, []
+
+    def suppressing_after_the_first(**kwargs):
+        claim = claim_slice(**kwargs)
+        claims.append([m.pk for m in claim.messages])
+        if len(claims) == 1:
+            assert last.pk not in claims[0]
+            add_suppression(reason="manual_dnc", email=last.to_email, client=campaign.client)
+        return claim
+
+    monkeypatch.setattr(delivery, "_claim_slice", suppressing_after_the_first)
+
+    stats = send_due_messages(campaign_id=campaign.pk, dry_run=False)
+
+    assert len(claims) >= 2 and stats.sent == 7 and stats.skipped == 1
+    last.refresh_from_db()
+    assert last.state == MessageState.CANCELLED and last.pk not in OverlappingESP.esp.journal
