@@ -37,13 +37,17 @@ def campaign_for_send_claim(campaign_id: int) -> Campaign:
     return found[0]
 
 
+# The global switch as a column of a campaign query in raw SQL (its one parameter: the switch's
+# primary key); ``_system_pause_flag`` is the same read for the ORM.
+SWITCH_PAUSED_SQL = f"COALESCE((SELECT s.paused FROM {SystemSwitch._meta.db_table} s WHERE s.id = %s), false)"
+
+
 @functools.cache
 def _send_claim_sql(vendor: str) -> str:
-    campaigns, switches = Campaign._meta.db_table, SystemSwitch._meta.db_table
     lock = " FOR UPDATE OF c" if vendor == "postgresql" else ""  # SQLite locks the whole database
     return (
-        f"SELECT c.*, COALESCE((SELECT s.paused FROM {switches} s WHERE s.id = %s), false) "
-        f"AS system_paused_now FROM {campaigns} c WHERE c.id = %s{lock}"
+        f"SELECT c.*, {SWITCH_PAUSED_SQL} AS system_paused_now "
+        f"FROM {Campaign._meta.db_table} c WHERE c.id = %s{lock}"
     )
 
 
@@ -56,8 +60,7 @@ def campaign_send_gate(campaign_id: int) -> tuple[str, bool]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT c.state, COALESCE((SELECT s.paused FROM {SystemSwitch._meta.db_table} s "
-                f"WHERE s.id = %s), false) FROM {Campaign._meta.db_table} c WHERE c.id = %s "
+                f"SELECT c.state, {SWITCH_PAUSED_SQL} FROM {Campaign._meta.db_table} c WHERE c.id = %s "
                 "FOR SHARE OF c",
                 [SystemSwitch.SINGLETON_PK, campaign_id],
             )

@@ -61,7 +61,7 @@ class SendStats:
 QUEUE_CHUNKS_AHEAD = 20
 
 
-def _due_to_lock(campaign: Campaign, contactable: Exists):
+def _due_to_lock(campaign: Campaign, contactable: Exists) -> QuerySet:
     """The query that locks and reads the claimed messages, before the ids and the time of one claim:
     each with its lead (the little of it the checks read) and mailbox, and whether its lead may be
     mailed (no query of its own)."""
@@ -76,7 +76,7 @@ def _due_to_lock(campaign: Campaign, contactable: Exists):
 
 
 def _lock_next_due(
-    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, to_lock
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, to_lock: QuerySet
 ) -> list[Message]:
     """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
     message of the campaign (thousands, joined to their leads), so it is made once for the next 20

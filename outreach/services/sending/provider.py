@@ -44,7 +44,7 @@ def _read_environment_once(connection) -> None:
     call goes to that host), and kept on the session, which then stops looking: the same proxies,
     certificate bundle and credentials, without a look-up per email."""
     session, url = getattr(connection, "session", None), getattr(connection, "api_url", None)
-    if not isinstance(session, requests.Session) or not session.trust_env or not url:
+    if not _keeps_alive(connection) or not session.trust_env or not url:
         return
     found = session.merge_environment_settings(url, {}, None, None, None)
     session.proxies, session.verify, session.cert = found["proxies"], found["verify"], found["cert"]
