@@ -531,6 +531,10 @@ OUTREACH_SENDING_STALE_SECONDS = env_int("OUTREACH_SENDING_STALE_SECONDS", 30 * 
 # An `unknown` message with no provider event (delivered, bounce, open, click) this long after its
 # claim counts as sent, once: its sequence moves on and the admin counts it ("assumed sent").
 OUTREACH_UNKNOWN_RESOLVE_SECONDS = env_int("OUTREACH_UNKNOWN_RESOLVE_SECONDS", 60 * 60)
+# A send run that loses its database connection (a restart, a failover) keeps the answers of its
+# calls in flight and writes them once it reconnects, trying for this long (outreach/services/outage.py);
+# past it the run stops and the sweep settles what it held. Shorter than the cycle lease below.
+OUTREACH_DATABASE_OUTAGE_SECONDS = env_int("OUTREACH_DATABASE_OUTAGE_SECONDS", 60)
 # A cycle's lease: renewed while the cycle runs, so a dead holder frees its campaign this soon.
 AICMO_CYCLE_LEASE_SECONDS = env_int("AICMO_CYCLE_LEASE_SECONDS", 120)
 # Beat's dispatcher enqueues a campaign with nothing due to send once it has had no cycle this long

@@ -20,7 +20,7 @@ echo "=== tests on SQLite ==="
 env -u DATABASE_URL "$BIN/pytest" "$@"
 
 echo "=== tests on PostgreSQL ==="
-DATABASE_URL="$TEST_PG_URL" "$BIN/pytest" "$@"
+DATABASE_URL="$TEST_PG_URL" AICMO_REQUIRE_PG_RESTART=1 "$BIN/pytest" "$@"
 
 echo "=== import-linter ==="
 "$BIN/lint-imports"

@@ -47,6 +47,8 @@ start_postgres() {
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_CTL="$bin/pg_ctl"
   export TEST_PG_URL="postgres://aicmo@127.0.0.1:$PG_PORT/aicmo"
+  # tests/integration/test_database_restart.py restarts this server mid-cycle (`pg_ctl restart`).
+  export TEST_PG_DATA="$PG_DIR/data" TEST_PG_CTL="$PG_CTL" TEST_PG_RUN_AS="${run[*]:+postgres}"
   "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U aicmo aicmo
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $PG_PORT" >&2
 }

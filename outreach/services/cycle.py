@@ -33,6 +33,7 @@ from leads.services import bulk_add_leads, enrich_and_score_leads
 from ..models import PENDING_STATES, CycleLease, Enrollment, EnrollmentState, Message, Sequence
 from .cycle_reasons import cycle_reasons, skipped_cycle_reasons
 from .leases import RESERVATION_PREFIX, CycleLeaseHold, LeaseLost, acquire_lease, reserve_leases
+from .outage import DatabaseOutage
 from .sending import (
     enroll_leads,
     recover_interrupted_sends,
@@ -145,10 +146,19 @@ def run_cycle(
         logger.exception("cycle of campaign %s failed", campaign_id)
         stats.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
-        lease.release()
+        _release_lease(lease)
     if stats.errors:
         stats.reasons = [f"The cycle failed: {e}" for e in stats.errors]
     return stats
+
+
+def _release_lease(lease: CycleLeaseHold) -> None:
+    """Give the lease back, after reconnecting when the database restarted under the cycle (else
+    the campaign would wait for it to expire); never raises: the lease then expires by itself."""
+    try:
+        DatabaseOutage().call(lease.release, what=f"releasing campaign {lease.campaign_id}'s cycle lease")
+    except Exception:
+        logger.exception("could not release the cycle lease of campaign %s; it expires", lease.campaign_id)
 
 
 def _run_stages(

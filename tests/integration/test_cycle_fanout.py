@@ -17,27 +17,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 
 from outreach.models import Message, MessageState
 from tests.conftest import FIXED_NOW
+from tests.integration.workers import worker_database_url
 from tests.outreach.sending.conftest import live_campaign  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 LEADS, SEND_SECONDS = 3, 0.7
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def worker_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, wait
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -31,132 +31,19 @@ from ...backoff import retry_delay
 from ...errors import PermanentSendError, classify_send_error
 from ...models import Enrollment, EnrollmentState, Message, MessageState, SequenceStep
 from ..leases import cycle_running
+from ..outage import DatabaseOutage
 from .budget import book_sent_costs
-from .claims import RunReads, SendStats, _claim_slice
+from .claims import Claim, RunReads, SendStats, _claim_slice
 from .provider import Provider, ProviderCall
 from .row_updates import update_in_groups, update_in_groups_with_own
+from .window import CallWindow, SlicePace
 
 logger = logging.getLogger(__name__)
 
 
-class SlicePace:
-    """How many messages the next claim may have with the provider at once, from the pace measured
-    in this run.
-
-    Slow calls — each at least as long as a claim's own database round trip: an ESP's API, a remote
-    SMTP relay — are claimed as many as the provider has calls in flight at once (one per send
-    thread, OUTREACH_SEND_CONCURRENCY; one when the caller gives its own connection): every claimed
-    call starts at once, and a crash leaves exactly the calls in flight uncertain. Fast ones (a local
-    relay, files, memory) are claimed as many as fit in OUTREACH_SEND_SLICE_SECONDS at that many in
-    flight, up to the chunk size: a commit per message would cost more than the sends. A run's
-    first claim takes one call per thread (nothing is measured yet); a dry run calls no provider
-    and takes a whole chunk."""
-
-    def __init__(self, *, seconds: float, limit: int, concurrency: int = 1) -> None:
-        self.seconds, self.limit = seconds, max(1, limit)
-        self.concurrency = max(1, concurrency)
-        self.per_call: float | None = None  # one call's own duration, not the slice's over its calls
-        self.overhead: float | None = None  # the fastest claim and record seen: the usual round trip
-
-    def size(self, *, dry_run: bool) -> int:
-        if dry_run:
-            return self.limit
-        in_flight = min(self.limit, self.concurrency)
-        if self.per_call is None or self.overhead is None or self.per_call >= self.overhead:
-            return in_flight
-        fit = int(self.seconds * self.concurrency / max(self.per_call, 1e-6))
-        return max(in_flight, min(self.limit, fit))
-
-    def record(self, *, calls: int, call_seconds: float, overhead_seconds: float) -> None:
-        """Some finished calls, the sum of their durations, and the time the claim and record
-        around them took besides the calls (the fastest seen counts, so a slow claim — the
-        ranking's refill — does not make calls look fast)."""
-        if calls:
-            self.per_call = call_seconds / calls
-            self.overhead = (
-                overhead_seconds if self.overhead is None else min(self.overhead, overhead_seconds)
-            )
-
-
-COLLECT_GRACE_SECONDS = 0.003
-# Answers are recorded once as many have come back as a claim refills (a quarter of the threads), or
-# when the oldest has waited this long, or when the run has nothing else in flight: a record is a
-# transaction of eight statements, and recording every one or two answers took as much of the
-# worker as the claims did (docs/PERFORMANCE.md). An answer not yet recorded is as uncertain after a
-# crash as a call in flight, for this long at most — and only an accepted one: a refusal or a call
-# that never started is recorded at once, or a crash would leave it to be settled as sent.
-RECORD_WAIT_SECONDS = 0.05
 # A run with nothing in flight waits this long at most for other runs' calls to free the threads
 # it claims for before it looks again (its lease is renewed between the waits).
 THREAD_WAIT_SECONDS = 0.25
-# The longest a run waits for its calls before it looks again (they end well before: a call's end wakes it).
-WAKE_SECONDS = 1.0
-
-
-class _Window:
-    """One run's calls with the provider and the outcomes not recorded yet."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.in_flight: dict[Future, Message] = {}
-        self.finished: list[tuple[Message, ProviderCall | None]] = []
-        self.finished_since = 0.0  # when the oldest answer not yet recorded was taken
-        self.not_accepted = False  # an answer taken is an error, or a call never started
-
-    def hand_over(self, messages: list[Message], *, reserved: int, deadline_seconds: float) -> None:
-        """Start the first ``reserved`` calls on the threads reserved for them (at once); any more
-        (fast calls, claimed by the slice) start as threads free up, until the deadline."""
-        deadline = time.monotonic() + deadline_seconds
-        for index, message in enumerate(messages):
-            is_reserved = index < reserved
-            future = self.provider.submit(
-                message, reserved=is_reserved, deadline=None if is_reserved else deadline
-            )
-            self.in_flight[future] = message
-
-    def record_due(self, *, batch: int, ending: bool) -> bool:
-        """Whether the answers taken so far are to be recorded now (see RECORD_WAIT_SECONDS)."""
-        return bool(self.finished) and (
-            ending
-            or self.not_accepted
-            or not self.in_flight
-            or len(self.finished) >= batch
-            or time.monotonic() - self.finished_since >= RECORD_WAIT_SECONDS
-        )
-
-    def collect(self, *, or_when: Callable[[], bool] | None = None) -> None:
-        """Wait for at least one call in flight to finish — or, on the process's send threads, for
-        ``or_when`` (threads another run gave back), or for the answers already taken to be due for
-        their record — then take every finished one. A call that raised what is not an outcome (the
-        worker stopping) re-raises here."""
-        if not self.in_flight:
-            return
-        timeout = WAKE_SECONDS
-        if self.finished:
-            timeout = max(0.0, self.finished_since + RECORD_WAIT_SECONDS - time.monotonic())
-        threads = self.provider.threads
-        if threads is not None and or_when is not None:
-            in_flight = list(self.in_flight)
-            threads.wait_until(
-                lambda: or_when() or any(future.done() for future in in_flight), timeout=timeout
-            )
-            done = {future for future in in_flight if future.done()}
-        else:
-            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-        pending = [future for future in self.in_flight if future not in done]
-        if done and pending:
-            # Calls claimed together answer within a few ms of each other: one record for them.
-            done |= wait(pending, timeout=COLLECT_GRACE_SECONDS, return_when=ALL_COMPLETED).done
-        if done and not self.finished:
-            self.finished_since = time.monotonic()
-        for future in done:
-            message, call = self.in_flight.pop(future), future.result()
-            self.finished.append((message, call))
-            self.not_accepted = self.not_accepted or call is None or call.error is not None
-
-    def take_finished(self) -> list[tuple[Message, ProviderCall | None]]:
-        finished, self.finished, self.not_accepted = self.finished, [], False
-        return finished
 
 
 def send_due_messages(
@@ -177,14 +64,18 @@ def send_due_messages(
     leaves uncertain only the calls in flight and the answers of the last 50 ms.
     ``max_chunks`` bounds the claims of one run. The run's sends are booked to the budget once it
     ends (a crash leaves them flagged for the sweep to book). ``heartbeat``: called before each
-    claim (the cycle renews its lease there); False stops the run before the claim."""
+    claim (the cycle renews its lease there); False stops the run before the claim.
+
+    A lost database connection (a restart, a failover) is waited out for up to
+    OUTREACH_DATABASE_OUTAGE_SECONDS (``DatabaseOutage``): the answers the run holds are written once
+    it reconnects, and it goes on claiming."""
     provider = Provider(connection, concurrency=settings.OUTREACH_SEND_CONCURRENCY)
     pace = SlicePace(
         seconds=settings.OUTREACH_SEND_SLICE_SECONDS,
         limit=chunk_size or settings.OUTREACH_CHUNK_SIZE,
         concurrency=provider.concurrency,
     )
-    window = _Window(provider)
+    window = CallWindow(provider)
     # While the run has calls in flight it claims again once this many threads are free: a claim is
     # a transaction, worth making for a handful of calls, not for each one.
     refill_at = max(1, provider.concurrency // 4)
@@ -195,6 +86,7 @@ def send_due_messages(
     campaign: Campaign | None = None
     claim_seconds = 0.0
     steps = CampaignSteps(campaign_id)
+    outage = DatabaseOutage()
     try:
         while True:
             room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
@@ -202,7 +94,7 @@ def send_due_messages(
             # idle, the answers first (the claim then knows the provider's measured pace).
             idle = not window.in_flight
             if claiming and room > 0 and not (idle and window.finished):
-                if heartbeat is not None and not heartbeat():
+                if heartbeat is not None and not outage.call(heartbeat, what="renewing the cycle lease"):
                     stats.stopped_reason = "lost the cycle lease"
                     claiming = False
                     continue
@@ -223,7 +115,9 @@ def send_due_messages(
                     claiming = claims < max_chunks
                     started = time.monotonic()
                     try:
-                        claim = _claim_slice(
+                        claim = _claim_through_outage(
+                            outage,
+                            window,
                             campaign_id=campaign_id,
                             now=now or timezone.now(),
                             dry_run=dry_run,
@@ -255,7 +149,7 @@ def send_due_messages(
                 finished = window.take_finished()
                 if any(call is None for _, call in finished):
                     reads.forget()  # some go back to scheduled: the carried counts still hold them
-                _record_calls(campaign, finished, now or timezone.now(), stats, steps)
+                stats.add(_record_through_outage(outage, campaign, finished, now or timezone.now(), steps))
                 calls = [call for _, call in finished if call is not None]
                 pace.record(
                     calls=len(calls),
@@ -280,8 +174,95 @@ def send_due_messages(
     finally:
         provider.close()
     if stats.sent:
-        book_sent_costs(campaign_id=campaign_id)
+        outage.call(lambda: book_sent_costs(campaign_id=campaign_id), what="booking the run's sends")
     return stats
+
+
+def _claim_through_outage(
+    outage: DatabaseOutage,
+    window: CallWindow,
+    *,
+    campaign_id: int,
+    now: datetime,
+    queue: list[int],
+    reads: RunReads,
+    **claim: Any,
+) -> Claim:
+    """``_claim_slice``, tried again when the connection is lost. A claim whose COMMIT got no answer
+    may have gone through: before the next try, what it took (`sending`, claimed at this claim's
+    time, not with the provider) goes back. The carried reads and the ranking are read afresh."""
+    lost: list[bool] = []
+
+    def claim_slice() -> Claim:
+        if lost:
+            _release_stranded(campaign_id, claimed_at=now, handed_over=window.message_ids())
+        return _claim_slice(campaign_id=campaign_id, now=now, queue=queue, reads=reads, **claim)
+
+    def forget() -> None:
+        lost.append(True)
+        reads.forget()
+        queue.clear()
+
+    return outage.call(claim_slice, what=f"claiming campaign {campaign_id}'s messages", before_retry=forget)
+
+
+def _release_stranded(campaign_id: int, *, claimed_at: datetime, handed_over: set[int]) -> None:
+    """The run's claims share its cycle's time; one of them still `sending` that the run never
+    handed to the provider was committed by a claim the run believes failed: it goes back."""
+    stranded = list(
+        Message.objects.filter(campaign_id=campaign_id, state=MessageState.SENDING, claimed_at=claimed_at)
+        .exclude(pk__in=handed_over)
+        .order_by("pk")
+    )
+    if stranded:
+        logger.warning(
+            "a claim of campaign %s committed unseen: %s message(s) go back", campaign_id, len(stranded)
+        )
+        campaign = Campaign.objects.get(pk=campaign_id)
+        _record_calls(campaign, [(message, None) for message in stranded], claimed_at, SendStats())
+
+
+# What ``_record_calls`` changes on the messages it is given, put back when its transaction fails.
+RECORDED_FIELDS = (
+    "state",
+    "provider_message_id",
+    "sent_at",
+    "cost_unbooked",
+    "last_error",
+    "scheduled_for",
+    "attempts",
+    "skip_reason",
+    "updated_at",
+)
+
+
+def _record_through_outage(
+    outage: DatabaseOutage,
+    campaign: Campaign | None,
+    finished: list[tuple[Message, ProviderCall | None]],
+    now: datetime,
+    steps: CampaignSteps,
+) -> SendStats:
+    """``_record_calls``, tried again when the connection is lost: the answers held in memory are
+    written once the database is back. A failed try is undone on the messages too (their states and
+    outcomes as they were), so the next one applies each outcome once; rows a try whose COMMIT got no
+    answer did write are no longer `sending`, and the next try leaves them alone."""
+    before = [
+        (message, {f: message.__dict__[f] for f in RECORDED_FIELDS if f in message.__dict__})
+        for message, _ in finished
+    ]
+
+    def record() -> SendStats:
+        recorded = SendStats()
+        try:
+            _record_calls(campaign, finished, now, recorded, steps)
+        except BaseException:
+            for message, fields in before:
+                message.__dict__.update(fields)
+            raise
+        return recorded
+
+    return outage.call(record, what=f"recording campaign {campaign.pk if campaign else '?'}'s answers")
 
 
 def wait_for_calls_in_flight(campaign_id: int) -> bool:
@@ -303,7 +284,7 @@ def wait_for_calls_in_flight(campaign_id: int) -> bool:
     return True
 
 
-def _release_never_started(window: _Window, campaign: Campaign | None) -> None:
+def _release_never_started(window: CallWindow, campaign: Campaign | None) -> None:
     """What was claimed but never started goes back, through the same writer as a run's answers
     (``_record_calls`` with no call: `scheduled` again, or cancelled if the campaign was killed)."""
     never = [message for message, call in window.finished if call is None] + [

@@ -15,8 +15,8 @@ import pytest
 from leads.services import add_suppression
 from outreach.models import Message, MessageState
 from outreach.services.sending import delivery, enroll_leads, schedule_due_messages, send_due_messages
-from outreach.services.sending.delivery import RECORD_WAIT_SECONDS, _Window
 from outreach.services.sending.provider import ProviderCall, send_threads
+from outreach.services.sending.window import RECORD_WAIT_SECONDS, CallWindow
 from tests.outreach.senders.test_tracking_opt_in import postmark  # noqa: F401  (the fixture, reused)
 from tests.outreach.sending.test_overlapped_calls import OverlappingESP
 
@@ -47,7 +47,7 @@ def overlapping_calls(settings, live_campaign, *, threads: int, delay: float, le
 
 
 def test_when_answers_are_due_for_their_record():
-    window = _Window(SimpleNamespace(threads=None))
+    window = CallWindow(SimpleNamespace(threads=None))
     window.in_flight = {object(): None for _ in range(6)}
     window.finished = [(None, None)]
     window.finished_since = time.monotonic()
@@ -66,7 +66,7 @@ def test_when_answers_are_due_for_their_record():
 
 def test_a_refusal_or_a_call_never_started_is_recorded_at_once():
     # Left unrecorded, a crash would leave it `sending`, and the recovery would settle it as sent.
-    window = _Window(SimpleNamespace(threads=None))
+    window = CallWindow(SimpleNamespace(threads=None))
     refused, accepted = Future(), Future()
     refused.set_result(ProviderCall(message=None, error=ConnectionResetError("the ESP hung up")))
     accepted.set_result(ProviderCall(message=None, provider_message_id="esp-1"))
