@@ -524,6 +524,9 @@ OUTREACH_SEND_SLICE_SECONDS = float(os.environ.get("OUTREACH_SEND_SLICE_SECONDS"
 # backend connection (the calls wait on the ESP's network; the database writes stay on one thread).
 OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 16)
 OUTREACH_STOP_WAIT_SECONDS = env_int("OUTREACH_STOP_WAIT_SECONDS", 15)
+# A run claims once a quarter of its send threads are free; when the machine's CPUs are this busy
+# (a fraction; 0 turns it off) it waits for half: fewer transactions per message (sending MachineLoad).
+OUTREACH_BUSY_MACHINE_CPU = float(os.environ.get("OUTREACH_BUSY_MACHINE_CPU", "0.8"))
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # A message still `sending` this long after its claim was left by a dead worker (longer than any
 # cycle runs: CELERY_TASK_TIME_LIMIT): the sweep makes it `unknown` (a dry run goes back to `scheduled`).

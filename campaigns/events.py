@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +39,40 @@ def register_subscription_lookup(lookup: SubscriptionLookup) -> None:
     _lookup["subscriptions"] = lookup
 
 
+_held = threading.local()  # the subscriptions a ``subscriptions_held`` block read, per thread
+
+
 def is_subscribed(client_id: int, type_name: str) -> bool:
     lookup = _lookup.get("subscriptions")
-    return lookup is not None and type_name in lookup(client_id)
+    if lookup is None:
+        return False
+    held: dict[int, tuple[float, frozenset[str]]] | None = getattr(_held, "types", None)
+    if held is None:
+        return type_name in lookup(client_id)
+    now = time.monotonic()
+    known = held.get(client_id)
+    if known is None or known[0] <= now:
+        known = held[client_id] = (now + SUBSCRIPTIONS_HELD_SECONDS, lookup(client_id))
+    return type_name in known[1]
+
+
+# A send run emits with every record, a few times a second: inside ``subscriptions_held`` it asks
+# the (shared, cached) lookup once a second rather than each time — a cache round trip per record
+# was 3 % of the run's CPU. An endpoint added meanwhile gets the run's events from the next second.
+SUBSCRIPTIONS_HELD_SECONDS = 1.0
+
+
+@contextmanager
+def subscriptions_held() -> Iterator[None]:
+    """Within the block, this thread reads who subscribes at most once a second per client."""
+    if getattr(_held, "types", None) is not None:  # nested: the outer block holds them
+        yield
+        return
+    _held.types = {}
+    try:
+        yield
+    finally:
+        _held.types = None
 
 
 def new_event_id() -> str:

@@ -98,6 +98,18 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _send_runs_on_a_quiet_machine(settings):
+    """Send runs batch more when the machine's CPUs are busy (sending.window.MachineLoad), and the
+    test machine's are, now and then: the tests that count claims and records pin it quiet
+    (tests/outreach/sending/test_send_run_economy.py sets it busy where that is the point)."""
+    from outreach.services.sending.window import MACHINE_LOAD
+
+    settings.OUTREACH_BUSY_MACHINE_CPU = 0
+    MACHINE_LOAD.forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _unpaced_sends(settings):
     """Pacing (docs/senders.md §4) off: most tests send several emails from one mailbox, or to one
     company, in one cycle. Its own tests (tests/outreach/senders/test_pacing.py) turn it on."""

@@ -3,6 +3,9 @@ made the change (every app's services call ``record_audit_event``)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import models
@@ -40,5 +43,30 @@ def record_audit_event(
         event.target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
         event.target_id = str(target.pk)
         event.target_repr = str(target)[:300]
+    batch = getattr(_batch, "events", None)
+    if batch is not None:
+        batch.append(event)  # written as the batch ends (see audit_events_batched)
+        return event
     event.save()
     return event
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def audit_events_batched() -> Iterator[None]:
+    """Within the block (inside the caller's transaction), this thread's audit events are collected
+    and written in one INSERT as it ends; none if it raises. For paths that record several events
+    per transaction many times a second (the send record: a Model.save each was 8 % of its CPU).
+    An event recorded inside has no primary key until the block ends."""
+    if getattr(_batch, "events", None) is not None:  # nested: the outer block writes them
+        yield
+        return
+    _batch.events = events = []
+    try:
+        yield
+    finally:
+        _batch.events = None
+    if events:
+        AuditEvent.objects.bulk_create(events)

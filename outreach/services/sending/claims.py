@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef
 
 from campaigns.errors import BudgetExhaustedError
 from campaigns.lock_objects import campaign_for_send_claim
@@ -25,6 +25,7 @@ from ...models import PENDING_STATES, Message, MessageState, StopReason
 from ...windows import SendWindow, next_window_opening
 from .budget import affordable_emails, cost_per_email
 from .caps import daily_cap, day_bounds, mailbox_room, quiet_hours_reason, used_today
+from .locking import LockingQuery, due_to_lock
 from .pacing import (
     CampaignPacing,
     MailboxPace,
@@ -61,22 +62,8 @@ class SendStats:
 QUEUE_CHUNKS_AHEAD = 20
 
 
-def _due_to_lock(campaign: Campaign, contactable: Exists) -> QuerySet:
-    """The query that locks and reads the claimed messages, before the ids and the time of one claim:
-    each with its lead (the little of it the checks read) and mailbox, and whether its lead may be
-    mailed (no query of its own)."""
-    return (
-        Message.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(campaign=campaign, state__in=PENDING_STATES)
-        .select_related("lead", "mailbox")
-        # of the lead only what the checks read (its time zone, its state for first contact)
-        .defer(*_LEAD_COLUMNS_NOT_READ)
-        .annotate(contactable=contactable)
-    )
-
-
 def _lock_next_due(
-    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, to_lock: QuerySet
+    campaign: Campaign, now: datetime, queue: list[int], size: int, *, chunk: int, to_lock: LockingQuery
 ) -> list[Message]:
     """Lock and load the next ``size`` due messages, best leads first. The ranking sorts every due
     message of the campaign (thousands, joined to their leads), so it is made once for the next 20
@@ -106,7 +93,7 @@ def _lock_next_due(
                 break
         take = queue[: size - len(chosen)]
         del queue[: len(take)]
-        locked = to_lock.filter(pk__in=take, scheduled_for__lte=now).in_bulk()
+        locked = to_lock.lock(take, now)
         for message in locked.values():  # the email's Feedback-ID names its client: read on send threads
             message.campaign = campaign
         chosen.extend(locked[pk] for pk in take if pk in locked)
@@ -314,7 +301,7 @@ class RunReads:
     pacing: CampaignPacing | None = None
     used: int = 0
     domains: Counter | None = None
-    to_lock: QuerySet | None = None  # see _claim_slice
+    to_lock: LockingQuery | None = None  # see _claim_slice
 
     def forget(self) -> None:
         """Claims went back to ``scheduled`` (their calls never started): the carried counts still
@@ -386,7 +373,7 @@ def _claim_slice(
                     regions=policy.consent_regions,
                 )
             )
-            to_lock = _due_to_lock(campaign, contactable)
+            to_lock = LockingQuery(due_to_lock(campaign, contactable))
             # Without consent regions contactability does not depend on the time (suppressions are
             # read by the database at each claim): the run carries the built query until its next
             # read. With them, consent captured before ``now`` counts: built for each claim.
@@ -417,10 +404,3 @@ def _claim_slice(
         if pacing.domain_daily_limit:
             reads.domains = claim.routing.domains_after
     return claim
-
-
-_LEAD_COLUMNS_NOT_READ = tuple(
-    f"lead__{f.name}"
-    for f in Lead._meta.concrete_fields
-    if f.name not in ("id", "campaign", "timezone", "state")
-)

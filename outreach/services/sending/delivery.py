@@ -19,11 +19,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.events import emit_events
+from campaigns.events import emit_events, subscriptions_held
 from campaigns.fsm import source_states
 from campaigns.lock_objects import campaign_send_gate
 from campaigns.models import Campaign, CampaignState
-from campaigns.services.audit import record_audit_event
+from campaigns.services.audit import audit_events_batched, record_audit_event
 from leads.models import Lead
 from leads.services import mark_leads_contacted
 
@@ -36,7 +36,7 @@ from .budget import book_sent_costs
 from .claims import Claim, RunReads, SendStats, _claim_slice
 from .provider import Provider, ProviderCall
 from .row_updates import update_in_groups, update_in_groups_with_own
-from .window import CallWindow, SlicePace
+from .window import MACHINE_LOAD, CallWindow, SlicePace
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,6 @@ def send_due_messages(
         concurrency=provider.concurrency,
     )
     window = CallWindow(provider)
-    # While the run has calls in flight it claims again once this many threads are free: a claim is
-    # a transaction, worth making for a handful of calls, not for each one.
-    refill_at = max(1, provider.concurrency // 4)
     stats = SendStats()
     queue: list[int] = []  # the ranked due messages of this run, see _lock_next_due
     reads = RunReads()  # what the run's claims carry on from one to the next, see RunReads
@@ -88,83 +85,92 @@ def send_due_messages(
     steps = CampaignSteps(campaign_id)
     outage = DatabaseOutage()
     try:
-        while True:
-            room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
-            # Refill the threads first, then record the answers; but when every thread of the run is
-            # idle, the answers first (the claim then knows the provider's measured pace).
-            idle = not window.in_flight
-            if claiming and room > 0 and not (idle and window.finished):
-                if heartbeat is not None and not outage.call(heartbeat, what="renewing the cycle lease"):
-                    stats.stopped_reason = "lost the cycle lease"
-                    claiming = False
-                    continue
-                # Slow calls are claimed as many as the threads reserved for them (they start at once);
-                # fast ones as the slice says, the reserved threads starting the first of them.
-                threads = 0
-                if not effective_dry_run:  # a dry run calls no provider
-                    # Idle or not, a claim waits for a quarter of the threads: claims of one or two
-                    # made by runs with nothing in flight were a quarter of all claims (each a
-                    # transaction) and kept no thread busier.
-                    least = min(refill_at, room)
-                    threads = provider.reserve(min(room, provider.concurrency), least=least)
-                    if not threads and idle:  # other runs of this process hold the threads
-                        provider.wait_for_free(least=least, timeout=THREAD_WAIT_SECONDS)
-                        continue
-                if threads or effective_dry_run:
-                    claims += 1
-                    claiming = claims < max_chunks
-                    started = time.monotonic()
-                    try:
-                        claim = _claim_through_outage(
-                            outage,
-                            window,
-                            campaign_id=campaign_id,
-                            now=now or timezone.now(),
-                            dry_run=dry_run,
-                            size=threads if threads > 0 and room <= provider.concurrency else room,
-                            chunk=pace.limit,
-                            queue=queue,
-                            reads=reads,
-                        )
-                    except BaseException:
-                        provider.release(threads)
-                        raise
-                    claim_seconds = time.monotonic() - started  # before any call: the round trip alone
-                    claim.add_to(stats)
-                    campaign, effective_dry_run = claim.campaign, claim.dry_run
-                    if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+        with subscriptions_held():  # read once a second, not at every record
+            while True:
+                # Claims and records wait for this many threads' worth (see MachineLoad).
+                refill_at = MACHINE_LOAD.refill_at(provider.concurrency)
+                room = pace.size(dry_run=effective_dry_run) - len(window.in_flight)
+                # Refill the threads first, then record the answers; but when every thread of the run is
+                # idle, the answers first (the claim then knows the provider's measured pace).
+                idle = not window.in_flight
+                if claiming and room > 0 and not (idle and window.finished):
+                    if heartbeat is not None and not outage.call(heartbeat, what="renewing the cycle lease"):
+                        stats.stopped_reason = "lost the cycle lease"
                         claiming = False
-                    calls = 0 if claim.dry_run else len(claim.messages)
-                    provider.release(threads - min(threads, calls))  # reserved for calls not claimed
-                    if claim.messages and claim.dry_run:
-                        _record_dry_run(campaign, claim.messages, now or timezone.now(), stats, steps)
-                    elif claim.messages:
-                        window.hand_over(
-                            claim.messages, reserved=min(threads, calls), deadline_seconds=pace.seconds
-                        )
+                        continue
+                    # Slow calls are claimed as many as the threads reserved for them (they start at once);
+                    # fast ones as the slice says, the reserved threads starting the first of them.
+                    threads = 0
+                    if not effective_dry_run:  # a dry run calls no provider
+                        # Idle or not, a claim waits for a quarter of the threads: claims of one or two
+                        # made by runs with nothing in flight were a quarter of all claims (each a
+                        # transaction) and kept no thread busier.
+                        least = min(refill_at, room)
+                        threads = provider.reserve(min(room, provider.concurrency), least=least)
+                        if not threads and idle:  # other runs of this process hold the threads
+                            provider.wait_for_free(least=least, timeout=THREAD_WAIT_SECONDS)
+                            continue
+                    if threads or effective_dry_run:
+                        claims += 1
+                        claiming = claims < max_chunks
+                        started = time.monotonic()
+                        try:
+                            claim = _claim_through_outage(
+                                outage,
+                                window,
+                                campaign_id=campaign_id,
+                                now=now or timezone.now(),
+                                dry_run=dry_run,
+                                size=threads if threads > 0 and room <= provider.concurrency else room,
+                                chunk=pace.limit,
+                                queue=queue,
+                                reads=reads,
+                            )
+                        except BaseException:
+                            provider.release(threads)
+                            raise
+                        claim_seconds = time.monotonic() - started  # before any call: the round trip alone
+                        claim.add_to(stats)
+                        campaign, effective_dry_run = claim.campaign, claim.dry_run
+                        if not claim.candidates or stats.cap_reached or stats.stopped_reason:
+                            claiming = False
+                        calls = 0 if claim.dry_run else len(claim.messages)
+                        provider.release(threads - min(threads, calls))  # reserved for calls not claimed
+                        if claim.messages and claim.dry_run:
+                            _record_dry_run(campaign, claim.messages, now or timezone.now(), stats, steps)
+                        elif claim.messages:
+                            window.hand_over(
+                                claim.messages, reserved=min(threads, calls), deadline_seconds=pace.seconds
+                            )
+                        continue
+                # answers are recorded in batches (see RECORD_WAIT_SECONDS), once the threads are refilled
+                if window.record_due(batch=refill_at, ending=not claiming):
+                    started = time.monotonic()
+                    finished = window.take_finished()
+                    if any(call is None for _, call in finished):
+                        reads.forget()  # some go back to scheduled: the carried counts still hold them
+                    stats.add(
+                        _record_through_outage(outage, campaign, finished, now or timezone.now(), steps)
+                    )
+                    calls = [call for _, call in finished if call is not None]
+                    pace.record(
+                        calls=len(calls),
+                        call_seconds=sum(call.seconds for call in calls),
+                        overhead_seconds=claim_seconds + time.monotonic() - started,
+                    )
                     continue
-            # answers are recorded in batches (see RECORD_WAIT_SECONDS), once the threads are refilled
-            if window.record_due(batch=refill_at, ending=not claiming):
-                started = time.monotonic()
-                finished = window.take_finished()
-                if any(call is None for _, call in finished):
-                    reads.forget()  # some go back to scheduled: the carried counts still hold them
-                stats.add(_record_through_outage(outage, campaign, finished, now or timezone.now(), steps))
-                calls = [call for _, call in finished if call is not None]
-                pace.record(
-                    calls=len(calls),
-                    call_seconds=sum(call.seconds for call in calls),
-                    overhead_seconds=claim_seconds + time.monotonic() - started,
+                if not window.in_flight:
+                    if claiming:
+                        continue
+                    break
+                # Woken by its own calls' ends, or by enough threads given back to claim for (when it
+                # has room for that many more).
+                can_claim = (
+                    claiming and pace.size(dry_run=effective_dry_run) - len(window.in_flight) >= refill_at
                 )
-                continue
-            if not window.in_flight:
-                if claiming:
-                    continue
-                break
-            # Woken by its own calls' ends, or by enough threads given back to claim for (when it
-            # has room for that many more).
-            can_claim = claiming and pace.size(dry_run=effective_dry_run) - len(window.in_flight) >= refill_at
-            window.collect(or_when=(lambda: provider.threads.free() >= refill_at) if can_claim else None)
+                window.collect(
+                    or_when=(lambda at=refill_at: provider.threads.free() >= at) if can_claim else None
+                )
     except BaseException:
         # The run is being stopped (a call raised what is not an outcome): the calls in flight end,
         # and what was claimed but never started goes back — it was never with the provider.
@@ -322,8 +328,8 @@ def _record_calls(
     """Record finished calls in one transaction: each call's outcome, the enrollments moved on;
     messages whose call never started go back to `scheduled` (cancelled when the campaign was
     killed meanwhile). Only rows still `sending` are written (locked here, so the recovery sweep
-    cannot settle one at the same time)."""
-    with transaction.atomic():
+    cannot settle one at the same time). Its audit events (the sends, the first contacts) are one INSERT."""
+    with transaction.atomic(), audit_events_batched():
         ours = set(
             Message.objects.select_for_update(of=("self",))
             .filter(pk__in=[m.pk for m, _ in finished], state=MessageState.SENDING)

@@ -3,9 +3,13 @@ takes (``SlicePace``), and the calls in flight with the answers not recorded yet
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, wait
+
+import psutil
+from django.conf import settings
 
 from ...models import Message
 from .provider import Provider, ProviderCall
@@ -130,3 +134,59 @@ class CallWindow:
     def take_finished(self) -> list[tuple[Message, ProviderCall | None]]:
         finished, self.finished, self.not_accepted = self.finished, [], False
         return finished
+
+
+class MachineLoad:
+    """How busy this machine's CPUs are (psutil, read at most every half second), which tells how
+    many threads' worth a send run waits for before it claims and records.
+
+    A claim and a record are transactions of a few statements; their cost per message is what the
+    worker and the database spend besides the sends. On a machine with CPU to spare a run claims
+    once a quarter of its threads are free, which keeps nearly all of them busy (in-flight
+    efficiency ≥ 0.8). When the machine is out of CPU (OUTREACH_BUSY_MACHINE_CPU, 80 % by default)
+    the threads wait on the CPU rather than on the ESP, and a run waits for half of them: half the
+    transactions per message, and more messages a second from the same CPU (4 workers on 2 cores:
+    docs/PERFORMANCE.md). Back to a quarter below 20 points under the threshold, so that it does
+    not flap at the edge. The reading is the whole machine's (a container's CPU quota is not seen)."""
+
+    SAMPLE_SECONDS = 0.5
+    HYSTERESIS = 0.2
+
+    def __init__(self, read: Callable[[], float] | None = None) -> None:
+        self._read = read or (lambda: psutil.cpu_percent(interval=None) / 100)
+        self._lock = threading.Lock()
+        self._read_at: float | None = None
+        self.busy = 0.0
+        self.loaded = False
+
+    def forget(self) -> None:
+        with self._lock:
+            self._read_at, self.busy, self.loaded = None, 0.0, False
+
+    def refill_at(self, concurrency: int) -> int:
+        """Free threads a run waits for before it claims (and answers before it records)."""
+        return max(1, concurrency // (2 if self.is_loaded() else 4))
+
+    def is_loaded(self) -> bool:
+        threshold = settings.OUTREACH_BUSY_MACHINE_CPU
+        if not 0 < threshold <= 1:
+            return False
+        now = time.monotonic()
+        if self._read_at is not None and now - self._read_at < self.SAMPLE_SECONDS:
+            return self.loaded
+        with self._lock:
+            if self._read_at is not None and now - self._read_at < self.SAMPLE_SECONDS:
+                return self.loaded
+            busy, first = self._read(), self._read_at is None
+            self._read_at = now
+            if first:  # psutil's first reading in a process is the mean since boot: not a reading
+                return self.loaded
+            self.busy = busy
+            if busy >= threshold:
+                self.loaded = True
+            elif busy < threshold - self.HYSTERESIS:
+                self.loaded = False
+        return self.loaded
+
+
+MACHINE_LOAD = MachineLoad()  # one per process: every run of the process shares its threads

@@ -183,3 +183,72 @@ def test_a_lead_suppressed_while_its_run_goes_on_is_not_mailed_by_a_later_claim(
     assert len(claims) >= 2 and stats.sent == 7 and stats.skipped == 1
     last.refresh_from_db()
     assert last.state == MessageState.CANCELLED and last.pk not in OverlappingESP.esp.journal
+
+
+@pytest.mark.django_db
+def test_a_record_writes_its_audit_events_in_one_insert(live_campaign, settings):
+    """Each record notes the sends and the leads' first contacts: two events, one INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.models import AuditEvent
+
+    campaign = overlapping_calls(settings, live_campaign, threads=4, delay=0.01, leads=8)
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with CaptureQueriesContext(connection) as queries:
+        assert send_due_messages(campaign_id=campaign.pk, dry_run=False).sent == 8
+    table = f'INSERT INTO "{AuditEvent._meta.db_table}"'
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(table)]
+    recorded = AuditEvent.objects.filter(pk__gt=before)
+    sends = recorded.filter(verb="email.sent").count()
+    assert recorded.filter(verb="lead.mark_contacted").count() == sends
+    others = recorded.exclude(verb__in=("email.sent", "lead.mark_contacted")).count()  # the spend booked
+    assert len(inserts) == sends + others, inserts  # one per record, not one per event
+
+
+def test_claims_wait_for_half_the_threads_while_the_machine_is_out_of_cpu(settings, monkeypatch):
+    from outreach.services.sending import window
+
+    settings.OUTREACH_BUSY_MACHINE_CPU = 0.8
+    readings = iter([0.97, 0.2, 0.85, 0.9, 0.7, 0.55, 0.3])  # the first is psutil's since-boot mean
+    load = window.MachineLoad(read=lambda: next(readings))
+    monkeypatch.setattr(window.MachineLoad, "SAMPLE_SECONDS", 0.0)
+    seen = [(load.refill_at(16), round(load.busy, 2)) for _ in range(7)]
+    # a quarter of 16 threads until 80 % busy, then half until below 60 % (no flapping at the edge)
+    assert seen == [(4, 0.0), (4, 0.2), (8, 0.85), (8, 0.9), (8, 0.7), (4, 0.55), (4, 0.3)]
+    settings.OUTREACH_BUSY_MACHINE_CPU = 0  # off
+    assert load.refill_at(16) == 4
+    assert window.MachineLoad(read=lambda: 1.0).refill_at(1) == 1
+
+
+class QuickStaggeredESP(OverlappingESP):
+    """Calls claimed together answering 3 ms apart: a quarter of 16 threads in 12 ms, half in 24."""
+
+    def send_messages(self, email_messages):
+        (email,) = email_messages
+        time.sleep(0.003 * (int(email.metadata["aicmo_message_id"]) % 16))
+        return super().send_messages(email_messages)
+
+
+@pytest.mark.parametrize("busy", [False, True])
+@pytest.mark.django_db
+def test_a_run_on_a_machine_out_of_cpu_records_for_half_its_threads(
+    busy, live_campaign, settings, monkeypatch
+):
+    from outreach.services.sending.window import MACHINE_LOAD
+
+    campaign = overlapping_calls(settings, live_campaign, threads=16, delay=0.0, leads=64)
+    settings.EMAIL_BACKEND = f"{__name__}.QuickStaggeredESP"
+    QuickStaggeredESP.reset()
+    settings.OUTREACH_BUSY_MACHINE_CPU = 0.8
+    monkeypatch.setattr(MACHINE_LOAD, "is_loaded", lambda: True)  # the machine's CPUs, all busy
+    records, record_calls = [], delivery._record_calls
+
+    def counted(campaign, finished, *args, **kwargs):
+        records.append(len(finished))
+        return record_calls(campaign, finished, *args, **kwargs)
+
+    monkeypatch.setattr(delivery, "_record_calls", counted)
+    assert send_due_messages(campaign_id=campaign.pk, dry_run=False).sent == 64
+    # Answers 3 ms apart: recorded as eight came back (with CPU to spare, as four did: 4-6 each).
+    assert sum(records) == 64 and min(records[:4]) >= 8, records
