@@ -39,6 +39,12 @@ def register_subscription_lookup(lookup: SubscriptionLookup) -> None:
     _lookup["subscriptions"] = lookup
 
 
+# A send run emits with every record, a few times a second: inside ``subscriptions_held`` it asks
+# the (shared, cached) lookup once a second rather than each time — a cache round trip per record
+# was 3 % of the run's CPU. An endpoint added meanwhile gets the run's events from the next second.
+SUBSCRIPTIONS_HELD_SECONDS = 1.0
+
+
 _held = threading.local()  # the subscriptions a ``subscriptions_held`` block read, per thread
 
 
@@ -54,12 +60,6 @@ def is_subscribed(client_id: int, type_name: str) -> bool:
     if known is None or known[0] <= now:
         known = held[client_id] = (now + SUBSCRIPTIONS_HELD_SECONDS, lookup(client_id))
     return type_name in known[1]
-
-
-# A send run emits with every record, a few times a second: inside ``subscriptions_held`` it asks
-# the (shared, cached) lookup once a second rather than each time — a cache round trip per record
-# was 3 % of the run's CPU. An endpoint added meanwhile gets the run's events from the next second.
-SUBSCRIPTIONS_HELD_SECONDS = 1.0
 
 
 @contextmanager

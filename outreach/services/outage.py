@@ -47,12 +47,11 @@ class DatabaseOutage:
     """One run's budget for waiting out lost connections (OUTREACH_DATABASE_OUTAGE_SECONDS from
     the first loss of an outage). ``call(operation)`` runs it, and when the connection is lost closes
     it, waits a little longer each time and runs the operation again — which must therefore be one
-    transaction of its own, or safe to repeat. ``outages`` counts them, ``waited`` the seconds."""
+    transaction of its own, or safe to repeat. ``outages`` counts them."""
 
     def __init__(self, seconds: float | None = None) -> None:
         self.seconds = settings.OUTREACH_DATABASE_OUTAGE_SECONDS if seconds is None else seconds
         self.outages = 0
-        self.waited = 0.0
 
     def call(
         self, operation: Callable[[], T], *, what: str, before_retry: Callable[[], None] | None = None
@@ -79,7 +78,7 @@ class DatabaseOutage:
                     before_retry()
                 continue
             if started is not None:
-                waited = time.monotonic() - started
-                self.waited += waited
-                logger.warning("the database is back after %.1f s; went on %s", waited, what)
+                logger.warning(
+                    "the database is back after %.1f s; went on %s", time.monotonic() - started, what
+                )
             return result

@@ -55,12 +55,13 @@ class SlicePace:
 
 
 COLLECT_GRACE_SECONDS = 0.003
-# Answers are recorded once as many have come back as a claim refills (a quarter of the threads), or
-# when the oldest has waited this long, or when the run has nothing else in flight: a record is a
-# transaction of eight statements, and recording every one or two answers took as much of the
-# worker as the claims did (docs/PERFORMANCE.md). An answer not yet recorded is as uncertain after a
-# crash as a call in flight, for this long at most — and only an accepted one: a refusal or a call
-# that never started is recorded at once, or a crash would leave it to be settled as sent.
+# Answers are recorded once as many have come back as a claim refills (a quarter of the threads; half
+# while the machine is out of CPU, MachineLoad), or when the oldest has waited this long, or when
+# the run has nothing else in flight: a record is a transaction of eight statements, and recording
+# every one or two answers took as much of the worker as the claims did (docs/PERFORMANCE.md). An
+# answer not yet recorded is as uncertain after a crash as a call in flight, for this long at most —
+# and only an accepted one: a refusal or a call that never started is recorded at once, or a crash
+# would leave it to be settled as sent.
 RECORD_WAIT_SECONDS = 0.05
 # The longest a run waits for its calls before it looks again (they end well before: a call's end wakes it).
 WAKE_SECONDS = 1.0
