@@ -3,12 +3,19 @@
 A worker goes on through a broker outage: it keeps retrying the connection for as long
 as Redis is away (settings.py, "broker outages") and, with a ``redis://`` broker, talks to Redis
 through :class:`RedisTransport` below, whose channel can be closed while Redis is down.
+
+A task's database connection is kept for the next task (``DB_CONN_MAX_AGE``) and checked before
+that task uses it (``close_old_connections`` around each task, as Django does around each request;
+settings.py: ``CELERY_DB_REUSE_MAX``): a new PostgreSQL backend for every campaign cycle was a
+tenth of a send cycle's CPU (docs/PERFORMANCE.md), and a connection a database restart closed is
+replaced, not handed to the task.
 """
 
 import os
 from queue import Empty
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicmo_site.settings")
@@ -52,3 +59,13 @@ class RedisTransport(kombu_redis.Transport):
 app = Celery("aicmo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _keep_or_close_connections(task=None, **kwargs) -> None:
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run in its caller's process and transaction (the demo, tests): not the task's to close
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -134,10 +134,15 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 _DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'aicmo.sqlite3'}"
+# Connections are kept for a minute and checked before each request or task reuses them: a new
+# PostgreSQL connection per Celery task (a backend started, its catalog caches cold) cost a send
+# cycle a tenth of its CPU in the worker and the database (docs/PERFORMANCE.md). A connection lost
+# to a database restart fails its check and is replaced. Set 0 behind pgbouncer in transaction mode.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or _DEFAULT_SQLITE,
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -385,6 +390,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes every database connection around each task; with this it does so
+# only every thousandth task, and between them aicmo_site/celery.py applies DB_CONN_MAX_AGE and the
+# health check around each task as Django does around each request.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

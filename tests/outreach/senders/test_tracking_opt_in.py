@@ -6,13 +6,12 @@ Postmark's API, so what reaches the ESP is what is asserted."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from bench.fake_esp import FakePostmark, Handler
+from bench.fake_esp import FakePostmark
 from campaigns.errors import DomainError
 from campaigns.models import AuditEvent
 from campaigns.services.sender_identity import set_sender_identity
@@ -25,29 +24,14 @@ pytestmark = pytest.mark.django_db
 TRACKING_DOMAIN = "track.northwind.example"
 
 
-class RecordingHandler(Handler):
-    """Postmark's answers, and every message payload kept for the test to read."""
-
-    def _accept(self, message: dict) -> dict:
-        self.server.payloads.append(message)
-        return super()._accept(message)
-
-
 @pytest.fixture
 def postmark(settings, tmp_path):
-    server = FakePostmark(("127.0.0.1", 0), log_path=str(tmp_path / "accepted.log"), latency=0)
-    server.RequestHandlerClass = RecordingHandler
-    server.payloads = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """The fake Postmark API, keeping every message payload for the test to read."""
+    server = FakePostmark(log_path=str(tmp_path / "accepted.log"), latency=0, keep_payloads=True).start()
     settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {
-        "POSTMARK_SERVER_TOKEN": "server-token",
-        "POSTMARK_API_URL": f"http://127.0.0.1:{server.server_address[1]}/",
-    }
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token", "POSTMARK_API_URL": server.url}
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def send(campaign, sequence):

@@ -247,3 +247,42 @@ def test_a_cycle_that_lost_its_connection_still_gives_its_lease_back(live_campai
 
     assert stats.errors == ["RuntimeError: the enrichment stage failed"]
     assert CycleLease.objects.get(campaign=campaign).expires_at <= timezone.now()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_tasks_keep_their_connection_and_replace_one_the_server_closed():
+    """A worker keeps its connection from task to task (a new backend per cycle was a tenth of a
+    send cycle's CPU, docs/PERFORMANCE.md), and one the server closed meanwhile (a restart) is found
+    dead by its health check before the next task uses it, not by the task's first query. The
+    signals are sent as a worker sends them around a task (Celery's own fix-up included)."""
+    from celery.fixups.django import DjangoWorkerFixup
+    from celery.signals import task_postrun, task_prerun
+
+    from aicmo_site.celery import app
+    from outreach.tasks import run_campaign_cycle as task
+
+    fixup = DjangoWorkerFixup(app)  # what a worker connects besides ours (celery.fixups.django)
+    task_prerun.connect(fixup.on_task_prerun)
+    task_postrun.connect(fixup.on_task_postrun)
+
+    def run_task(body):
+        task_prerun.send(sender=task, task=task, task_id="t", args=(), kwargs={})
+        try:
+            return body()
+        finally:
+            task_postrun.send(
+                sender=task, task=task, task_id="t", args=(), kwargs={}, retval=None, state="SUCCESS"
+            )
+
+    try:
+        first = run_task(backend_pid)
+        assert run_task(backend_pid) == first  # the same connection, not a new backend
+
+        terminate(first)
+        replaced = run_task(backend_pid)  # no error: the health check found it dead and reconnected
+        assert replaced != first
+        assert run_task(backend_pid) == replaced
+    finally:
+        task_prerun.disconnect(fixup.on_task_prerun)
+        task_postrun.disconnect(fixup.on_task_postrun)
