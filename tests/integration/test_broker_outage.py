@@ -50,11 +50,15 @@ def worker_database_url(tmp_path: Path) -> str:
     """The test database as the worker process can open it."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
-        # The SQLite test database lives in this process's memory: the worker gets a copy in a file.
+        # The SQLite test database lives in this process's memory: the worker gets a copy in a file,
+        # in WAL mode as `make run`'s is (its migrate switched it). A copy left in rollback-journal
+        # mode was switched by the workers' first connections: two heartbeats opening it in the same
+        # millisecond, one failed at once with "database is locked".
         copy = tmp_path / "worker.sqlite3"
         connection.ensure_connection()
         with sqlite3.connect(copy) as target:
             connection.connection.backup(target)
+            assert target.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
         return f"sqlite:///{copy}"
     auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
     return f"postgresql://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
